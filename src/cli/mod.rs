@@ -1,0 +1,251 @@
+//! The clap front end: the root parser, one struct per command, and the shared flag groups
+//! (remote, target, format, common) flattened where the Go client has them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const EXAMPLES_PUSH: &str = "\
+Example - Push file \"hi.txt\" with media type \"application/vnd.oci.image.layer.v1.tar\" (default):
+  oras push localhost:5000/hello:v1 hi.txt
+
+Example - Push file \"hi.txt\" with a custom layer media type:
+  oras push localhost:5000/hello:v1 hi.txt:application/vnd.me.hi
+
+Example - Push files with a config file and its media type:
+  oras push --config config.json:application/vnd.me.config localhost:5000/hello:v1 hi.txt
+
+Example - Push with several tags:
+  oras push localhost:5000/hello:tag1,tag2,tag3 hi.txt
+
+Example - Push into an OCI image layout directory (no registry needed):
+  oras push --oci-layout layout-dir:v1 hi.txt
+
+Example - The oras 0.x syntax still works (with a deprecation note):
+  oras push localhost:5000/hello:v1 --manifest-config /dev/null:application/vnd.unknown.config.v1+json hi.txt:text/plain";
+
+const EXAMPLES_PULL: &str = "\
+Example - Pull the files of an artifact into the current directory:
+  oras pull localhost:5000/hello:v1
+
+Example - Pull into a given directory:
+  oras pull localhost:5000/hello:v1 -o out
+
+Example - Pull from an OCI image layout directory:
+  oras pull --oci-layout layout-dir:v1
+
+Example - Pull only layers of one media type (oras 0.x syntax):
+  oras pull localhost:5000/hello:v1 --media-type application/vnd.me.hi";
+
+const EXAMPLES_LOGIN: &str = "\
+Example - Log in with username and password from the command line:
+  oras login -u username -p password localhost:5000
+
+Example - Log in with the password read from stdin:
+  echo \"$PASSWORD\" | oras login -u username --password-stdin localhost:5000
+
+Example - Log in with an identity token:
+  oras login --identity-token token localhost:5000";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "oras",
+    version,
+    about = "Store and fetch artifacts (any files) in OCI registries and OCI image layouts",
+    propagate_version = true,
+    arg_required_else_help = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Push files to a registry or an OCI image layout
+    #[command(after_help = EXAMPLES_PUSH)]
+    Push(PushArgs),
+    /// Pull files from a registry or an OCI image layout
+    #[command(after_help = EXAMPLES_PULL)]
+    Pull(PullArgs),
+    /// Log in to a remote registry
+    #[command(after_help = EXAMPLES_LOGIN)]
+    Login(LoginArgs),
+    /// Log out from a remote registry
+    #[command(after_help = "Example - Log out:\n  oras logout localhost:5000")]
+    Logout(LogoutArgs),
+    /// Show the oras version information
+    Version(VersionArgs),
+}
+
+/// Flags every command has.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
+    /// Output debug logs (implies --no-tty)
+    #[arg(short = 'd', long)]
+    pub debug: bool,
+    /// [Deprecated] print status output for unnamed blobs (on by default)
+    #[arg(short = 'v', long, hide = true, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub verbose: Option<bool>,
+}
+
+/// How to reach and authenticate to a registry.
+#[derive(Debug, Clone, Args)]
+pub struct RemoteArgs {
+    /// Registry username
+    #[arg(short = 'u', long, default_value = "")]
+    pub username: String,
+    /// Registry password or identity token
+    #[arg(short = 'p', long, default_value = "")]
+    pub password: String,
+    /// Read password or identity token from stdin
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Registry identity token
+    #[arg(long, default_value = "")]
+    pub identity_token: String,
+    /// Read identity token from stdin
+    #[arg(long)]
+    pub identity_token_stdin: bool,
+    /// Allow connections to SSL registry without certs
+    #[arg(long)]
+    pub insecure: bool,
+    /// Allow insecure connections to registry without SSL check (default for localhost)
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub plain_http: Option<bool>,
+    /// Path of the authentication file for the registry (first is written, the rest read)
+    #[arg(long, value_name = "path")]
+    pub registry_config: Vec<PathBuf>,
+    /// Add custom headers to requests ('Name: value')
+    #[arg(short = 'H', long)]
+    pub header: Vec<String>,
+}
+
+/// A remote repository or, with `--oci-layout`, a layout directory.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// Set target as an OCI image layout
+    #[arg(long)]
+    pub oci_layout: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FormatArgs {
+    /// [Experimental] Format output using a custom template: 'text' or 'json'
+    #[arg(long, default_value = "text")]
+    pub format: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PushArgs {
+    /// <name>[:<tag>[,<tag>][...]] <file>[:<type>] [...]
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Path of the config file, with an optional media type: path[:mediatype]
+    #[arg(long, value_name = "path")]
+    pub config: Option<String>,
+    /// [Deprecated, oras 0.x] same as --config
+    #[arg(long, hide = true, value_name = "path")]
+    pub manifest_config: Option<String>,
+    /// Artifact type of the manifest
+    #[arg(long, default_value = "")]
+    pub artifact_type: String,
+    /// Manifest annotations: key=value
+    #[arg(short = 'a', long)]
+    pub annotation: Vec<String>,
+    /// Path of the annotation file (JSON)
+    #[arg(long, value_name = "path")]
+    pub annotation_file: Option<PathBuf>,
+    /// Path to export the pushed manifest to
+    #[arg(long, value_name = "path")]
+    pub export_manifest: Option<PathBuf>,
+    /// Skip path validation of absolute file paths
+    #[arg(long)]
+    pub disable_path_validation: bool,
+    /// Number of blobs uploaded concurrently
+    #[arg(long, default_value_t = 5)]
+    pub concurrency: usize,
+    /// [Preview] manifest type for building the artifact: v1.1 or v1.0 (default v1.1, v1.0 if
+    /// --config is used without --artifact-type)
+    #[arg(long)]
+    pub image_spec: Option<String>,
+    /// [Preview] Disable progress bars
+    #[arg(long)]
+    pub no_tty: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PullArgs {
+    /// <name>{:<tag>|@<digest>}
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Output directory
+    #[arg(short = 'o', long, default_value = ".", value_name = "path")]
+    pub output: PathBuf,
+    /// Output manifest config file: path[:mediatype]
+    #[arg(long, value_name = "path")]
+    pub config: Option<String>,
+    /// Do not replace existing files when pulling, treat them as errors
+    #[arg(short = 'k', long)]
+    pub keep_old_files: bool,
+    /// Allow storing files out of the output directory
+    #[arg(short = 'T', long)]
+    pub allow_path_traversal: bool,
+    /// Number of blobs downloaded concurrently
+    #[arg(long, default_value_t = 3)]
+    pub concurrency: usize,
+    /// [Deprecated, oras 0.x] pull only layers of this media type (repeatable)
+    #[arg(short = 't', long, hide = true)]
+    pub media_type: Vec<String>,
+    /// [Deprecated, oras 0.x] accepted for compatibility: all named layers are pulled
+    #[arg(short = 'a', long, hide = true)]
+    pub allow_all: bool,
+    /// [Preview] Disable progress bars
+    #[arg(long)]
+    pub no_tty: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LoginArgs {
+    /// <registry>
+    #[arg(value_name = "REGISTRY")]
+    pub args: Vec<String>,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogoutArgs {
+    /// <registry>
+    #[arg(value_name = "REGISTRY")]
+    pub args: Vec<String>,
+    /// Path of the authentication file
+    #[arg(long, value_name = "path")]
+    pub registry_config: Vec<PathBuf>,
+    /// Output debug logs
+    #[arg(short = 'd', long)]
+    pub debug: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VersionArgs {
+    #[arg(hide = true)]
+    pub extra: Vec<String>,
+}

@@ -1,0 +1,206 @@
+//! One module per oras verb. Each turns its parsed arguments into plain options, opens its
+//! target and reports through the output handle.
+
+pub mod login;
+pub mod logout;
+pub mod pull;
+pub mod push;
+pub mod version;
+
+use std::io::Read as _;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result, bail};
+
+use crate::cli::{CommonArgs, FormatArgs, RemoteArgs, TargetArgs};
+use crate::credentials::{Credential, Secret, Store};
+use crate::output::{Format, UserError};
+use crate::reference::{Reference, Selector, is_localhost};
+use crate::registry::{Client, ClientOptions, Repository};
+use crate::target::{Layout, Remote, Target, parse_layout_reference};
+
+/// `"oras <cmd>" requires exactly 1 argument but got N`, with usage and a hint.
+pub(crate) fn check_args(cmd: &str, args: &[String], exact: Option<usize>, usage: &str, what: &str) -> Result<()> {
+    let (ok, need) = match exact {
+        Some(n) => (args.len() == n, format!("exactly {n} argument{}", if n == 1 { "" } else { "s" })),
+        None => (!args.is_empty(), "at least 1 argument".to_owned()),
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(UserError::new(format!("\"oras {cmd}\" requires {need} but got {}", args.len()))
+        .usage(usage.to_owned())
+        .hint(format!(
+            "Please specify {} as {what}. Run \"oras {cmd} -h\" for more options and examples",
+            if exact.is_some() { need.trim_start_matches("exactly ").to_owned() } else { need.clone() }
+        ))
+        .into())
+}
+
+pub(crate) fn parse_format(args: &FormatArgs) -> Result<Format> {
+    match args.format.as_str() {
+        "text" | "" => Ok(Format::Text),
+        "json" => Ok(Format::Json),
+        t if t == "go-template" || t.starts_with("go-template=") => Err(UserError::new(
+            "--format go-template is not supported yet",
+        )
+        .hint("use --format json and a JSON tool such as jq")
+        .into()),
+        other => Err(UserError::new(format!("invalid format type: {other:?}"))
+            .hint("supported types: json, text")
+            .into()),
+    }
+}
+
+pub(crate) fn verbose(common: &CommonArgs, out: &crate::output::Output) -> bool {
+    if common.verbose.is_some() {
+        out.warn("Flag --verbose has been deprecated, and will be removed in a future release.");
+    }
+    common.verbose.unwrap_or(true)
+}
+
+/// Reads all of stdin and trims one trailing newline (`\n`, then `\r`).
+fn read_stdin_secret() -> Result<String> {
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .context("failed to read the secret from stdin")?;
+    if s.ends_with('\n') {
+        s.pop();
+    }
+    if s.ends_with('\r') {
+        s.pop();
+    }
+    Ok(s)
+}
+
+/// The credential given on the command line, if any; a password without a username is an
+/// identity token.
+pub(crate) fn flag_credential(remote: &RemoteArgs, out: &crate::output::Output) -> Result<Option<Credential>> {
+    if !remote.identity_token.is_empty() || remote.identity_token_stdin {
+        if !remote.username.is_empty() {
+            bail!("--username, --identity-token cannot be used at the same time");
+        }
+        if !remote.password.is_empty() || remote.password_stdin {
+            bail!("--password, --identity-token cannot be used at the same time");
+        }
+    }
+    if remote.password_stdin && !remote.password.is_empty() {
+        bail!("--password, --password-stdin cannot be used at the same time");
+    }
+    if !remote.password.is_empty() {
+        out.warn("WARNING! Using --password via the CLI is insecure. Use --password-stdin.");
+    }
+    if !remote.identity_token.is_empty() {
+        out.warn("WARNING! Using --identity-token via the CLI is insecure. Use --identity-token-stdin.");
+    }
+    let secret = if remote.password_stdin || remote.identity_token_stdin {
+        read_stdin_secret()?
+    } else if !remote.identity_token.is_empty() {
+        remote.identity_token.clone()
+    } else {
+        remote.password.clone()
+    };
+    Ok(match (remote.username.is_empty(), secret.is_empty()) {
+        (_, true) => None,
+        (true, false) => Some(Credential::IdentityToken(Secret::new(secret))),
+        (false, false) => Some(Credential::Basic {
+            username: remote.username.clone(),
+            password: Secret::new(secret),
+        }),
+    })
+}
+
+fn parse_headers(headers: &[String]) -> Result<Vec<(String, String)>> {
+    headers
+        .iter()
+        .map(|h| match h.split_once(':') {
+            Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_owned(), value.to_owned())),
+            _ => bail!("invalid header: {h:?}"),
+        })
+        .collect()
+}
+
+/// A client for `registry`, with credentials from the flags or else the credential store.
+pub(crate) fn registry_client(
+    registry: &str,
+    host: &str,
+    remote: &RemoteArgs,
+    credential: Option<Credential>,
+) -> Result<Client> {
+    let credential = match credential {
+        Some(c) => Some(c),
+        None => Store::new(&remote.registry_config).get(registry)?,
+    };
+    let plain_http = remote.plain_http.unwrap_or_else(|| is_localhost(registry));
+    let options = ClientOptions {
+        plain_http,
+        insecure: remote.insecure,
+        credential,
+        headers: parse_headers(&remote.header)?,
+    };
+    Ok(Client::new(host, &options)?)
+}
+
+pub(crate) fn invalid_reference(raw: &str, e: impl std::fmt::Display) -> anyhow::Error {
+    UserError::new(format!("{raw:?}: {e}"))
+        .hint("Please make sure the provided reference is in the form of <registry>/<repo>[:tag|@digest]")
+        .into()
+}
+
+/// An opened target and what the reference selected in it.
+pub(crate) struct Opened {
+    pub target: Box<dyn Target>,
+    pub selector: Option<String>,
+}
+
+/// Opens the target a reference names: a layout directory with `--oci-layout`, else a remote
+/// repository. `write` asks for push access (and creates a missing layout).
+pub(crate) fn open_target(raw: &str, args: &TargetArgs, write: bool, out: &crate::output::Output) -> Result<Opened> {
+    if args.oci_layout {
+        if !args.remote.header.is_empty() {
+            bail!("custom header flags cannot be used on an OCI image layout target");
+        }
+        let (path, selector) = parse_layout_reference(raw);
+        if let Some(s) = selector
+            && s.parse::<crate::oci::Digest>().is_err()
+            && !crate::reference::is_valid_tag(s)
+        {
+            return Err(invalid_reference(raw, format!("invalid reference: invalid tag {s:?}")));
+        }
+        let layout = if write {
+            Layout::create(Path::new(path))?
+        } else {
+            Layout::open(Path::new(path), raw)?
+        };
+        return Ok(Opened {
+            target: Box::new(layout),
+            selector: selector.map(str::to_owned),
+        });
+    }
+    let reference = Reference::parse(raw).map_err(|e| invalid_reference(raw, e))?;
+    let credential = flag_credential(&args.remote, out)?;
+    let client = registry_client(&reference.registry, reference.host(), &args.remote, credential)?;
+    let repo = Repository::new(Arc::new(client), &reference.registry, &reference.repository, write);
+    Ok(Opened {
+        target: Box::new(Remote::new(repo)),
+        selector: reference.selector.as_ref().map(Selector::to_string),
+    })
+}
+
+/// Writes `bytes` to `path` atomically (temp file in the same directory, then rename).
+pub(crate) fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".oras-tmp-")
+        // 0666 less the umask, as a plain create would give.
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(dir)
+        .with_context(|| format!("failed to write {}", path.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path)
+        .with_context(|| format!("failed to write {}", path.display()))?;
+    Ok(())
+}

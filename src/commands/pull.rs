@@ -1,0 +1,264 @@
+//! `oras pull`: walk the manifest (or index), then download every titled layer concurrently
+//! into the output directory, verified and written atomically (oras-cli.md §7).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result, bail};
+use futures_util::stream::{self, TryStreamExt as _};
+use serde::Serialize;
+
+use super::{check_args, open_target, parse_format, verbose};
+use crate::cli::PullArgs;
+use crate::files::{WriteOptions, parse_file_ref, resolve_output_path, write_blob_file, write_directory};
+use crate::oci::{
+    ANNOTATION_UNPACK, Annotations, Descriptor, is_index_type, parse_index, parse_manifest,
+};
+use crate::output::{Format, Operation, Output, StatusReporter, UserError};
+use crate::target::Target;
+use crate::transfer::{Reporter, State};
+
+const USAGE: &str = "oras pull [flags] <name>{:<tag>|@<digest>}";
+
+/// A layer (or config) to write, with its title.
+#[derive(Clone)]
+struct Item {
+    desc: Descriptor,
+    title: String,
+}
+
+#[derive(Default)]
+struct Plan {
+    items: Vec<Item>,
+    skipped_unnamed: bool,
+}
+
+struct Walk<'a> {
+    target: &'a dyn Target,
+    reporter: &'a dyn Reporter,
+    config: Option<(String, Option<String>)>,
+    media_types: &'a [String],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FileJson {
+    path: String,
+    reference: String,
+    media_type: String,
+    digest: String,
+    size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    annotations: Option<Annotations>,
+}
+
+#[derive(Serialize)]
+struct PullJson {
+    reference: String,
+    files: Option<Vec<FileJson>>,
+}
+
+pub async fn run(args: PullArgs) -> Result<()> {
+    let format = parse_format(&args.format)?;
+    let out = Output::new(format, args.no_tty, args.common.debug, true);
+    let out = Output {
+        verbose: verbose(&args.common, &out),
+        ..out
+    };
+    check_args("pull", &args.args, Some(1), USAGE, "artifact reference")?;
+    let raw = &args.args[0];
+    if !args.media_type.is_empty() {
+        out.warn("Flag --media-type has been deprecated (oras 0.x syntax): oras 1.x pulls every named layer; it is honoured here as a filter.");
+    }
+    if args.allow_all {
+        out.warn("Flag --allow-all has been deprecated (oras 0.x syntax): every named layer is pulled by default.");
+    }
+    let config = args
+        .config
+        .as_deref()
+        .map(parse_file_ref)
+        .transpose()?
+        .map(|f| (f.path, f.media_type));
+
+    let opened = open_target(raw, &args.target, false, &out)?;
+    let target = opened.target.as_ref();
+    let Some(selector) = opened.selector.clone() else {
+        return Err(UserError::new(format!("{raw:?}: no tag or digest specified"))
+            .usage(USAGE)
+            .hint("Please specify a reference in the form of \"<name>:<tag>\" or \"<name>@<digest>\". Run \"oras pull -h\" for more options and examples")
+            .into());
+    };
+
+    let reporter = Arc::new(StatusReporter::new(&out, Operation::Pull));
+    let (root, root_bytes) = target.fetch_manifest(&selector).await?;
+    let walk = Walk {
+        target,
+        reporter: reporter.as_ref(),
+        config,
+        media_types: &args.media_type,
+    };
+    let mut plan = Plan::default();
+    reporter.state(&root, State::Started);
+    reporter.state(&root, State::Processing);
+    walk.node(&root, &root_bytes, &mut plan, 0).await?;
+
+    let opts = WriteOptions {
+        allow_path_traversal: args.allow_path_traversal,
+        keep_old_files: args.keep_old_files,
+    };
+    let written = download(target, &plan.items, &args.output, opts, args.concurrency, &reporter).await?;
+    reporter.state(&root, State::Done);
+    drop(reporter);
+
+    match format {
+        Format::Text if plan.skipped_unnamed => {
+            out.line("Skipped pulling layers without file name in \"org.opencontainers.image.title\"");
+            out.line(&format!("Use 'oras copy {raw} --to-oci-layout <layout-dir>' to pull all layers."));
+        }
+        Format::Text => {
+            out.line(&format!("Pulled [{}] {raw}", target.kind()));
+            out.line(&format!("Digest: {}", root.digest));
+        }
+        Format::Json => {
+            let files: Vec<FileJson> = written
+                .into_iter()
+                .map(|(item, path)| {
+                    let mut p = path.display().to_string();
+                    if item.desc.annotation(ANNOTATION_UNPACK) == Some("true") {
+                        p.push('/');
+                    }
+                    FileJson {
+                        path: p,
+                        reference: format!("{}@{}", target.display(), item.desc.digest),
+                        media_type: item.desc.media_type.clone(),
+                        digest: item.desc.digest.to_string(),
+                        size: item.desc.size,
+                        annotations: item.desc.annotations.clone(),
+                    }
+                })
+                .collect();
+            out.json(&PullJson {
+                reference: format!("{}@{}", target.display(), root.digest),
+                files: (!files.is_empty()).then_some(files),
+            })?;
+        }
+    }
+    Ok(())
+}
+
+impl Walk<'_> {
+    /// Collects the titled content under a manifest or index.
+    async fn node(&self, desc: &Descriptor, bytes: &[u8], plan: &mut Plan, depth: usize) -> Result<()> {
+        if depth > 8 {
+            bail!("{}: index nesting too deep", desc.digest);
+        }
+        if is_index_type(&desc.media_type) {
+            let index = parse_index(bytes).with_context(|| format!("{}: invalid index", desc.digest))?;
+            for child in &index.manifests {
+                let (child_desc, child_bytes) = self.target.fetch_manifest(&child.digest.to_string()).await?;
+                if child_desc.size != child.size {
+                    bail!("{}: invalid descriptor size", child.digest);
+                }
+                let child_desc = Descriptor { media_type: child.media_type.clone(), ..child_desc };
+                self.reporter.state(&child_desc, State::Started);
+                self.reporter.state(&child_desc, State::Processing);
+                Box::pin(self.node(&child_desc, &child_bytes, plan, depth + 1)).await?;
+                self.reporter.state(&child_desc, State::Done);
+            }
+            return Ok(());
+        }
+        let manifest = parse_manifest(bytes).with_context(|| format!("{}: invalid manifest", desc.digest))?;
+        let config = &manifest.config;
+        if let Some((path, media_type)) = &self.config
+            && media_type.as_ref().is_none_or(|t| *t == config.media_type)
+        {
+            plan.items.push(Item {
+                desc: config.clone(),
+                title: path.clone(),
+            });
+        }
+        for layer in &manifest.layers {
+            if !self.media_types.is_empty() && !self.media_types.contains(&layer.media_type) {
+                continue;
+            }
+            match layer.title() {
+                Some(title) => plan.items.push(Item {
+                    desc: layer.clone(),
+                    title: title.to_owned(),
+                }),
+                None if layer.is_empty_json() => {}
+                None => {
+                    self.reporter.state(layer, State::Skipped);
+                    plan.skipped_unnamed = true;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Downloads every item (each digest once, copies for repeated digests), refusing unsafe paths
+/// before anything is written.
+async fn download(
+    target: &dyn Target,
+    items: &[Item],
+    output: &std::path::Path,
+    opts: WriteOptions,
+    concurrency: usize,
+    reporter: &Arc<StatusReporter>,
+) -> Result<Vec<(Item, PathBuf)>> {
+    let mut paths = Vec::with_capacity(items.len());
+    let mut seen_titles = std::collections::HashSet::new();
+    for item in items {
+        if !seen_titles.insert(item.title.clone()) {
+            bail!("{}: duplicate name", item.title);
+        }
+        let path = resolve_output_path(output, &item.title, opts).map_err(|e| {
+            anyhow::Error::new(UserError::new(e.to_string()).hint(
+                "Pulling files outside of the output directory is insecure and blocked by default. If you trust the content producer, use --allow-path-traversal to bypass this check.",
+            ))
+        })?;
+        paths.push((item.clone(), path));
+    }
+    let mut first_by_digest: HashMap<&crate::oci::Digest, usize> = HashMap::new();
+    let mut primary = Vec::new();
+    let mut copies = Vec::new();
+    for (i, (item, _)) in paths.iter().enumerate() {
+        match first_by_digest.get(&item.desc.digest) {
+            Some(&first) if item.desc.annotation(ANNOTATION_UNPACK).is_none() => copies.push((first, i)),
+            Some(_) => primary.push(i),
+            None => {
+                first_by_digest.insert(&item.desc.digest, i);
+                primary.push(i);
+            }
+        }
+    }
+    stream::iter(primary.into_iter().map(Ok::<usize, anyhow::Error>))
+        .try_for_each_concurrent(concurrency.max(1), |i| {
+            let (item, path) = &paths[i];
+            async move {
+                reporter.state(&item.desc, State::Started);
+                let reader = target.fetch_blob(&item.desc).await?;
+                let progress = |n: u64| reporter.progress(&item.desc, n);
+                if item.desc.annotation(ANNOTATION_UNPACK) == Some("true") {
+                    write_directory(reader, &item.desc, &item.title, path, opts, &progress).await
+                } else {
+                    write_blob_file(reader, &item.desc, path, opts, &progress).await
+                }
+                .with_context(|| format!("failed to pull {}", item.title))?;
+                reporter.state(&item.desc, State::Done);
+                Ok(())
+            }
+        })
+        .await?;
+    for (from, to) in copies {
+        let (src, dst) = (&paths[from].1, &paths[to]);
+        let bytes = tokio::fs::File::open(src).await.with_context(|| format!("failed to read {}", src.display()))?;
+        write_blob_file(Box::pin(bytes), &dst.0.desc, &dst.1, opts, &|_| {})
+            .await
+            .with_context(|| format!("failed to pull {}", dst.0.title))?;
+        reporter.state(&dst.0.desc, State::Restored);
+    }
+    Ok(paths)
+}

@@ -1,0 +1,300 @@
+//! `oras push`: pack files (and directories) into layers, upload the blobs concurrently, then
+//! the manifest, tagged as asked (oras-cli.md §5).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result, bail};
+use serde::Serialize;
+
+use super::{check_args, open_target, parse_format, verbose, write_file_atomic};
+use crate::cli::PushArgs;
+use crate::files::{Packed, pack_bytes_file, pack_path, parse_file_ref, title_of};
+use crate::oci::{
+    ANNOTATION_CREATED, Annotations, Descriptor, EMPTY_JSON, MEDIA_TYPE_MANIFEST, MEDIA_TYPE_UNKNOWN_ARTIFACT,
+    MEDIA_TYPE_UNKNOWN_CONFIG, Manifest, is_valid_media_type, to_go_json,
+};
+use crate::output::{Format, Operation, Output, StatusReporter, UserError, io_error_text};
+use crate::reference::{is_valid_tag, split_tags};
+use crate::transfer::{Reporter, push_blobs, push_manifest};
+
+const USAGE: &str = "oras push [flags] <name>[:<tag>[,<tag>][...]] <file>[:<type>] [...]";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ImageSpec {
+    V1_0,
+    V1_1,
+}
+
+/// The annotation file: `$manifest`, `$config` and per-file entries.
+type AnnotationFile = BTreeMap<String, Annotations>;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PushJson<'a> {
+    reference: String,
+    media_type: &'a str,
+    digest: String,
+    size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    annotations: Option<&'a Annotations>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    artifact_type: &'a str,
+    reference_as_tags: Option<Vec<String>>,
+}
+
+pub async fn run(args: PushArgs) -> Result<()> {
+    let format = parse_format(&args.format)?;
+    let out = Output::new(format, args.no_tty, args.common.debug, true);
+    let out = Output {
+        verbose: verbose(&args.common, &out),
+        ..out
+    };
+    check_args("push", &args.args, None, USAGE, "artifact reference")?;
+    let (raw_ref, extra_tags) = split_tags(&args.args[0]);
+    for t in &extra_tags {
+        if !is_valid_tag(t) {
+            bail!("{:?}: invalid reference: invalid tag {t:?}", args.args[0]);
+        }
+    }
+
+    let config_flag = match (&args.config, &args.manifest_config) {
+        (Some(c), _) => Some(c.clone()),
+        (None, Some(c)) => {
+            out.warn("Flag --manifest-config has been deprecated (oras 0.x syntax), use --config instead.");
+            Some(c.clone())
+        }
+        (None, None) => None,
+    };
+    let spec = match args.image_spec.as_deref() {
+        None if config_flag.is_some() && args.artifact_type.is_empty() => ImageSpec::V1_0,
+        None | Some("v1.1") => ImageSpec::V1_1,
+        Some("v1.0") => ImageSpec::V1_0,
+        Some(other) => {
+            return Err(UserError::new(format!("unknown image specification flag: {other}"))
+                .hint("Available options: v1.1, v1.0")
+                .into());
+        }
+    };
+    if spec == ImageSpec::V1_1 && config_flag.is_some() && args.artifact_type.is_empty() {
+        return Err(UserError::new("missing artifact type for OCI image-spec v1.1 artifacts")
+            .hint("set an artifact type via `--artifact-type` or consider image spec v1.0")
+            .into());
+    }
+    if spec == ImageSpec::V1_0 && config_flag.is_some() && !args.artifact_type.is_empty() {
+        bail!("--artifact-type and --config cannot both be provided for 1.0 OCI image");
+    }
+    if !args.artifact_type.is_empty() && !is_valid_media_type(&args.artifact_type) {
+        bail!("invalid artifactType format: {}: invalid media type", args.artifact_type);
+    }
+
+    let mut file_annotations = load_annotations(&args)?;
+    let mut manifest_annotations = file_annotations.remove("$manifest").unwrap_or_default();
+    let config_annotations = file_annotations.remove("$config");
+    match manifest_annotations.get(ANNOTATION_CREATED) {
+        Some(created) => {
+            chrono::DateTime::parse_from_rfc3339(created)
+                .map_err(|e| anyhow::anyhow!("invalid date and time format: {created:?}: {e}"))?;
+        }
+        None => {
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            manifest_annotations.insert(ANNOTATION_CREATED.to_owned(), now);
+        }
+    }
+
+    // Files: parse, validate, and check they exist before any network traffic.
+    let cwd = std::env::current_dir().context("failed to read the working directory")?;
+    let mut files = Vec::new();
+    let mut absolute = Vec::new();
+    for raw in &args.args[1..] {
+        let f = parse_file_ref(raw)?;
+        if let Some(t) = &f.media_type
+            && !is_valid_media_type(t)
+        {
+            bail!("invalid media type {t:?} for file {:?}: want type/subtype", f.path);
+        }
+        if Path::new(&f.path).is_absolute() {
+            absolute.push(f.path.clone());
+        }
+        files.push(f);
+    }
+    if !absolute.is_empty() && !args.disable_path_validation {
+        return Err(UserError::new(format!(
+            "absolute file path detected. If it's intentional, use --disable-path-validation flag to skip this check: {}",
+            absolute.join(", ")
+        ))
+        .into());
+    }
+    for f in &files {
+        let abs = cwd.join(&f.path);
+        if let Err(e) = std::fs::metadata(&abs) {
+            bail!("stat {}: {}", abs.display(), io_error_text(&e));
+        }
+    }
+    let config_ref = config_flag.as_deref().map(parse_file_ref).transpose()?;
+    if let Some(c) = &config_ref {
+        if let Some(t) = &c.media_type
+            && !is_valid_media_type(t)
+        {
+            bail!("invalid config mediaType format: {t}: invalid media type");
+        }
+        if let Err(e) = std::fs::metadata(&c.path) {
+            bail!("stat {}: {}", cwd.join(&c.path).display(), io_error_text(&e));
+        }
+    }
+
+    let opened = open_target(raw_ref, &args.target, true, &out)?;
+    let target = opened.target;
+
+    // Pack layers.
+    let mut layers: Vec<Packed> = Vec::new();
+    let mut titles = std::collections::HashSet::new();
+    for f in &files {
+        let title = title_of(&f.path);
+        let extra = file_annotations.get(&f.path).cloned().unwrap_or_default();
+        let name = extra.get(crate::oci::ANNOTATION_TITLE).cloned().unwrap_or_else(|| title.clone());
+        if !titles.insert(name.clone()) {
+            bail!("{name}: duplicate name");
+        }
+        if out.verbose {
+            out.status_line(&format!("Preparing {name}"));
+        }
+        let packed = pack_path(PathBuf::from(&f.path), title, f.media_type.clone(), extra)
+            .await
+            .with_context(|| format!("failed to prepare {}", f.path))?;
+        layers.push(packed);
+    }
+
+    let config = match (&config_ref, spec) {
+        (Some(c), _) => {
+            let media_type = c.media_type.clone().unwrap_or_else(|| MEDIA_TYPE_UNKNOWN_CONFIG.to_owned());
+            let mut p = pack_bytes_file(PathBuf::from(&c.path), media_type)
+                .await
+                .with_context(|| format!("failed to prepare {}", c.path))?;
+            p.desc.annotations.clone_from(&config_annotations);
+            p
+        }
+        (None, ImageSpec::V1_1) => {
+            let mut d = Descriptor::empty();
+            d.annotations.clone_from(&config_annotations);
+            Packed::bytes(d, EMPTY_JSON)
+        }
+        (None, ImageSpec::V1_0) => {
+            let media_type = if args.artifact_type.is_empty() {
+                MEDIA_TYPE_UNKNOWN_CONFIG.to_owned()
+            } else {
+                args.artifact_type.clone()
+            };
+            let mut d = Descriptor::for_bytes(media_type, EMPTY_JSON);
+            d.annotations.clone_from(&config_annotations);
+            Packed::bytes(d, EMPTY_JSON)
+        }
+    };
+
+    let artifact_type = match spec {
+        ImageSpec::V1_1 if args.artifact_type.is_empty() => Some(MEDIA_TYPE_UNKNOWN_ARTIFACT.to_owned()),
+        ImageSpec::V1_1 => Some(args.artifact_type.clone()),
+        ImageSpec::V1_0 => None,
+    };
+    let mut layer_descs: Vec<Descriptor> = layers.iter().map(|l| l.desc.clone()).collect();
+    let mut blobs: Vec<(Descriptor, crate::transfer::Source)> = vec![(config.desc.clone(), config.source.clone())];
+    if layer_descs.is_empty() && spec == ImageSpec::V1_1 {
+        out.status_line("Uploading empty artifact");
+        layer_descs.push(Descriptor::empty());
+        blobs.push((Descriptor::empty(), crate::transfer::Source::Bytes(Arc::from(EMPTY_JSON))));
+    }
+    blobs.extend(layers.iter().map(|l| (l.desc.clone(), l.source.clone())));
+    let manifest = Manifest {
+        schema_version: 2,
+        media_type: Some(MEDIA_TYPE_MANIFEST.to_owned()),
+        artifact_type: artifact_type.clone(),
+        config: config.desc.clone(),
+        layers: layer_descs,
+        subject: None,
+        annotations: Some(manifest_annotations),
+    };
+    let manifest_bytes = to_go_json(&manifest)?;
+    let manifest_desc = Descriptor::for_bytes(MEDIA_TYPE_MANIFEST, &manifest_bytes);
+
+    let reporter: Arc<dyn Reporter> = Arc::new(StatusReporter::new(&out, Operation::Push));
+    push_blobs(target.as_ref(), blobs, args.concurrency, &reporter).await?;
+    let first = opened.selector.clone().unwrap_or_else(|| manifest_desc.digest.to_string());
+    push_manifest(target.as_ref(), &manifest_desc, &manifest_bytes, &first, reporter.as_ref()).await?;
+    for tag in &extra_tags {
+        target.push_manifest(&manifest_desc, &manifest_bytes, tag).await?;
+    }
+    drop(reporter);
+    drop(layers);
+
+    if let Some(path) = &args.export_manifest {
+        write_file_atomic(path, &manifest_bytes)?;
+    }
+
+    let shown_type = artifact_type.unwrap_or_else(|| config.desc.media_type.clone());
+    match format {
+        Format::Text => {
+            out.line(&format!("Pushed [{}] {raw_ref}", target.kind()));
+            for tag in &extra_tags {
+                out.line(&format!("Tagged {tag}"));
+            }
+            out.line(&format!("ArtifactType: {shown_type}"));
+            out.line(&format!("Digest: {}", manifest_desc.digest));
+        }
+        Format::Json => {
+            let mut tags: Vec<String> = opened
+                .selector
+                .iter()
+                .filter(|s| s.parse::<crate::oci::Digest>().is_err())
+                .map(String::as_str)
+                .chain(extra_tags.iter().copied())
+                .map(|t| format!("{}:{t}", target.display()))
+                .collect();
+            tags.sort();
+            out.json(&PushJson {
+                reference: format!("{}@{}", target.display(), manifest_desc.digest),
+                media_type: MEDIA_TYPE_MANIFEST,
+                digest: manifest_desc.digest.to_string(),
+                size: manifest_desc.size,
+                annotations: manifest.annotations.as_ref(),
+                artifact_type: &shown_type,
+                reference_as_tags: (!tags.is_empty()).then_some(tags),
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// `-a key=value` flags or `--annotation-file`, keyed by `$manifest`, `$config` or a file path.
+fn load_annotations(args: &PushArgs) -> Result<AnnotationFile> {
+    if !args.annotation.is_empty() && args.annotation_file.is_some() {
+        bail!("`--annotation` and `--annotation-file` cannot be both specified");
+    }
+    if let Some(path) = &args.annotation_file {
+        let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("stat {}: {}", path.display(), io_error_text(&e)))?;
+        return serde_json::from_slice(&bytes).map_err(|_| {
+            UserError::new(format!(
+                "invalid annotation json file: failed to load annotations from {}",
+                path.display()
+            ))
+            .hint("Annotation file doesn't match the required format. Please refer to the document at https://oras.land/docs/how_to_guides/manifest_annotations")
+            .into()
+        });
+    }
+    let mut manifest = Annotations::new();
+    for a in &args.annotation {
+        let Some((k, v)) = a.split_once('=') else {
+            return Err(UserError::new("annotation value doesn't match the required format")
+                .hint("Please use the correct format in the flag: --annotation \"key=value\"")
+                .into());
+        };
+        if manifest.insert(k.to_owned(), v.to_owned()).is_some() {
+            bail!("duplicate annotation key: {k}");
+        }
+    }
+    let mut all = AnnotationFile::new();
+    if !manifest.is_empty() {
+        all.insert("$manifest".to_owned(), manifest);
+    }
+    Ok(all)
+}

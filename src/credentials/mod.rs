@@ -1,0 +1,406 @@
+//! Registry credentials: the docker-style `config.json` store, credential helpers, and secret
+//! newtypes that never print their value.
+
+mod helper;
+
+use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+/// A secret string whose `Debug` and `Display` print `*****`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    #[must_use]
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("*****")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("*****")
+    }
+}
+
+/// What a registry is told about who we are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    Basic { username: String, password: Secret },
+    /// An OAuth2 refresh token (what `az acr login` and `oras login -p` without `-u` store).
+    IdentityToken(Secret),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    #[error("failed to read the authentication file {path:?}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the authentication file {path:?} is not valid JSON: {source}")]
+    Corrupt {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("failed to write the authentication file {path:?}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("bad credential format: colons(:) are not allowed in username")]
+    ColonInUsername,
+    #[error("invalid auth entry for {0:?} in the authentication file")]
+    BadEntry(String),
+    #[error("credential helper {helper:?}: {message}")]
+    Helper { helper: String, message: String },
+}
+
+/// The key a registry's credentials are stored under (`docker.io` keeps Docker's historic key).
+#[must_use]
+pub fn server_key(registry: &str) -> String {
+    match registry {
+        "docker.io" | "registry-1.docker.io" | "index.docker.io" => {
+            "https://index.docker.io/v1/".to_owned()
+        }
+        other => other.to_owned(),
+    }
+}
+
+/// Strips a scheme and path from a legacy key (`https://host/`, `http://host/v1/`).
+fn normalize_key(key: &str) -> &str {
+    let key = key
+        .strip_prefix("https://")
+        .or_else(|| key.strip_prefix("http://"))
+        .unwrap_or(key);
+    key.split('/').next().unwrap_or(key)
+}
+
+/// The docker `config.json` files in use: the first is written, the rest are read-only fallbacks.
+#[derive(Debug, Clone)]
+pub struct Store {
+    paths: Vec<PathBuf>,
+}
+
+impl Store {
+    /// `--registry-config` paths when given, else `$DOCKER_CONFIG/config.json`, else
+    /// `~/.docker/config.json`.
+    #[must_use]
+    pub fn new(paths: &[PathBuf]) -> Self {
+        if paths.is_empty() {
+            Self {
+                paths: vec![default_config_path()],
+            }
+        } else {
+            Self {
+                paths: paths.to_vec(),
+            }
+        }
+    }
+
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.paths[0]
+    }
+
+    /// Looks up credentials for `registry`: a helper named in `credHelpers`, then `credsStore`,
+    /// then the file's `auths`.
+    pub fn get(&self, registry: &str) -> Result<Option<Credential>, CredentialError> {
+        let key = server_key(registry);
+        for path in &self.paths {
+            let config = read_config(path)?;
+            if let Some(helper) = helper_for(&config, &key) {
+                if let Some(c) = helper::get(&helper, &key)? {
+                    return Ok(Some(c));
+                }
+                continue;
+            }
+            if let Some(c) = lookup_auths(&config, &key)? {
+                return Ok(Some(c));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Stores credentials for `registry` through the helper when one is configured, else in the
+    /// file. The file is rewritten atomically with mode 0600; unknown keys are kept.
+    pub fn put(&self, registry: &str, credential: &Credential) -> Result<(), CredentialError> {
+        if let Credential::Basic { username, .. } = credential
+            && username.contains(':')
+        {
+            return Err(CredentialError::ColonInUsername);
+        }
+        let key = server_key(registry);
+        let path = self.path();
+        let mut config = read_config(path)?;
+        if let Some(helper) = helper_for(&config, &key) {
+            return helper::store(&helper, &key, credential);
+        }
+        let entry = match credential {
+            Credential::Basic { username, password } => {
+                let auth = base64::engine::general_purpose::STANDARD
+                    .encode(format!("{username}:{}", password.expose()));
+                serde_json::json!({ "auth": auth })
+            }
+            Credential::IdentityToken(token) => {
+                serde_json::json!({ "identitytoken": token.expose() })
+            }
+        };
+        let auths = config
+            .entry("auths")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !auths.is_object() {
+            *auths = Value::Object(Map::new());
+        }
+        if let Some(map) = auths.as_object_mut() {
+            map.insert(key, entry);
+        }
+        write_config(path, &config)
+    }
+
+    /// Removes the credentials for `registry`; a registry with none is not an error.
+    pub fn delete(&self, registry: &str) -> Result<(), CredentialError> {
+        let key = server_key(registry);
+        let path = self.path();
+        let mut config = read_config(path)?;
+        if let Some(helper) = helper_for(&config, &key) {
+            return helper::erase(&helper, &key);
+        }
+        let Some(auths) = config.get_mut("auths").and_then(Value::as_object_mut) else {
+            return Ok(());
+        };
+        let before = auths.len();
+        auths.retain(|k, _| normalize_key(k) != key && k != &key);
+        if auths.len() == before {
+            return Ok(());
+        }
+        write_config(path, &config)
+    }
+}
+
+fn default_config_path() -> PathBuf {
+    if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir).join("config.json");
+    }
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
+    home.join(".docker").join("config.json")
+}
+
+/// Reads a config file; a missing file is an empty config, a malformed one an error.
+fn read_config(path: &Path) -> Result<Map<String, Value>, CredentialError> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Map::new()),
+        Err(source) => {
+            return Err(CredentialError::Read {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    serde_json::from_slice(&bytes).map_err(|source| CredentialError::Corrupt {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn write_config(path: &Path, config: &Map<String, Value>) -> Result<(), CredentialError> {
+    let err = |source| CredentialError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(err)?;
+    }
+    let mut bytes = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut bytes,
+        serde_json::ser::PrettyFormatter::with_indent(b"\t"),
+    );
+    serde::Serialize::serialize(config, &mut ser).map_err(|e| err(e.into()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix("oras_credstore_temp_")
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)
+        .map_err(err)?;
+    tmp.write_all(&bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+
+fn helper_for(config: &Map<String, Value>, key: &str) -> Option<String> {
+    let per_host = config
+        .get("credHelpers")
+        .and_then(Value::as_object)
+        .and_then(|h| {
+            h.iter()
+                .find(|(k, _)| k.as_str() == key || normalize_key(k) == key)
+                .map(|(_, v)| v)
+        })
+        .and_then(Value::as_str);
+    per_host
+        .or_else(|| config.get("credsStore").and_then(Value::as_str))
+        .filter(|h| !h.is_empty())
+        .map(str::to_owned)
+}
+
+fn lookup_auths(
+    config: &Map<String, Value>,
+    key: &str,
+) -> Result<Option<Credential>, CredentialError> {
+    let Some(auths) = config.get("auths").and_then(Value::as_object) else {
+        return Ok(None);
+    };
+    let entry = auths
+        .get(key)
+        .or_else(|| {
+            auths
+                .iter()
+                .find(|(k, _)| normalize_key(k) == key)
+                .map(|(_, v)| v)
+        });
+    let Some(entry) = entry.and_then(Value::as_object) else {
+        return Ok(None);
+    };
+    let field = |name: &str| {
+        entry
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    if let Some(token) = field("identitytoken") {
+        return Ok(Some(Credential::IdentityToken(Secret::new(token))));
+    }
+    if let Some(auth) = field("auth") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(auth.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| CredentialError::BadEntry(key.to_owned()))?;
+        let (user, pass) = decoded
+            .split_once(':')
+            .ok_or_else(|| CredentialError::BadEntry(key.to_owned()))?;
+        return Ok(Some(Credential::Basic {
+            username: user.to_owned(),
+            password: Secret::new(pass),
+        }));
+    }
+    if let (Some(user), Some(pass)) = (field("username"), field("password")) {
+        return Ok(Some(Credential::Basic {
+            username: user.to_owned(),
+            password: Secret::new(pass),
+        }));
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys() {
+        assert_eq!(server_key("docker.io"), "https://index.docker.io/v1/");
+        assert_eq!(server_key("localhost:5000"), "localhost:5000");
+        assert_eq!(normalize_key("https://host:5000/"), "host:5000");
+        assert_eq!(normalize_key("http://host/v1/"), "host");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s} {s:?}"), "***** *****");
+        let c = Credential::Basic {
+            username: "u".into(),
+            password: s,
+        };
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn put_get_delete_keeps_unknown_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, r#"{"psFormat":"x","auths":{"https://legacy.io/":{"auth":"dTpw"}}}"#).unwrap();
+        let store = Store::new(std::slice::from_ref(&path));
+        assert_eq!(
+            store.get("legacy.io").unwrap(),
+            Some(Credential::Basic {
+                username: "u".into(),
+                password: Secret::new("p")
+            })
+        );
+        let cred = Credential::Basic {
+            username: "hello".into(),
+            password: Secret::new("oras-test"),
+        };
+        store.put("localhost:5000", &cred).unwrap();
+        assert_eq!(store.get("localhost:5000").unwrap(), Some(cred));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("\"psFormat\": \"x\""), "{text}");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        store.delete("localhost:5000").unwrap();
+        assert_eq!(store.get("localhost:5000").unwrap(), None);
+    }
+
+    #[test]
+    fn corrupt_file_is_reported_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, "{not json").unwrap();
+        let store = Store::new(std::slice::from_ref(&path));
+        let cred = Credential::IdentityToken(Secret::new("t"));
+        assert!(matches!(
+            store.put("r.io", &cred),
+            Err(CredentialError::Corrupt { .. })
+        ));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{not json");
+    }
+
+    #[test]
+    fn identity_token_wins_over_acr_null_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        // The shape `az acr login` leaves behind.
+        std::fs::write(
+            &path,
+            r#"{"auths":{"r.azurecr.io":{"auth":"MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwOg==","identitytoken":"tok"}}}"#,
+        )
+        .unwrap();
+        let store = Store::new(std::slice::from_ref(&path));
+        assert_eq!(
+            store.get("r.azurecr.io").unwrap(),
+            Some(Credential::IdentityToken(Secret::new("tok")))
+        );
+    }
+}

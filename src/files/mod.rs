@@ -1,0 +1,8 @@
+//! Files ↔ layers: `file[:type]` arguments, packing files and directories into blobs on push,
+//! and writing pulled layers safely (inside the output directory, verified, atomically).
+
+mod pack;
+mod unpack;
+
+pub use pack::{EmptyPath, FileRef, Packed, pack_bytes_file, pack_path, parse_file_ref, title_of};
+pub use unpack::{WriteOptions, resolve_output_path, write_blob_file, write_directory};

@@ -1,0 +1,68 @@
+//! oras-rs: an ORAS-compatible client for storing and fetching artifacts in OCI registries and
+//! OCI image layouts. `main.rs` parses arguments and calls [`run`].
+
+pub mod cli;
+pub mod commands;
+pub mod credentials;
+pub mod files;
+pub mod oci;
+pub mod output;
+pub mod reference;
+pub mod registry;
+pub mod target;
+pub mod transfer;
+
+use std::process::ExitCode;
+
+use cli::{Cli, Command};
+
+/// Runs a parsed command line and renders any error. Every error exits with code 1, as the Go
+/// client does.
+#[must_use]
+pub fn run(cli: Cli) -> ExitCode {
+    let credential_file = credential_file(&cli.command);
+    let result = match cli.command {
+        Command::Version(args) => {
+            commands::version::run(&args);
+            Ok(())
+        }
+        Command::Logout(args) => commands::logout::run(&args),
+        command => runtime().and_then(|rt| {
+            rt.block_on(async move {
+                match command {
+                    Command::Push(args) => commands::push::run(args).await,
+                    Command::Pull(args) => commands::pull::run(args).await,
+                    Command::Login(args) => commands::login::run(args).await,
+                    Command::Version(_) | Command::Logout(_) => Ok(()),
+                }
+            })
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let text = output::render_error(&e, credential_file.as_deref());
+            output::Output::new(output::Format::Text, true, false, true).warn(&text);
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Two worker threads: transfers are I/O bound and the hashing runs beside them.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+/// The config file named in the "check your credentials" hint.
+fn credential_file(command: &Command) -> Option<String> {
+    let configs = match command {
+        Command::Push(a) => &a.target.remote.registry_config,
+        Command::Pull(a) => &a.target.remote.registry_config,
+        Command::Login(a) => &a.remote.registry_config,
+        Command::Logout(_) | Command::Version(_) => return None,
+    };
+    Some(credentials::Store::new(configs).path().display().to_string())
+}

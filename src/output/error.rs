@@ -1,0 +1,148 @@
+//! Rendering errors the Go client's way: `Error: <message>` (or `Error response from
+//! registry: <errors>` for what a registry said), then usage and hint lines where they help.
+
+use crate::registry::RegistryError;
+
+/// An error the user can fix, with optional usage and hint lines.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct UserError {
+    pub message: String,
+    pub usage: Option<String>,
+    pub hint: Option<String>,
+}
+
+impl UserError {
+    #[must_use]
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            usage: None,
+            hint: None,
+        }
+    }
+
+    #[must_use]
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    #[must_use]
+    pub fn usage(mut self, usage: impl Into<String>) -> Self {
+        self.usage = Some(usage.into());
+        self
+    }
+}
+
+/// An OS error as Go prints it: `no such file or directory`, without Rust's `(os error 2)`.
+#[must_use]
+pub fn io_error_text(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        std::io::ErrorKind::AlreadyExists => "file exists".to_owned(),
+        std::io::ErrorKind::IsADirectory => "is a directory".to_owned(),
+        _ => {
+            let s = e.to_string();
+            let s = s.split(" (os error").next().unwrap_or(&s);
+            let mut c = s.chars();
+            c.next()
+                .map(|f| f.to_lowercase().chain(c).collect())
+                .unwrap_or_default()
+        }
+    }
+}
+
+/// The text printed on stderr for `err`. `credential_file` names the config file in the hint
+/// shown when credentials are missing.
+#[must_use]
+pub fn render_error(err: &anyhow::Error, credential_file: Option<&str>) -> String {
+    let registry = err.chain().find_map(|e| e.downcast_ref::<RegistryError>());
+    let mut out = match registry {
+        Some(e @ RegistryError::Status { .. }) => format!("Error response from registry: {e}"),
+        Some(RegistryError::NotFound(_)) => format!("Error response from registry: {}", chain_text(err)),
+        _ => format!("Error: {}", chain_text(err)),
+    };
+    if let Some(user) = err.chain().find_map(|e| e.downcast_ref::<UserError>()) {
+        if let Some(usage) = &user.usage {
+            out.push_str("\nUsage: ");
+            out.push_str(usage);
+        }
+        if let Some(hint) = &user.hint {
+            out.push('\n');
+            out.push_str(hint);
+        }
+    }
+    match registry {
+        Some(RegistryError::BasicCredentialNotFound) => {
+            if let Some(path) = credential_file {
+                out.push_str(&format!(
+                    "\nPlease check whether the registry credential stored in the authentication file at {path:?} is correct"
+                ));
+            }
+        }
+        Some(RegistryError::Status { status: 401, .. }) => {
+            out.push_str("\nRun `oras login <registry>` or pass `-u`/`--password-stdin` to authenticate.");
+        }
+        Some(RegistryError::Transport { source, .. }) if is_http_to_https(source) => {
+            out.push_str("\nThe registry may be serving plain HTTP: try --plain-http.");
+        }
+        _ => {}
+    }
+    out
+}
+
+fn is_http_to_https(e: &reqwest::Error) -> bool {
+    let mut cur: Option<&dyn std::error::Error> = Some(e);
+    while let Some(c) = cur {
+        let s = c.to_string();
+        if s.contains("InvalidContentType") || s.contains("corrupt message") || s.contains("received corrupt") {
+            return true;
+        }
+        cur = c.source();
+    }
+    false
+}
+
+/// `a: b: c` from the context chain, skipping a message already contained in its parent.
+fn chain_text(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let s = cause.to_string();
+        if parts.last().is_some_and(|p| p.ends_with(&s)) {
+            continue;
+        }
+        parts.push(s);
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_chain_usage_and_hint() {
+        let e = anyhow::Error::new(UserError::new("bad").usage("oras x").hint("try y")).context("outer");
+        assert_eq!(render_error(&e, None), "Error: outer: bad\nUsage: oras x\ntry y");
+    }
+
+    #[test]
+    fn renders_registry_errors_with_prefix() {
+        let e = anyhow::Error::new(RegistryError::Status {
+            method: "GET".into(),
+            url: "http://h/v2/".into(),
+            status: 403,
+            errors: crate::registry::parse_error_body(br#"{"errors":[{"code":"DENIED","message":"no"}]}"#),
+        })
+        .context("failed to validate the credentials for h");
+        assert_eq!(render_error(&e, None), "Error response from registry: denied: no");
+    }
+
+    #[test]
+    fn io_errors_read_like_go() {
+        let e = std::io::Error::from(std::io::ErrorKind::NotFound);
+        assert_eq!(io_error_text(&e), "no such file or directory");
+    }
+}

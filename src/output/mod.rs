@@ -1,0 +1,93 @@
+//! Everything the user sees: one handle that decides between progress bars (stderr is a
+//! terminal), plain status lines on stdout (CI logs) or nothing (`--format json`), the data
+//! printed on stdout, and the rendering of errors.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod error;
+mod status;
+
+use std::io::{IsTerminal as _, Write as _};
+
+pub use error::{UserError, io_error_text, render_error};
+pub use status::{Operation, StatusReporter};
+
+/// How transfer status is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusMode {
+    /// indicatif bars on stderr.
+    Tty,
+    /// The Go client's status lines on stdout.
+    Plain,
+    /// Nothing (machine-readable output was asked for).
+    Silent,
+}
+
+/// The output format of a command's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub status: StatusMode,
+    pub format: Format,
+    /// Show status lines for unnamed blobs (the deprecated `--verbose`, default on).
+    pub verbose: bool,
+}
+
+impl Output {
+    /// Chooses the status mode: bars only when stderr is a terminal and neither `--no-tty` nor
+    /// `--debug` was given; nothing when the result is machine-readable.
+    #[must_use]
+    pub fn new(format: Format, no_tty: bool, debug: bool, verbose: bool) -> Self {
+        let status = if format != Format::Text {
+            StatusMode::Silent
+        } else if !no_tty && !debug && std::io::stderr().is_terminal() {
+            StatusMode::Tty
+        } else {
+            StatusMode::Plain
+        };
+        Self {
+            status,
+            format,
+            verbose,
+        }
+    }
+
+    /// Prints a line of result data on stdout. A closed pipe is not an error.
+    pub fn line(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{text}");
+    }
+
+    /// Prints a status line (plain mode only; in TTY mode it goes above the bars).
+    pub fn status_line(&self, text: &str) {
+        match self.status {
+            StatusMode::Plain => self.line(text),
+            StatusMode::Tty => {
+                let _ = writeln!(std::io::stderr().lock(), "{text}");
+            }
+            StatusMode::Silent => {}
+        }
+    }
+
+    /// Prints raw bytes on stdout.
+    pub fn bytes(&self, bytes: &[u8]) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(bytes);
+        let _ = out.flush();
+    }
+
+    /// A note on stderr (warnings, deprecations).
+    pub fn warn(&self, text: &str) {
+        let _ = writeln!(std::io::stderr().lock(), "{text}");
+    }
+
+    /// Prints `value` as the Go client's `--format json` does.
+    pub fn json<T: serde::Serialize>(&self, value: &T) -> anyhow::Result<()> {
+        self.bytes(&crate::oci::to_go_json_pretty(value)?);
+        Ok(())
+    }
+}

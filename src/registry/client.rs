@@ -1,0 +1,387 @@
+//! The OCI Distribution API client: one per registry host, with the auth state (challenge,
+//! Basic header or Bearer tokens per scope set) shared by all requests to that host.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, Response, StatusCode};
+use tokio::sync::Mutex;
+use url::Url;
+
+use super::auth::{Challenge, merge_scopes, parse_challenges};
+use super::error::{RegistryError, parse_error_body};
+use crate::credentials::Credential;
+
+/// Caps what is read into memory from a registry for non-blob bodies (errors, tokens).
+const MAX_SMALL_BODY: usize = 64 * 1024;
+
+/// How to reach a registry.
+#[derive(Debug, Clone, Default)]
+pub struct ClientOptions {
+    pub plain_http: bool,
+    pub insecure: bool,
+    pub credential: Option<Credential>,
+    pub headers: Vec<(String, String)>,
+}
+
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    credential: Option<Credential>,
+    auth: Mutex<AuthState>,
+}
+
+#[derive(Default)]
+struct AuthState {
+    challenge: Option<Challenge>,
+    /// Bearer tokens by merged scope list.
+    tokens: HashMap<String, String>,
+}
+
+/// A request whose body can be sent again after an auth challenge.
+pub struct Request {
+    pub method: Method,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Option<Bytes>,
+    /// Scopes this request needs beyond what the challenge names (`repository:r:pull,push`).
+    pub scopes: Vec<String>,
+}
+
+impl Request {
+    #[must_use]
+    pub fn new(method: Method, url: Url) -> Self {
+        Self {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: None,
+            scopes: Vec::new(),
+        }
+    }
+
+    #[must_use]
+    pub fn header(mut self, name: HeaderName, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.insert(name, v);
+        }
+        self
+    }
+
+    #[must_use]
+    pub fn body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    #[must_use]
+    pub fn scope(mut self, scope: String) -> Self {
+        self.scopes.push(scope);
+        self
+    }
+}
+
+/// URLs in messages never carry userinfo.
+fn display_url(url: &Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.to_string()
+}
+
+fn transport(url: &Url, source: reqwest::Error) -> RegistryError {
+    RegistryError::Transport {
+        url: display_url(url),
+        source,
+    }
+}
+
+impl Client {
+    pub fn new(registry_host: &str, options: &ClientOptions) -> Result<Self, RegistryError> {
+        let scheme = if options.plain_http { "http" } else { "https" };
+        let base = Url::parse(&format!("{scheme}://{registry_host}"))
+            .map_err(|e| RegistryError::Protocol(format!("invalid registry {registry_host:?}: {e}")))?;
+        let mut headers = HeaderMap::new();
+        for (name, value) in &options.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| RegistryError::Protocol(format!("invalid header: {name:?}")))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| RegistryError::Protocol(format!("invalid header: {value:?}")))?;
+            headers.append(name, value);
+        }
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("oras/", env!("CARGO_PKG_VERSION"), " (oras-rs)"))
+            .default_headers(headers)
+            .connect_timeout(Duration::from_secs(30))
+            .danger_accept_invalid_certs(options.insecure)
+            .redirect(reqwest::redirect::Policy::custom(|attempt| {
+                // Never follow a redirect from https down to http. reqwest itself drops the
+                // Authorization header when a redirect changes host.
+                let downgrade = attempt.previous().last().is_some_and(|p| p.scheme() == "https")
+                    && attempt.url().scheme() == "http";
+                if downgrade {
+                    attempt.error("refusing redirect from https to http")
+                } else if attempt.previous().len() >= 10 {
+                    attempt.error("too many redirects")
+                } else {
+                    attempt.follow()
+                }
+            }))
+            .build()
+            .map_err(|e| RegistryError::Protocol(format!("failed to set up HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            base,
+            credential: options.credential.clone(),
+            auth: Mutex::new(AuthState::default()),
+        })
+    }
+
+    /// `<scheme>://<host><path>`.
+    #[must_use]
+    pub fn url(&self, path: &str) -> Url {
+        let mut u = self.base.clone();
+        u.set_path(path);
+        u
+    }
+
+    /// The Authorization value to attach for `scopes`, if the challenge is known.
+    async fn authorization(&self, scopes: &[String]) -> Result<Option<String>, RegistryError> {
+        let mut state = self.auth.lock().await;
+        let Some(challenge) = state.challenge.clone() else {
+            return Ok(None);
+        };
+        match challenge.scheme.as_str() {
+            "basic" => match &self.credential {
+                Some(Credential::Basic { username, password }) => {
+                    let raw = format!("{username}:{}", password.expose());
+                    Ok(Some(format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD.encode(raw)
+                    )))
+                }
+                _ => Err(RegistryError::BasicCredentialNotFound),
+            },
+            "bearer" => {
+                let all = merge_scopes(
+                    challenge
+                        .param("scope")
+                        .into_iter()
+                        .chain(scopes.iter().map(String::as_str)),
+                );
+                let key = all.join(" ");
+                if let Some(t) = state.tokens.get(&key) {
+                    return Ok(Some(format!("Bearer {t}")));
+                }
+                let token = self.fetch_token(&challenge, &all).await?;
+                state.tokens.insert(key, token.clone());
+                Ok(Some(format!("Bearer {token}")))
+            }
+            other => Err(RegistryError::Protocol(format!(
+                "unsupported authentication scheme {other:?}"
+            ))),
+        }
+    }
+
+    async fn fetch_token(
+        &self,
+        challenge: &Challenge,
+        scopes: &[String],
+    ) -> Result<String, RegistryError> {
+        let realm = challenge
+            .param("realm")
+            .ok_or_else(|| RegistryError::Protocol("bearer challenge without realm".into()))?;
+        let mut url = Url::parse(realm)
+            .map_err(|e| RegistryError::Protocol(format!("invalid token realm {realm:?}: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(RegistryError::Protocol(format!(
+                "invalid token realm {realm:?}: scheme must be http or https"
+            )));
+        }
+        let service = challenge.param("service").unwrap_or_default();
+        let req = if let Some(Credential::IdentityToken(token)) = &self.credential {
+            let form = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("grant_type", "refresh_token")
+                .append_pair("refresh_token", token.expose())
+                .append_pair("service", service)
+                .append_pair("scope", &scopes.join(" "))
+                .append_pair("client_id", "oras-rs")
+                .finish();
+            self.http
+                .post(url.clone())
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(form)
+        } else {
+            {
+                let mut q = url.query_pairs_mut();
+                if !service.is_empty() {
+                    q.append_pair("service", service);
+                }
+                for s in scopes {
+                    q.append_pair("scope", s);
+                }
+            }
+            let req = self.http.get(url.clone());
+            match &self.credential {
+                Some(Credential::Basic { username, password }) => {
+                    req.basic_auth(username, Some(password.expose()))
+                }
+                _ => req,
+            }
+        };
+        let resp = req.send().await.map_err(|e| transport(&url, e))?;
+        let status = resp.status();
+        let method = if matches!(self.credential, Some(Credential::IdentityToken(_))) {
+            "POST"
+        } else {
+            "GET"
+        };
+        let body = read_small(resp).await;
+        if !status.is_success() {
+            let mut u = url.clone();
+            u.set_query(None);
+            return Err(RegistryError::Status {
+                method: method.into(),
+                url: display_url(&u),
+                status: status.as_u16(),
+                errors: parse_error_body(&body),
+            });
+        }
+        #[derive(serde::Deserialize)]
+        struct TokenResponse {
+            #[serde(default)]
+            token: String,
+            #[serde(default)]
+            access_token: String,
+        }
+        let t: TokenResponse = serde_json::from_slice(&body)
+            .map_err(|e| RegistryError::Protocol(format!("invalid token response: {e}")))?;
+        let token = if t.access_token.is_empty() { t.token } else { t.access_token };
+        if token.is_empty() {
+            return Err(RegistryError::Protocol("token server returned no token".into()));
+        }
+        Ok(token)
+    }
+
+    /// Sends `req`, answering one auth challenge by retrying with credentials.
+    pub async fn send(&self, req: Request) -> Result<Response, RegistryError> {
+        let (first, had_auth) = self.send_once(&req).await?;
+        if first.status() != StatusCode::UNAUTHORIZED {
+            return Ok(first);
+        }
+        let challenges = first
+            .headers()
+            .get_all(header::WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(parse_challenges)
+            .collect::<Vec<_>>();
+        let chosen = challenges
+            .iter()
+            .find(|c| c.scheme == "bearer")
+            .or_else(|| challenges.iter().find(|c| c.scheme == "basic"))
+            .cloned();
+        let Some(challenge) = chosen else {
+            return Err(status_error(&req.method, &req.url, first).await);
+        };
+        {
+            let mut state = self.auth.lock().await;
+            let changed = state.challenge.as_ref() != Some(&challenge);
+            if changed {
+                state.challenge = Some(challenge);
+            } else if had_auth {
+                // Refused with the cached token: it expired or lacks a scope; fetch anew.
+                state.tokens.clear();
+            }
+        }
+        Ok(self.send_once(&req).await?.0)
+    }
+
+    async fn send_once(&self, req: &Request) -> Result<(Response, bool), RegistryError> {
+        let mut builder = self
+            .http
+            .request(req.method.clone(), req.url.clone())
+            .headers(req.headers.clone());
+        let auth = self.authorization(&req.scopes).await?;
+        let had_auth = auth.is_some();
+        if let Some(auth) = auth {
+            builder = builder.header(header::AUTHORIZATION, auth);
+        }
+        if let Some(body) = &req.body {
+            builder = builder.body(body.clone());
+        }
+        let resp = builder.send().await.map_err(|e| transport(&req.url, e))?;
+        Ok((resp, had_auth))
+    }
+
+    /// Sends a request with a streaming body, which cannot be replayed: auth must already be
+    /// settled by an earlier request (the upload POST).
+    pub async fn send_stream(
+        &self,
+        method: Method,
+        url: Url,
+        headers: HeaderMap,
+        scopes: &[String],
+        body: reqwest::Body,
+    ) -> Result<Response, RegistryError> {
+        let mut builder = self.http.request(method, url.clone()).headers(headers).body(body);
+        if let Some(auth) = self.authorization(scopes).await? {
+            builder = builder.header(header::AUTHORIZATION, auth);
+        }
+        builder.send().await.map_err(|e| transport(&url, e))
+    }
+
+    /// A request with no auth retry that returns the raw response (for pings).
+    pub async fn get(&self, url: Url) -> Result<Response, RegistryError> {
+        self.send(Request::new(Method::GET, url)).await
+    }
+}
+
+/// Builds the error for an unexpected status, decoding the spec's error body.
+pub async fn status_error(method: &Method, url: &Url, resp: Response) -> RegistryError {
+    let status = resp.status().as_u16();
+    let body = read_small(resp).await;
+    RegistryError::Status {
+        method: method.to_string(),
+        url: display_url(url),
+        status,
+        errors: parse_error_body(&body),
+    }
+}
+
+/// Reads at most `MAX_SMALL_BODY` bytes of a response.
+async fn read_small(mut resp: Response) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Ok(Some(chunk)) = resp.chunk().await {
+        let room = MAX_SMALL_BODY.saturating_sub(out.len());
+        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if out.len() >= MAX_SMALL_BODY {
+            break;
+        }
+    }
+    out
+}
+
+/// Reads a whole body up to `limit` bytes, failing beyond it.
+pub(super) async fn read_limited(mut resp: Response, limit: u64, what: &str) -> Result<Vec<u8>, RegistryError> {
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(RegistryError::Protocol(format!(
+            "{what} size {} exceeds the limit of {limit} bytes",
+            resp.content_length().unwrap_or_default()
+        )));
+    }
+    let url = resp.url().clone();
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&url, e))? {
+        out.extend_from_slice(&chunk);
+        if out.len() as u64 > limit {
+            return Err(RegistryError::Protocol(format!(
+                "{what} exceeds the limit of {limit} bytes"
+            )));
+        }
+    }
+    Ok(out)
+}

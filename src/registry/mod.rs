@@ -1,0 +1,11 @@
+//! The OCI Distribution API: HTTP client with auth, the repository verbs, and the spec's error
+//! envelope.
+
+pub mod auth;
+mod client;
+mod error;
+mod repository;
+
+pub use client::{Client, ClientOptions, Request, status_error as status_error_of};
+pub use error::{ErrorEntry, RegistryError, parse_error_body};
+pub use repository::Repository;

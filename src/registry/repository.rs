@@ -1,0 +1,279 @@
+//! The repository verbs of the distribution spec: blobs (HEAD, GET, upload), manifests
+//! (GET, PUT) and tags.
+
+use std::sync::Arc;
+
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use url::Url;
+
+use super::client::{Client, Request, read_limited, status_error};
+use super::error::RegistryError;
+use crate::oci::{Descriptor, Digest, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES};
+
+pub struct Repository {
+    client: Arc<Client>,
+    /// `<registry>/<repository>` as the user typed it, for messages.
+    display: String,
+    name: String,
+    /// Scope hints so one token covers every request of a command (pull or pull+push).
+    scope: String,
+}
+
+impl Repository {
+    #[must_use]
+    pub fn new(client: Arc<Client>, registry: &str, name: &str, push: bool) -> Self {
+        let actions = if push { "pull,push" } else { "pull" };
+        Self {
+            client,
+            display: format!("{registry}/{name}"),
+            name: name.to_owned(),
+            scope: format!("repository:{name}:{actions}"),
+        }
+    }
+
+    #[must_use]
+    pub fn display(&self) -> &str {
+        &self.display
+    }
+
+    fn url(&self, tail: &str) -> Url {
+        self.client.url(&format!("/v2/{}/{tail}", self.name))
+    }
+
+    fn request(&self, method: Method, url: Url) -> Request {
+        Request::new(method, url).scope(self.scope.clone())
+    }
+
+    /// `HEAD /v2/<name>/blobs/<digest>`: true when the registry has the blob.
+    pub async fn blob_exists(&self, digest: &Digest) -> Result<bool, RegistryError> {
+        let url = self.url(&format!("blobs/{digest}"));
+        let resp = self.client.send(self.request(Method::HEAD, url.clone())).await?;
+        match resp.status() {
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(status_error(&Method::HEAD, &url, resp).await),
+        }
+    }
+
+    /// `GET /v2/<name>/blobs/<digest>`, following redirects (without credentials to other
+    /// hosts). The body is returned as a stream; the caller verifies it.
+    pub async fn fetch_blob(&self, desc: &Descriptor) -> Result<reqwest::Response, RegistryError> {
+        let url = self.url(&format!("blobs/{}", desc.digest));
+        let resp = self.client.send(self.request(Method::GET, url.clone())).await?;
+        match resp.status() {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND => {
+                return Err(RegistryError::NotFound(format!("{}@{}", self.display, desc.digest)));
+            }
+            _ => return Err(status_error(&Method::GET, &url, resp).await),
+        }
+        if let Some(len) = resp.content_length()
+            && len != desc.size
+        {
+            return Err(RegistryError::Protocol(format!(
+                "{}: mismatch Content-Length: expected {}, got {len}",
+                desc.digest, desc.size
+            )));
+        }
+        if let Some(d) = resp.headers().get("docker-content-digest")
+            && d.to_str().ok() != Some(desc.digest.to_string().as_str())
+        {
+            return Err(RegistryError::Protocol(format!(
+                "{}: mismatched Docker-Content-Digest header {:?}",
+                desc.digest, d
+            )));
+        }
+        Ok(resp)
+    }
+
+    /// Uploads a blob: `POST` opens a session, one streaming `PUT ?digest=` completes it.
+    pub async fn push_blob(&self, desc: &Descriptor, body: reqwest::Body) -> Result<(), RegistryError> {
+        let start = self.url("blobs/uploads/");
+        let resp = self.client.send(self.request(Method::POST, start.clone())).await?;
+        if resp.status() != StatusCode::ACCEPTED {
+            return Err(status_error(&Method::POST, &start, resp).await);
+        }
+        let mut location = upload_location(&start, resp.headers())?;
+        location
+            .query_pairs_mut()
+            .append_pair("digest", &desc.digest.to_string());
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(desc.size));
+        let resp = self
+            .client
+            .send_stream(Method::PUT, location.clone(), headers, std::slice::from_ref(&self.scope), body)
+            .await?;
+        if resp.status() != StatusCode::CREATED {
+            return Err(status_error(&Method::PUT, &location, resp).await);
+        }
+        Ok(())
+    }
+
+    /// `GET /v2/<name>/manifests/<reference>` with every manifest type accepted. Returns the
+    /// descriptor (digest computed from the bytes, and checked against a digest reference and
+    /// the registry's `Docker-Content-Digest`) and the bytes.
+    pub async fn fetch_manifest(&self, reference: &str) -> Result<(Descriptor, Vec<u8>), RegistryError> {
+        let url = self.url(&format!("manifests/{reference}"));
+        let req = self
+            .request(Method::GET, url.clone())
+            .header(header::ACCEPT, &MANIFEST_ACCEPT.join(", "));
+        let resp = self.client.send(req).await?;
+        match resp.status() {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND => {
+                let sep = if reference.contains(':') { "@" } else { ":" };
+                return Err(RegistryError::NotFound(format!("{}{sep}{reference}", self.display)));
+            }
+            _ => return Err(status_error(&Method::GET, &url, resp).await),
+        }
+        let content_type = resp
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or_default().trim().to_owned());
+        let header_digest = resp
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = read_limited(resp, MAX_MANIFEST_BYTES, "manifest").await?;
+        let digest = Digest::of(&bytes);
+        if let Ok(want) = reference.parse::<Digest>()
+            && want != digest
+        {
+            return Err(RegistryError::Protocol(format!(
+                "{}@{want}: mismatched digest: the manifest received has digest {digest}",
+                self.display
+            )));
+        }
+        if let Some(h) = header_digest
+            && h.parse::<Digest>().is_ok_and(|h| h != digest)
+            && reference.parse::<Digest>().is_ok()
+        {
+            return Err(RegistryError::Protocol(format!(
+                "{}: Docker-Content-Digest {h} does not match the content {digest}",
+                self.display
+            )));
+        }
+        let media_type = content_type
+            .filter(|t| !t.is_empty() && t != "application/json" && t != "text/plain")
+            .or_else(|| media_type_field(&bytes))
+            .unwrap_or_default();
+        let desc = Descriptor::new(media_type, digest, bytes.len() as u64);
+        Ok((desc, bytes))
+    }
+
+    /// `PUT /v2/<name>/manifests/<reference>` (a tag, or the digest to push untagged).
+    pub async fn push_manifest(
+        &self,
+        desc: &Descriptor,
+        bytes: &[u8],
+        reference: &str,
+    ) -> Result<(), RegistryError> {
+        let url = self.url(&format!("manifests/{reference}"));
+        let req = self
+            .request(Method::PUT, url.clone())
+            .header(header::CONTENT_TYPE, &desc.media_type)
+            .body(bytes.to_vec());
+        let resp = self.client.send(req).await?;
+        if resp.status() != StatusCode::CREATED {
+            return Err(status_error(&Method::PUT, &url, resp).await);
+        }
+        if let Some(h) = resp.headers().get("docker-content-digest").and_then(|v| v.to_str().ok())
+            && h.parse::<Digest>().is_ok_and(|h| h != desc.digest)
+        {
+            return Err(RegistryError::Protocol(format!(
+                "{}: registry computed digest {h} for manifest {}",
+                self.display, desc.digest
+            )));
+        }
+        Ok(())
+    }
+
+    /// `GET /v2/<name>/tags/list`, following `Link` pagination on the same origin.
+    pub async fn tags(&self) -> Result<Vec<String>, RegistryError> {
+        #[derive(serde::Deserialize)]
+        struct TagList {
+            #[serde(default)]
+            tags: Option<Vec<String>>,
+        }
+        let mut url = self.url("tags/list");
+        let mut all = Vec::new();
+        loop {
+            let resp = self.client.send(self.request(Method::GET, url.clone())).await?;
+            if !resp.status().is_success() {
+                return Err(status_error(&Method::GET, &url, resp).await);
+            }
+            let next = resp
+                .headers()
+                .get(header::LINK)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|l| l.split(';').next())
+                .map(|l| l.trim().trim_start_matches('<').trim_end_matches('>').to_owned());
+            let body = read_limited(resp, MAX_MANIFEST_BYTES, "tag list").await?;
+            let list: TagList = serde_json::from_slice(&body)
+                .map_err(|e| RegistryError::Protocol(format!("invalid tag list: {e}")))?;
+            all.extend(list.tags.unwrap_or_default());
+            match next.and_then(|n| url.join(&n).ok()) {
+                Some(n) if n.origin() == url.origin() => url = n,
+                _ => return Ok(all),
+            }
+        }
+    }
+}
+
+/// Resolves an upload `Location` against the request URL and refuses one that moves to another
+/// host or from https to http (GHSA-jxpm-75mh-9fp7).
+fn upload_location(request: &Url, headers: &HeaderMap) -> Result<Url, RegistryError> {
+    let raw = headers
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| RegistryError::Protocol("upload session without a Location header".into()))?;
+    let location = request
+        .join(raw)
+        .map_err(|e| RegistryError::Protocol(format!("invalid upload Location {raw:?}: {e}")))?;
+    if location.host_str() != request.host_str()
+        || location.port_or_known_default() != request.port_or_known_default()
+        || (request.scheme() == "https" && location.scheme() != "https")
+    {
+        return Err(RegistryError::Protocol(format!(
+            "refusing upload location {location} on another host than {}",
+            request.host_str().unwrap_or_default()
+        )));
+    }
+    Ok(location)
+}
+
+fn media_type_field(bytes: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(rename = "mediaType")]
+        media_type: Option<String>,
+    }
+    serde_json::from_slice::<Probe>(bytes).ok()?.media_type
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_relative_location_and_refuses_other_hosts() {
+        let req = Url::parse("http://localhost:5000/v2/r/blobs/uploads/").unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(header::LOCATION, HeaderValue::from_static("/v2/r/blobs/uploads/abc?_state=x"));
+        assert_eq!(
+            upload_location(&req, &h).unwrap().as_str(),
+            "http://localhost:5000/v2/r/blobs/uploads/abc?_state=x"
+        );
+        h.insert(header::LOCATION, HeaderValue::from_static("http://evil:5000/v2/r/blobs/uploads/abc"));
+        assert!(upload_location(&req, &h).is_err());
+        let req = Url::parse("https://r.io/v2/r/blobs/uploads/").unwrap();
+        h.insert(header::LOCATION, HeaderValue::from_static("http://r.io/v2/r/blobs/uploads/abc"));
+        assert!(upload_location(&req, &h).is_err());
+        h.insert(header::LOCATION, HeaderValue::from_static("https://r.io:443/up"));
+        assert!(upload_location(&req, &h).is_ok());
+    }
+}

@@ -1,0 +1,306 @@
+//! An OCI image layout directory (`oci-layout`, `index.json`, `blobs/sha256/…`) as a `Target`.
+//! Tags are `org.opencontainers.image.ref.name` annotations in `index.json`; every write goes
+//! to a temporary file that is renamed into place once complete and verified.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use tokio::sync::Mutex;
+
+use super::{BlobReader, Target, TargetError, TargetKind};
+use crate::oci::{
+    ANNOTATION_REF_NAME, Descriptor, Digest, Index, MEDIA_TYPE_INDEX, is_manifest_type, to_go_json,
+};
+use crate::transfer::copy_verified;
+
+const LAYOUT_FILE: &str = "oci-layout";
+const LAYOUT_CONTENT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
+const INDEX_FILE: &str = "index.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LayoutError {
+    #[error("{0}: not found")]
+    NotFound(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LayoutError + '_ {
+    move |source| LayoutError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Splits `<path>[:<tag>]` or `<path>@<digest>` (the last `@`, else the last `:`).
+#[must_use]
+pub fn parse_layout_reference(raw: &str) -> (&str, Option<&str>) {
+    if let Some((path, digest)) = raw.rsplit_once('@') {
+        return (path, Some(digest));
+    }
+    match raw.rsplit_once(':') {
+        Some((path, tag)) if !path.is_empty() => (path, Some(tag).filter(|t| !t.is_empty())),
+        _ => (raw, None),
+    }
+}
+
+pub struct Layout {
+    root: PathBuf,
+    display: String,
+    index_lock: Mutex<()>,
+}
+
+impl Layout {
+    /// Opens a layout for writing, creating the directory and its metadata files when missing.
+    pub fn create(root: &Path) -> Result<Self, LayoutError> {
+        let blobs = root.join("blobs").join("sha256");
+        std::fs::create_dir_all(&blobs).map_err(io_err(&blobs))?;
+        let marker = root.join(LAYOUT_FILE);
+        if !marker.exists() {
+            write_atomic(&marker, LAYOUT_CONTENT)?;
+        }
+        let index = root.join(INDEX_FILE);
+        if !index.exists() {
+            let empty = Index {
+                schema_version: 2,
+                media_type: Some(MEDIA_TYPE_INDEX.to_owned()),
+                artifact_type: None,
+                manifests: Vec::new(),
+                subject: None,
+                annotations: None,
+            };
+            write_atomic(&index, &to_go_json(&empty).map_err(|e| LayoutError::Invalid(e.to_string()))?)?;
+        }
+        Ok(Self::at(root))
+    }
+
+    /// Opens an existing layout for reading.
+    pub fn open(root: &Path, raw: &str) -> Result<Self, LayoutError> {
+        if let Err(e) = std::fs::metadata(root) {
+            return Err(LayoutError::Invalid(format!(
+                "invalid argument {raw:?}: failed to find path {:?}: stat {}: {}",
+                root.display().to_string(),
+                root.display(),
+                crate::output::io_error_text(&e)
+            )));
+        }
+        Ok(Self::at(root))
+    }
+
+    fn at(root: &Path) -> Self {
+        Self {
+            root: root.to_owned(),
+            display: root.display().to_string(),
+            index_lock: Mutex::new(()),
+        }
+    }
+
+    fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.root.join("blobs").join("sha256").join(digest.hex())
+    }
+
+    fn read_index(&self) -> Result<Index, LayoutError> {
+        let path = self.root.join(INDEX_FILE);
+        let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| LayoutError::Invalid(format!("{}: invalid index.json: {e}", path.display())))
+    }
+
+    /// Records a manifest in `index.json`, moving `tag` to it when given.
+    async fn record(&self, desc: &Descriptor, tag: Option<&str>) -> Result<(), LayoutError> {
+        let _guard = self.index_lock.lock().await;
+        let mut index = self.read_index()?;
+        let mut entry = desc.plain();
+        entry.artifact_type.clone_from(&desc.artifact_type);
+        entry.platform.clone_from(&desc.platform);
+        match tag {
+            Some(tag) => {
+                index.manifests.retain(|m| {
+                    m.annotation(ANNOTATION_REF_NAME) != Some(tag)
+                        && !(m.digest == desc.digest && m.annotation(ANNOTATION_REF_NAME).is_none())
+                });
+                entry.annotations = Some([(ANNOTATION_REF_NAME.to_owned(), tag.to_owned())].into());
+            }
+            None => {
+                if index.manifests.iter().any(|m| m.digest == desc.digest) {
+                    return Ok(());
+                }
+            }
+        }
+        index.manifests.push(entry);
+        let bytes = to_go_json(&index).map_err(|e| LayoutError::Invalid(e.to_string()))?;
+        write_atomic(&self.root.join(INDEX_FILE), &bytes)
+    }
+
+    fn find(&self, reference: &str) -> Result<Descriptor, LayoutError> {
+        let index = self.read_index()?;
+        if let Ok(digest) = reference.parse::<Digest>() {
+            if let Some(m) = index.manifests.iter().find(|m| m.digest == digest) {
+                return Ok(m.clone());
+            }
+            let path = self.blob_path(&digest);
+            let size = std::fs::metadata(&path)
+                .map_err(|_| LayoutError::NotFound(format!("{}@{reference}", self.display)))?
+                .len();
+            return Ok(Descriptor::new("", digest, size));
+        }
+        index
+            .manifests
+            .iter()
+            .rev()
+            .find(|m| m.annotation(ANNOTATION_REF_NAME) == Some(reference))
+            .cloned()
+            .ok_or_else(|| LayoutError::NotFound(format!("{}:{reference}", self.display)))
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LayoutError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".oras-tmp-")
+        // 0666 less the umask, as a plain create would give.
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(dir)
+        .map_err(io_err(path))?;
+    tmp.write_all(bytes).map_err(io_err(path))?;
+    tmp.persist(path).map_err(|e| LayoutError::Io {
+        path: path.to_owned(),
+        source: e.error,
+    })?;
+    Ok(())
+}
+
+#[async_trait]
+impl Target for Layout {
+    fn kind(&self) -> TargetKind {
+        TargetKind::OciLayout
+    }
+
+    fn display(&self) -> &str {
+        &self.display
+    }
+
+    async fn blob_exists(&self, desc: &Descriptor) -> Result<bool, TargetError> {
+        Ok(tokio::fs::metadata(self.blob_path(&desc.digest))
+            .await
+            .is_ok_and(|m| m.len() == desc.size))
+    }
+
+    async fn push_blob(&self, desc: &Descriptor, content: BlobReader) -> Result<(), TargetError> {
+        let path = self.blob_path(&desc.digest);
+        let dir = path.parent().unwrap_or(&self.root).to_owned();
+        let tmp = tempfile::Builder::new()
+            .prefix(".oras-ingest-")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+            .tempfile_in(&dir)
+            .map_err(io_err(&dir))?;
+        let file = tmp.as_file().try_clone().map_err(io_err(&dir))?;
+        let mut writer = tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(file));
+        copy_verified(content, &mut writer, desc, &|_| {})
+            .await
+            .map_err(|e| LayoutError::Invalid(format!("{}: {e}", desc.digest)))?;
+        tmp.persist(&path).map_err(|e| LayoutError::Io {
+            path: path.clone(),
+            source: e.error,
+        })?;
+        Ok(())
+    }
+
+    async fn fetch_blob(&self, desc: &Descriptor) -> Result<BlobReader, TargetError> {
+        let path = self.blob_path(&desc.digest);
+        match tokio::fs::File::open(&path).await {
+            Ok(f) => Ok(Box::pin(f)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(LayoutError::NotFound(format!("{}@{}", self.display, desc.digest)).into())
+            }
+            Err(e) => Err(LayoutError::Io { path, source: e }.into()),
+        }
+    }
+
+    async fn fetch_manifest(&self, reference: &str) -> Result<(Descriptor, Vec<u8>), TargetError> {
+        let mut desc = self.find(reference)?;
+        let path = self.blob_path(&desc.digest);
+        let meta = std::fs::metadata(&path)
+            .map_err(|_| LayoutError::NotFound(format!("{}@{}", self.display, desc.digest)))?;
+        if meta.len() > crate::oci::MAX_MANIFEST_BYTES {
+            return Err(LayoutError::Invalid(format!(
+                "{}: manifest size {} exceeds the limit",
+                desc.digest,
+                meta.len()
+            ))
+            .into());
+        }
+        let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+        let actual = Digest::of(&bytes);
+        if actual != desc.digest || bytes.len() as u64 != desc.size {
+            return Err(LayoutError::Invalid(format!(
+                "{}: mismatched digest: content has digest {actual}",
+                desc.digest
+            ))
+            .into());
+        }
+        if !is_manifest_type(&desc.media_type) {
+            #[derive(serde::Deserialize)]
+            struct Probe {
+                #[serde(rename = "mediaType")]
+                media_type: Option<String>,
+            }
+            if let Some(t) = serde_json::from_slice::<Probe>(&bytes).ok().and_then(|p| p.media_type) {
+                desc.media_type = t;
+            }
+        }
+        Ok((desc, bytes))
+    }
+
+    async fn push_manifest(
+        &self,
+        desc: &Descriptor,
+        bytes: &[u8],
+        reference: &str,
+    ) -> Result<(), TargetError> {
+        let path = self.blob_path(&desc.digest);
+        if Digest::of(bytes) != desc.digest {
+            return Err(LayoutError::Invalid(format!("{}: mismatched digest", desc.digest)).into());
+        }
+        if !path.exists() {
+            write_atomic(&path, bytes)?;
+        }
+        let tag = (reference.parse::<Digest>().is_err()).then_some(reference);
+        Ok(self.record(desc, tag).await?)
+    }
+
+    async fn tags(&self) -> Result<Vec<String>, TargetError> {
+        let index = self.read_index()?;
+        let mut tags: Vec<String> = index
+            .manifests
+            .iter()
+            .filter_map(|m| m.annotation(ANNOTATION_REF_NAME).map(str::to_owned))
+            .collect();
+        tags.sort();
+        tags.dedup();
+        Ok(tags)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_layout_references() {
+        assert_eq!(parse_layout_reference("dir:v1"), ("dir", Some("v1")));
+        assert_eq!(parse_layout_reference("a/b/dir"), ("a/b/dir", None));
+        assert_eq!(parse_layout_reference("dir:"), ("dir", None));
+        assert_eq!(
+            parse_layout_reference("dir@sha256:abc"),
+            ("dir", Some("sha256:abc"))
+        );
+    }
+}
