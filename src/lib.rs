@@ -21,6 +21,7 @@ use cli::{Cli, Command};
 #[must_use]
 pub fn run(cli: Cli) -> ExitCode {
     let credential_file = credential_file(&cli.command);
+    let suggest_login = !matches!(cli.command, Command::Login(_));
     let result = match cli.command {
         Command::Version(args) => {
             commands::version::run(&args);
@@ -41,7 +42,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let text = output::render_error(&e, credential_file.as_deref());
+            let text = output::render_error(&e, credential_file.as_deref(), suggest_login);
             output::Output::new(output::Format::Text, true, false, true).warn(&text);
             ExitCode::from(1)
         }

@@ -59,6 +59,10 @@ pub async fn run(args: PushArgs) -> Result<()> {
         }
     }
 
+    if !args.target.oci_layout {
+        crate::reference::Reference::parse(raw_ref).map_err(|e| super::invalid_reference(raw_ref, e))?;
+    }
+
     let config_flag = match (&args.config, &args.manifest_config) {
         (Some(c), _) => Some(c.clone()),
         (None, Some(c)) => {

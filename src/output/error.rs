@@ -57,8 +57,8 @@ pub fn io_error_text(e: &std::io::Error) -> String {
 /// The text printed on stderr for `err`. `credential_file` names the config file in the hint
 /// shown when credentials are missing.
 #[must_use]
-pub fn render_error(err: &anyhow::Error, credential_file: Option<&str>) -> String {
-    let registry = err.chain().find_map(|e| e.downcast_ref::<RegistryError>());
+pub fn render_error(err: &anyhow::Error, credential_file: Option<&str>, suggest_login: bool) -> String {
+    let registry = find_registry_error(err);
     let mut out = match registry {
         Some(e @ RegistryError::Status { .. }) => format!("Error response from registry: {e}"),
         Some(RegistryError::NotFound(_)) => format!("Error response from registry: {}", chain_text(err)),
@@ -82,7 +82,7 @@ pub fn render_error(err: &anyhow::Error, credential_file: Option<&str>) -> Strin
                 ));
             }
         }
-        Some(RegistryError::Status { status: 401, .. }) => {
+        Some(RegistryError::Status { status: 401, .. }) if suggest_login => {
             out.push_str("\nRun `oras login <registry>` or pass `-u`/`--password-stdin` to authenticate.");
         }
         Some(RegistryError::Transport { source, .. }) if is_http_to_https(source) => {
@@ -91,6 +91,27 @@ pub fn render_error(err: &anyhow::Error, credential_file: Option<&str>) -> Strin
         _ => {}
     }
     out
+}
+
+/// The registry error behind `err`, looking through the transparent wrappers that hide it from
+/// `source()` chains.
+fn find_registry_error(err: &anyhow::Error) -> Option<&RegistryError> {
+    use crate::target::TargetError;
+    use crate::transfer::TransferError;
+    err.chain().find_map(|e| {
+        let target = e
+            .downcast_ref::<TransferError>()
+            .and_then(|t| match t {
+                TransferError::Target(t) => Some(t),
+                TransferError::Read { .. } => None,
+            })
+            .or_else(|| e.downcast_ref::<TargetError>());
+        match target {
+            Some(TargetError::Registry(r)) => Some(r),
+            Some(TargetError::Layout(_)) => None,
+            None => e.downcast_ref::<RegistryError>(),
+        }
+    })
 }
 
 fn is_http_to_https(e: &reqwest::Error) -> bool {
@@ -125,7 +146,7 @@ mod tests {
     #[test]
     fn renders_chain_usage_and_hint() {
         let e = anyhow::Error::new(UserError::new("bad").usage("oras x").hint("try y")).context("outer");
-        assert_eq!(render_error(&e, None), "Error: outer: bad\nUsage: oras x\ntry y");
+        assert_eq!(render_error(&e, None, true), "Error: outer: bad\nUsage: oras x\ntry y");
     }
 
     #[test]
@@ -137,7 +158,7 @@ mod tests {
             errors: crate::registry::parse_error_body(br#"{"errors":[{"code":"DENIED","message":"no"}]}"#),
         })
         .context("failed to validate the credentials for h");
-        assert_eq!(render_error(&e, None), "Error response from registry: denied: no");
+        assert_eq!(render_error(&e, None, true), "Error response from registry: denied: no");
     }
 
     #[test]
