@@ -65,5 +65,10 @@ fn credential_file(command: &Command) -> Option<String> {
         Command::Login(a) => &a.remote.registry_config,
         Command::Logout(_) | Command::Version(_) => return None,
     };
-    Some(credentials::Store::new(configs).path().display().to_string())
+    Some(
+        credentials::Store::new(configs)
+            .path()
+            .display()
+            .to_string(),
+    )
 }

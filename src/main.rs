@@ -9,14 +9,18 @@ fn main() -> ExitCode {
     match oras::cli::Cli::try_parse() {
         Ok(cli) => oras::run(cli),
         Err(e) => match e.kind() {
-            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
                 let _ = e.print();
                 ExitCode::SUCCESS
             }
             _ => {
                 // clap says `error: …`; the Go client says `Error: …`, and exits 1.
                 let text = e.render().to_string();
-                let text = text.strip_prefix("error: ").map_or(text.clone(), |t| format!("Error: {t}"));
+                let text = text
+                    .strip_prefix("error: ")
+                    .map_or(text.clone(), |t| format!("Error: {t}"));
                 #[allow(clippy::print_stderr)]
                 {
                     eprint!("{text}");

@@ -9,8 +9,10 @@ use regex::Regex;
 use crate::oci::Digest;
 
 static REPOSITORY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*)*$")
-        .expect("static regex")
+    Regex::new(
+        r"^[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*)*$",
+    )
+    .expect("static regex")
 });
 static TAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\w[\w.-]{0,127}$").expect("static regex"));
@@ -139,7 +141,10 @@ fn is_valid_registry(registry: &str) -> bool {
 /// `localhost` and `localhost:<port>` are spoken to over plain HTTP unless told otherwise.
 #[must_use]
 pub fn is_localhost(registry: &str) -> bool {
-    registry == "localhost" || registry.strip_prefix("localhost:").is_some_and(|p| p.parse::<u16>().is_ok())
+    registry == "localhost"
+        || registry
+            .strip_prefix("localhost:")
+            .is_some_and(|p| p.parse::<u16>().is_ok())
 }
 
 /// Splits `repo:t1,t2,t3` into the full first reference and the extra bare tags.
@@ -159,11 +164,26 @@ mod tests {
         let d = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
         let cases: [(&str, &str, &str, Option<&str>); 6] = [
             ("localhost:5000/hello", "localhost:5000", "hello", None),
-            ("localhost:5000/hello:v1", "localhost:5000", "hello", Some("v1")),
+            (
+                "localhost:5000/hello:v1",
+                "localhost:5000",
+                "hello",
+                Some("v1"),
+            ),
             ("a.io/x/y/z:latest", "a.io", "x/y/z", Some("latest")),
             ("[::1]:5000/r:t", "[::1]:5000", "r", Some("t")),
-            ("127.0.0.1:5000/a_b.c-d:v1.0", "127.0.0.1:5000", "a_b.c-d", Some("v1.0")),
-            ("myregistry.azurecr.io/samples/artifact:1.0", "myregistry.azurecr.io", "samples/artifact", Some("1.0")),
+            (
+                "127.0.0.1:5000/a_b.c-d:v1.0",
+                "127.0.0.1:5000",
+                "a_b.c-d",
+                Some("v1.0"),
+            ),
+            (
+                "myregistry.azurecr.io/samples/artifact:1.0",
+                "myregistry.azurecr.io",
+                "samples/artifact",
+                Some("1.0"),
+            ),
         ];
         for (raw, reg, repo, tag) in cases {
             let r = Reference::parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
@@ -182,14 +202,24 @@ mod tests {
         let cases = [
             ("hello", "invalid reference: missing registry or repository"),
             ("/oras", "invalid reference: invalid registry \"\""),
-            ("a.io/UPPER", "invalid reference: invalid repository \"UPPER\""),
+            (
+                "a.io/UPPER",
+                "invalid reference: invalid repository \"UPPER\"",
+            ),
             ("a.io/r:-bad", "invalid reference: invalid tag \"-bad\""),
-            ("a.io/r@sha256:abc", "invalid reference: invalid digest \"sha256:abc\": invalid checksum digest length"),
+            (
+                "a.io/r@sha256:abc",
+                "invalid reference: invalid digest \"sha256:abc\": invalid checksum digest length",
+            ),
             ("a b/r", "invalid reference: invalid registry \"a b\""),
             ("a.io/", "invalid reference: invalid repository \"\""),
         ];
         for (raw, want) in cases {
-            assert_eq!(Reference::parse(raw).unwrap_err().to_string(), want, "{raw}");
+            assert_eq!(
+                Reference::parse(raw).unwrap_err().to_string(),
+                want,
+                "{raw}"
+            );
         }
     }
 

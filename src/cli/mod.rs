@@ -1,5 +1,7 @@
 //! The clap front end: the root parser, one struct per command, and the shared flag groups
 //! (remote, target, format, common) flattened where the Go client has them.
+// Command-line flags are naturally many booleans.
+#![allow(clippy::struct_excessive_bools)]
 
 use std::path::PathBuf;
 

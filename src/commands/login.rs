@@ -21,14 +21,19 @@ pub async fn run(args: LoginArgs) -> Result<()> {
     check_args("login", &args.args, Some(1), USAGE, "registry")?;
     let registry = args.args[0].trim_end_matches('/');
     // Validate the host part with the reference grammar.
-    Reference::parse(&format!("{registry}/x")).map_err(|e| super::invalid_reference(registry, e))?;
+    Reference::parse(&format!("{registry}/x"))
+        .map_err(|e| super::invalid_reference(registry, e))?;
 
     let credential = match flag_credential(&args.remote, &out)? {
         Some(c) => c,
         None => prompt_credential(&args.remote.username)?,
     };
     let store = Store::new(&args.remote.registry_config);
-    let host = if registry == "docker.io" { "registry-1.docker.io" } else { registry };
+    let host = if registry == "docker.io" {
+        "registry-1.docker.io"
+    } else {
+        registry
+    };
     let client = registry_client(registry, host, &args.remote, Some(credential.clone()))?;
     let url = client.url("/v2/");
     let resp = client
@@ -37,10 +42,14 @@ pub async fn run(args: LoginArgs) -> Result<()> {
         .with_context(|| format!("failed to validate the credentials for {registry}"))?;
     match resp.status() {
         s if s.is_success() => {}
-        StatusCode::NOT_FOUND => bail!("failed to validate the credentials for {registry}: not found"),
+        StatusCode::NOT_FOUND => {
+            bail!("failed to validate the credentials for {registry}: not found")
+        }
         _ => {
-            let e: RegistryError = crate::registry::status_error_of(&reqwest::Method::GET, &url, resp).await;
-            return Err(anyhow::Error::new(e).context(format!("failed to validate the credentials for {registry}")));
+            let e: RegistryError =
+                crate::registry::status_error_of(&reqwest::Method::GET, &url, resp).await;
+            return Err(anyhow::Error::new(e)
+                .context(format!("failed to validate the credentials for {registry}")));
         }
     }
     store
@@ -54,11 +63,16 @@ pub async fn run(args: LoginArgs) -> Result<()> {
 /// no username is given). Secrets are read without echo from a terminal, else a line of stdin.
 fn prompt_credential(username: &str) -> Result<Credential> {
     let stdin_tty = std::io::stdin().is_terminal();
-    let mut username = username.to_owned();
-    if username.is_empty() {
-        username = prompt_line("Username: ")?.trim().to_owned();
-    }
-    let label = if username.is_empty() { "Token: " } else { "Password: " };
+    let username = if username.is_empty() {
+        prompt_line("Username: ")?.trim().to_owned()
+    } else {
+        username.to_owned()
+    };
+    let label = if username.is_empty() {
+        "Token: "
+    } else {
+        "Password: "
+    };
     let secret = if stdin_tty {
         rpassword::prompt_password(label).context("failed to read the secret")?
     } else {
@@ -66,7 +80,11 @@ fn prompt_credential(username: &str) -> Result<Credential> {
     };
     let secret = secret.trim_end_matches(['\r', '\n']).to_owned();
     if secret.is_empty() {
-        bail!(if username.is_empty() { "token required" } else { "password required" });
+        bail!(if username.is_empty() {
+            "token required"
+        } else {
+            "password required"
+        });
     }
     Ok(if username.is_empty() {
         Credential::IdentityToken(Secret::new(secret))
@@ -85,6 +103,9 @@ fn prompt_line(label: &str) -> Result<String> {
     let _ = stdout.flush();
     drop(stdout);
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("failed to read from stdin")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("failed to read from stdin")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }

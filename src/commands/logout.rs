@@ -7,7 +7,13 @@ use crate::cli::LogoutArgs;
 use crate::credentials::Store;
 
 pub fn run(args: &LogoutArgs) -> Result<()> {
-    check_args("logout", &args.args, Some(1), "oras logout [flags] <registry>", "registry")?;
+    check_args(
+        "logout",
+        &args.args,
+        Some(1),
+        "oras logout [flags] <registry>",
+        "registry",
+    )?;
     let registry = args.args[0].trim_end_matches('/');
     Store::new(&args.registry_config)
         .delete(registry)

@@ -21,32 +21,48 @@ use crate::registry::{Client, ClientOptions, Repository};
 use crate::target::{Layout, Remote, Target, parse_layout_reference};
 
 /// `"oras <cmd>" requires exactly 1 argument but got N`, with usage and a hint.
-pub(crate) fn check_args(cmd: &str, args: &[String], exact: Option<usize>, usage: &str, what: &str) -> Result<()> {
+pub(crate) fn check_args(
+    cmd: &str,
+    args: &[String],
+    exact: Option<usize>,
+    usage: &str,
+    what: &str,
+) -> Result<()> {
     let (ok, need) = match exact {
-        Some(n) => (args.len() == n, format!("exactly {n} argument{}", if n == 1 { "" } else { "s" })),
+        Some(n) => (
+            args.len() == n,
+            format!("exactly {n} argument{}", if n == 1 { "" } else { "s" }),
+        ),
         None => (!args.is_empty(), "at least 1 argument".to_owned()),
     };
     if ok {
         return Ok(());
     }
-    Err(UserError::new(format!("\"oras {cmd}\" requires {need} but got {}", args.len()))
-        .usage(usage.to_owned())
-        .hint(format!(
-            "Please specify {} as {what}. Run \"oras {cmd} -h\" for more options and examples",
-            if exact.is_some() { need.trim_start_matches("exactly ").to_owned() } else { need.clone() }
-        ))
-        .into())
+    Err(UserError::new(format!(
+        "\"oras {cmd}\" requires {need} but got {}",
+        args.len()
+    ))
+    .usage(usage.to_owned())
+    .hint(format!(
+        "Please specify {} as {what}. Run \"oras {cmd} -h\" for more options and examples",
+        if exact.is_some() {
+            need.trim_start_matches("exactly ").to_owned()
+        } else {
+            need.clone()
+        }
+    ))
+    .into())
 }
 
 pub(crate) fn parse_format(args: &FormatArgs) -> Result<Format> {
     match args.format.as_str() {
         "text" | "" => Ok(Format::Text),
         "json" => Ok(Format::Json),
-        t if t == "go-template" || t.starts_with("go-template=") => Err(UserError::new(
-            "--format go-template is not supported yet",
-        )
-        .hint("use --format json and a JSON tool such as jq")
-        .into()),
+        t if t == "go-template" || t.starts_with("go-template=") => {
+            Err(UserError::new("--format go-template is not supported yet")
+                .hint("use --format json and a JSON tool such as jq")
+                .into())
+        }
         other => Err(UserError::new(format!("invalid format type: {other:?}"))
             .hint("supported types: json, text")
             .into()),
@@ -77,7 +93,10 @@ fn read_stdin_secret() -> Result<String> {
 
 /// The credential given on the command line, if any; a password without a username is an
 /// identity token.
-pub(crate) fn flag_credential(remote: &RemoteArgs, out: &crate::output::Output) -> Result<Option<Credential>> {
+pub(crate) fn flag_credential(
+    remote: &RemoteArgs,
+    out: &crate::output::Output,
+) -> Result<Option<Credential>> {
     if !remote.identity_token.is_empty() || remote.identity_token_stdin {
         if !remote.username.is_empty() {
             bail!("--username, --identity-token cannot be used at the same time");
@@ -93,7 +112,9 @@ pub(crate) fn flag_credential(remote: &RemoteArgs, out: &crate::output::Output) 
         out.warn("WARNING! Using --password via the CLI is insecure. Use --password-stdin.");
     }
     if !remote.identity_token.is_empty() {
-        out.warn("WARNING! Using --identity-token via the CLI is insecure. Use --identity-token-stdin.");
+        out.warn(
+            "WARNING! Using --identity-token via the CLI is insecure. Use --identity-token-stdin.",
+        );
     }
     let secret = if remote.password_stdin || remote.identity_token_stdin {
         read_stdin_secret()?
@@ -116,7 +137,9 @@ fn parse_headers(headers: &[String]) -> Result<Vec<(String, String)>> {
     headers
         .iter()
         .map(|h| match h.split_once(':') {
-            Some((name, value)) if !name.trim().is_empty() => Ok((name.trim().to_owned(), value.to_owned())),
+            Some((name, value)) if !name.trim().is_empty() => {
+                Ok((name.trim().to_owned(), value.to_owned()))
+            }
             _ => bail!("invalid header: {h:?}"),
         })
         .collect()
@@ -157,7 +180,12 @@ pub(crate) struct Opened {
 
 /// Opens the target a reference names: a layout directory with `--oci-layout`, else a remote
 /// repository. `write` asks for push access (and creates a missing layout).
-pub(crate) fn open_target(raw: &str, args: &TargetArgs, write: bool, out: &crate::output::Output) -> Result<Opened> {
+pub(crate) fn open_target(
+    raw: &str,
+    args: &TargetArgs,
+    write: bool,
+    out: &crate::output::Output,
+) -> Result<Opened> {
     if args.oci_layout {
         if !args.remote.header.is_empty() {
             bail!("custom header flags cannot be used on an OCI image layout target");
@@ -167,7 +195,10 @@ pub(crate) fn open_target(raw: &str, args: &TargetArgs, write: bool, out: &crate
             && s.parse::<crate::oci::Digest>().is_err()
             && !crate::reference::is_valid_tag(s)
         {
-            return Err(invalid_reference(raw, format!("invalid reference: invalid tag {s:?}")));
+            return Err(invalid_reference(
+                raw,
+                format!("invalid reference: invalid tag {s:?}"),
+            ));
         }
         let layout = if write {
             Layout::create(Path::new(path))?
@@ -181,8 +212,18 @@ pub(crate) fn open_target(raw: &str, args: &TargetArgs, write: bool, out: &crate
     }
     let reference = Reference::parse(raw).map_err(|e| invalid_reference(raw, e))?;
     let credential = flag_credential(&args.remote, out)?;
-    let client = registry_client(&reference.registry, reference.host(), &args.remote, credential)?;
-    let repo = Repository::new(Arc::new(client), &reference.registry, &reference.repository, write);
+    let client = registry_client(
+        &reference.registry,
+        reference.host(),
+        &args.remote,
+        credential,
+    )?;
+    let repo = Repository::new(
+        Arc::new(client),
+        &reference.registry,
+        &reference.repository,
+        write,
+    );
     Ok(Opened {
         target: Box::new(Remote::new(repo)),
         selector: reference.selector.as_ref().map(Selector::to_string),
@@ -192,7 +233,10 @@ pub(crate) fn open_target(raw: &str, args: &TargetArgs, write: bool, out: &crate
 /// Writes `bytes` to `path` atomically (temp file in the same directory, then rename).
 pub(crate) fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write as _;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".oras-tmp-")
         // 0666 less the umask, as a plain create would give.

@@ -11,7 +11,9 @@ use serde::Serialize;
 
 use super::{check_args, open_target, parse_format, verbose};
 use crate::cli::PullArgs;
-use crate::files::{WriteOptions, parse_file_ref, resolve_output_path, write_blob_file, write_directory};
+use crate::files::{
+    WriteOptions, parse_file_ref, resolve_output_path, write_blob_file, write_directory,
+};
 use crate::oci::{
     ANNOTATION_UNPACK, Annotations, Descriptor, is_index_type, parse_index, parse_manifest,
 };
@@ -107,14 +109,26 @@ pub async fn run(args: PullArgs) -> Result<()> {
         allow_path_traversal: args.allow_path_traversal,
         keep_old_files: args.keep_old_files,
     };
-    let written = download(target, &plan.items, &args.output, opts, args.concurrency, &reporter).await?;
+    let written = download(
+        target,
+        &plan.items,
+        &args.output,
+        opts,
+        args.concurrency,
+        &reporter,
+    )
+    .await?;
     reporter.state(&root, State::Done);
     drop(reporter);
 
     match format {
         Format::Text if plan.skipped_unnamed => {
-            out.line("Skipped pulling layers without file name in \"org.opencontainers.image.title\"");
-            out.line(&format!("Use 'oras copy {raw} --to-oci-layout <layout-dir>' to pull all layers."));
+            out.line(
+                "Skipped pulling layers without file name in \"org.opencontainers.image.title\"",
+            );
+            out.line(&format!(
+                "Use 'oras copy {raw} --to-oci-layout <layout-dir>' to pull all layers."
+            ));
         }
         Format::Text => {
             out.line(&format!("Pulled [{}] {raw}", target.kind()));
@@ -149,18 +163,31 @@ pub async fn run(args: PullArgs) -> Result<()> {
 
 impl Walk<'_> {
     /// Collects the titled content under a manifest or index.
-    async fn node(&self, desc: &Descriptor, bytes: &[u8], plan: &mut Plan, depth: usize) -> Result<()> {
+    async fn node(
+        &self,
+        desc: &Descriptor,
+        bytes: &[u8],
+        plan: &mut Plan,
+        depth: usize,
+    ) -> Result<()> {
         if depth > 8 {
             bail!("{}: index nesting too deep", desc.digest);
         }
         if is_index_type(&desc.media_type) {
-            let index = parse_index(bytes).with_context(|| format!("{}: invalid index", desc.digest))?;
+            let index =
+                parse_index(bytes).with_context(|| format!("{}: invalid index", desc.digest))?;
             for child in &index.manifests {
-                let (child_desc, child_bytes) = self.target.fetch_manifest(&child.digest.to_string()).await?;
+                let (child_desc, child_bytes) = self
+                    .target
+                    .fetch_manifest(&child.digest.to_string())
+                    .await?;
                 if child_desc.size != child.size {
                     bail!("{}: invalid descriptor size", child.digest);
                 }
-                let child_desc = Descriptor { media_type: child.media_type.clone(), ..child_desc };
+                let child_desc = Descriptor {
+                    media_type: child.media_type.clone(),
+                    ..child_desc
+                };
                 self.reporter.state(&child_desc, State::Started);
                 self.reporter.state(&child_desc, State::Processing);
                 Box::pin(self.node(&child_desc, &child_bytes, plan, depth + 1)).await?;
@@ -168,7 +195,8 @@ impl Walk<'_> {
             }
             return Ok(());
         }
-        let manifest = parse_manifest(bytes).with_context(|| format!("{}: invalid manifest", desc.digest))?;
+        let manifest =
+            parse_manifest(bytes).with_context(|| format!("{}: invalid manifest", desc.digest))?;
         let config = &manifest.config;
         if let Some((path, media_type)) = &self.config
             && media_type.as_ref().is_none_or(|t| *t == config.media_type)
@@ -226,7 +254,9 @@ async fn download(
     let mut copies = Vec::new();
     for (i, (item, _)) in paths.iter().enumerate() {
         match first_by_digest.get(&item.desc.digest) {
-            Some(&first) if item.desc.annotation(ANNOTATION_UNPACK).is_none() => copies.push((first, i)),
+            Some(&first) if item.desc.annotation(ANNOTATION_UNPACK).is_none() => {
+                copies.push((first, i))
+            }
             Some(_) => primary.push(i),
             None => {
                 first_by_digest.insert(&item.desc.digest, i);
@@ -254,7 +284,9 @@ async fn download(
         .await?;
     for (from, to) in copies {
         let (src, dst) = (&paths[from].1, &paths[to]);
-        let bytes = tokio::fs::File::open(src).await.with_context(|| format!("failed to read {}", src.display()))?;
+        let bytes = tokio::fs::File::open(src)
+            .await
+            .with_context(|| format!("failed to read {}", src.display()))?;
         write_blob_file(Box::pin(bytes), &dst.0.desc, &dst.1, opts, &|_| {})
             .await
             .with_context(|| format!("failed to pull {}", dst.0.title))?;

@@ -10,14 +10,15 @@ use serde::Serialize;
 
 use super::{check_args, open_target, parse_format, verbose, write_file_atomic};
 use crate::cli::PushArgs;
-use crate::files::{Packed, pack_bytes_file, pack_path, parse_file_ref, title_of};
+use crate::files::{FileRef, Packed, pack_bytes_file, pack_path, parse_file_ref, title_of};
 use crate::oci::{
-    ANNOTATION_CREATED, Annotations, Descriptor, EMPTY_JSON, MEDIA_TYPE_MANIFEST, MEDIA_TYPE_UNKNOWN_ARTIFACT,
-    MEDIA_TYPE_UNKNOWN_CONFIG, Manifest, is_valid_media_type, to_go_json,
+    ANNOTATION_CREATED, ANNOTATION_TITLE, Annotations, Descriptor, EMPTY_JSON, MEDIA_TYPE_MANIFEST,
+    MEDIA_TYPE_UNKNOWN_ARTIFACT, MEDIA_TYPE_UNKNOWN_CONFIG, Manifest, is_valid_media_type,
+    to_go_json,
 };
 use crate::output::{Format, Operation, Output, StatusReporter, UserError, io_error_text};
 use crate::reference::{is_valid_tag, split_tags};
-use crate::transfer::{Reporter, push_blobs, push_manifest};
+use crate::transfer::{Reporter, Source, push_blobs, push_manifest};
 
 const USAGE: &str = "oras push [flags] <name>[:<tag>[,<tag>][...]] <file>[:<type>] [...]";
 
@@ -44,6 +45,16 @@ struct PushJson<'a> {
     reference_as_tags: Option<Vec<String>>,
 }
 
+/// What the flags ask for, validated before any file is read or any request is sent.
+struct Request {
+    spec: ImageSpec,
+    config: Option<FileRef>,
+    files: Vec<FileRef>,
+    manifest_annotations: Annotations,
+    config_annotations: Option<Annotations>,
+    file_annotations: AnnotationFile,
+}
+
 pub async fn run(args: PushArgs) -> Result<()> {
     let format = parse_format(&args.format)?;
     let out = Output::new(format, args.no_tty, args.common.debug, true);
@@ -58,11 +69,102 @@ pub async fn run(args: PushArgs) -> Result<()> {
             bail!("{:?}: invalid reference: invalid tag {t:?}", args.args[0]);
         }
     }
-
     if !args.target.oci_layout {
-        crate::reference::Reference::parse(raw_ref).map_err(|e| super::invalid_reference(raw_ref, e))?;
+        crate::reference::Reference::parse(raw_ref)
+            .map_err(|e| super::invalid_reference(raw_ref, e))?;
+    }
+    let request = validate(&args, &out)?;
+
+    let opened = open_target(raw_ref, &args.target, true, &out)?;
+    let target = opened.target;
+    let layers = pack_files(&request, &out).await?;
+    let config = pack_config(&request, &args.artifact_type).await?;
+
+    let artifact_type = match request.spec {
+        ImageSpec::V1_1 if args.artifact_type.is_empty() => {
+            Some(MEDIA_TYPE_UNKNOWN_ARTIFACT.to_owned())
+        }
+        ImageSpec::V1_1 => Some(args.artifact_type.clone()),
+        ImageSpec::V1_0 => None,
+    };
+    let mut layer_descs: Vec<Descriptor> = layers.iter().map(|l| l.desc.clone()).collect();
+    let mut blobs: Vec<(Descriptor, Source)> = vec![(config.desc.clone(), config.source.clone())];
+    if layer_descs.is_empty() && request.spec == ImageSpec::V1_1 {
+        out.status_line("Uploading empty artifact");
+        layer_descs.push(Descriptor::empty());
+        blobs.push((Descriptor::empty(), Source::Bytes(Arc::from(EMPTY_JSON))));
+    }
+    blobs.extend(layers.iter().map(|l| (l.desc.clone(), l.source.clone())));
+    let manifest = Manifest {
+        schema_version: 2,
+        media_type: Some(MEDIA_TYPE_MANIFEST.to_owned()),
+        artifact_type: artifact_type.clone(),
+        config: config.desc.clone(),
+        layers: layer_descs,
+        subject: None,
+        annotations: Some(request.manifest_annotations),
+    };
+    let manifest_bytes = to_go_json(&manifest)?;
+    let manifest_desc = Descriptor::for_bytes(MEDIA_TYPE_MANIFEST, &manifest_bytes);
+
+    let reporter: Arc<dyn Reporter> = Arc::new(StatusReporter::new(&out, Operation::Push));
+    push_blobs(target.as_ref(), blobs, args.concurrency, &reporter).await?;
+    let first = opened
+        .selector
+        .clone()
+        .unwrap_or_else(|| manifest_desc.digest.to_string());
+    push_manifest(
+        target.as_ref(),
+        &manifest_desc,
+        &manifest_bytes,
+        &first,
+        reporter.as_ref(),
+    )
+    .await?;
+    for tag in &extra_tags {
+        target
+            .push_manifest(&manifest_desc, &manifest_bytes, tag)
+            .await?;
+    }
+    drop(reporter);
+    drop(layers);
+
+    if let Some(path) = &args.export_manifest {
+        write_file_atomic(path, &manifest_bytes)?;
     }
 
+    let shown_type = artifact_type.unwrap_or_else(|| config.desc.media_type.clone());
+    if format == Format::Json {
+        let mut tags: Vec<String> = opened
+            .selector
+            .iter()
+            .filter(|s| s.parse::<crate::oci::Digest>().is_err())
+            .map(String::as_str)
+            .chain(extra_tags.iter().copied())
+            .map(|t| format!("{}:{t}", target.display()))
+            .collect();
+        tags.sort();
+        return out.json(&PushJson {
+            reference: format!("{}@{}", target.display(), manifest_desc.digest),
+            media_type: MEDIA_TYPE_MANIFEST,
+            digest: manifest_desc.digest.to_string(),
+            size: manifest_desc.size,
+            annotations: manifest.annotations.as_ref(),
+            artifact_type: &shown_type,
+            reference_as_tags: (!tags.is_empty()).then_some(tags),
+        });
+    }
+    out.line(&format!("Pushed [{}] {raw_ref}", target.kind()));
+    for tag in &extra_tags {
+        out.line(&format!("Tagged {tag}"));
+    }
+    out.line(&format!("ArtifactType: {shown_type}"));
+    out.line(&format!("Digest: {}", manifest_desc.digest));
+    Ok(())
+}
+
+/// Checks flags, annotations and files (they must exist) in the Go client's order.
+fn validate(args: &PushArgs, out: &Output) -> Result<Request> {
     let config_flag = match (&args.config, &args.manifest_config) {
         (Some(c), _) => Some(c.clone()),
         (None, Some(c)) => {
@@ -76,38 +178,41 @@ pub async fn run(args: PushArgs) -> Result<()> {
         None | Some("v1.1") => ImageSpec::V1_1,
         Some("v1.0") => ImageSpec::V1_0,
         Some(other) => {
-            return Err(UserError::new(format!("unknown image specification flag: {other}"))
-                .hint("Available options: v1.1, v1.0")
-                .into());
+            return Err(
+                UserError::new(format!("unknown image specification flag: {other}"))
+                    .hint("Available options: v1.1, v1.0")
+                    .into(),
+            );
         }
     };
     if spec == ImageSpec::V1_1 && config_flag.is_some() && args.artifact_type.is_empty() {
-        return Err(UserError::new("missing artifact type for OCI image-spec v1.1 artifacts")
-            .hint("set an artifact type via `--artifact-type` or consider image spec v1.0")
-            .into());
+        return Err(
+            UserError::new("missing artifact type for OCI image-spec v1.1 artifacts")
+                .hint("set an artifact type via `--artifact-type` or consider image spec v1.0")
+                .into(),
+        );
     }
     if spec == ImageSpec::V1_0 && config_flag.is_some() && !args.artifact_type.is_empty() {
         bail!("--artifact-type and --config cannot both be provided for 1.0 OCI image");
     }
     if !args.artifact_type.is_empty() && !is_valid_media_type(&args.artifact_type) {
-        bail!("invalid artifactType format: {}: invalid media type", args.artifact_type);
+        bail!(
+            "invalid artifactType format: {}: invalid media type",
+            args.artifact_type
+        );
     }
 
-    let mut file_annotations = load_annotations(&args)?;
+    let mut file_annotations = load_annotations(args)?;
     let mut manifest_annotations = file_annotations.remove("$manifest").unwrap_or_default();
     let config_annotations = file_annotations.remove("$config");
-    match manifest_annotations.get(ANNOTATION_CREATED) {
-        Some(created) => {
-            chrono::DateTime::parse_from_rfc3339(created)
-                .map_err(|e| anyhow::anyhow!("invalid date and time format: {created:?}: {e}"))?;
-        }
-        None => {
-            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            manifest_annotations.insert(ANNOTATION_CREATED.to_owned(), now);
-        }
+    if let Some(created) = manifest_annotations.get(ANNOTATION_CREATED) {
+        chrono::DateTime::parse_from_rfc3339(created)
+            .map_err(|e| anyhow::anyhow!("invalid date and time format: {created:?}: {e}"))?;
+    } else {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        manifest_annotations.insert(ANNOTATION_CREATED.to_owned(), now);
     }
 
-    // Files: parse, validate, and check they exist before any network traffic.
     let cwd = std::env::current_dir().context("failed to read the working directory")?;
     let mut files = Vec::new();
     let mut absolute = Vec::new();
@@ -116,7 +221,10 @@ pub async fn run(args: PushArgs) -> Result<()> {
         if let Some(t) = &f.media_type
             && !is_valid_media_type(t)
         {
-            bail!("invalid media type {t:?} for file {:?}: want type/subtype", f.path);
+            bail!(
+                "invalid media type {t:?} for file {:?}: want type/subtype",
+                f.path
+            );
         }
         if Path::new(&f.path).is_absolute() {
             absolute.push(f.path.clone());
@@ -130,34 +238,42 @@ pub async fn run(args: PushArgs) -> Result<()> {
         ))
         .into());
     }
-    for f in &files {
-        let abs = cwd.join(&f.path);
-        if let Err(e) = std::fs::metadata(&abs) {
-            bail!("stat {}: {}", abs.display(), io_error_text(&e));
+    let config = config_flag.as_deref().map(parse_file_ref).transpose()?;
+    if let Some(t) = config.as_ref().and_then(|c| c.media_type.as_ref())
+        && !is_valid_media_type(t)
+    {
+        bail!("invalid config mediaType format: {t}: invalid media type");
+    }
+    for path in files.iter().chain(config.iter()).map(|f| cwd.join(&f.path)) {
+        if let Err(e) = std::fs::metadata(&path) {
+            bail!("stat {}: {}", path.display(), io_error_text(&e));
         }
     }
-    let config_ref = config_flag.as_deref().map(parse_file_ref).transpose()?;
-    if let Some(c) = &config_ref {
-        if let Some(t) = &c.media_type
-            && !is_valid_media_type(t)
-        {
-            bail!("invalid config mediaType format: {t}: invalid media type");
-        }
-        if let Err(e) = std::fs::metadata(&c.path) {
-            bail!("stat {}: {}", cwd.join(&c.path).display(), io_error_text(&e));
-        }
-    }
+    Ok(Request {
+        spec,
+        config,
+        files,
+        manifest_annotations,
+        config_annotations,
+        file_annotations,
+    })
+}
 
-    let opened = open_target(raw_ref, &args.target, true, &out)?;
-    let target = opened.target;
-
-    // Pack layers.
-    let mut layers: Vec<Packed> = Vec::new();
+/// Hashes each file (and archives each directory) into a layer; titles must be unique.
+async fn pack_files(request: &Request, out: &Output) -> Result<Vec<Packed>> {
+    let mut layers = Vec::with_capacity(request.files.len());
     let mut titles = std::collections::HashSet::new();
-    for f in &files {
+    for f in &request.files {
         let title = title_of(&f.path);
-        let extra = file_annotations.get(&f.path).cloned().unwrap_or_default();
-        let name = extra.get(crate::oci::ANNOTATION_TITLE).cloned().unwrap_or_else(|| title.clone());
+        let extra = request
+            .file_annotations
+            .get(&f.path)
+            .cloned()
+            .unwrap_or_default();
+        let name = extra
+            .get(ANNOTATION_TITLE)
+            .cloned()
+            .unwrap_or_else(|| title.clone());
         if !titles.insert(name.clone()) {
             bail!("{name}: duplicate name");
         }
@@ -169,104 +285,36 @@ pub async fn run(args: PushArgs) -> Result<()> {
             .with_context(|| format!("failed to prepare {}", f.path))?;
         layers.push(packed);
     }
+    Ok(layers)
+}
 
-    let config = match (&config_ref, spec) {
+/// The config blob: the `--config` file, else the v1.1 empty descriptor, else v1.0's `{}`.
+async fn pack_config(request: &Request, artifact_type: &str) -> Result<Packed> {
+    let mut packed = match (&request.config, request.spec) {
         (Some(c), _) => {
-            let media_type = c.media_type.clone().unwrap_or_else(|| MEDIA_TYPE_UNKNOWN_CONFIG.to_owned());
-            let mut p = pack_bytes_file(PathBuf::from(&c.path), media_type)
+            let media_type = c
+                .media_type
+                .clone()
+                .unwrap_or_else(|| MEDIA_TYPE_UNKNOWN_CONFIG.to_owned());
+            pack_bytes_file(PathBuf::from(&c.path), media_type)
                 .await
-                .with_context(|| format!("failed to prepare {}", c.path))?;
-            p.desc.annotations.clone_from(&config_annotations);
-            p
+                .with_context(|| format!("failed to prepare {}", c.path))?
         }
-        (None, ImageSpec::V1_1) => {
-            let mut d = Descriptor::empty();
-            d.annotations.clone_from(&config_annotations);
-            Packed::bytes(d, EMPTY_JSON)
-        }
+        (None, ImageSpec::V1_1) => Packed::bytes(Descriptor::empty(), EMPTY_JSON),
         (None, ImageSpec::V1_0) => {
-            let media_type = if args.artifact_type.is_empty() {
-                MEDIA_TYPE_UNKNOWN_CONFIG.to_owned()
+            let media_type = if artifact_type.is_empty() {
+                MEDIA_TYPE_UNKNOWN_CONFIG
             } else {
-                args.artifact_type.clone()
+                artifact_type
             };
-            let mut d = Descriptor::for_bytes(media_type, EMPTY_JSON);
-            d.annotations.clone_from(&config_annotations);
-            Packed::bytes(d, EMPTY_JSON)
+            Packed::bytes(Descriptor::for_bytes(media_type, EMPTY_JSON), EMPTY_JSON)
         }
     };
-
-    let artifact_type = match spec {
-        ImageSpec::V1_1 if args.artifact_type.is_empty() => Some(MEDIA_TYPE_UNKNOWN_ARTIFACT.to_owned()),
-        ImageSpec::V1_1 => Some(args.artifact_type.clone()),
-        ImageSpec::V1_0 => None,
-    };
-    let mut layer_descs: Vec<Descriptor> = layers.iter().map(|l| l.desc.clone()).collect();
-    let mut blobs: Vec<(Descriptor, crate::transfer::Source)> = vec![(config.desc.clone(), config.source.clone())];
-    if layer_descs.is_empty() && spec == ImageSpec::V1_1 {
-        out.status_line("Uploading empty artifact");
-        layer_descs.push(Descriptor::empty());
-        blobs.push((Descriptor::empty(), crate::transfer::Source::Bytes(Arc::from(EMPTY_JSON))));
-    }
-    blobs.extend(layers.iter().map(|l| (l.desc.clone(), l.source.clone())));
-    let manifest = Manifest {
-        schema_version: 2,
-        media_type: Some(MEDIA_TYPE_MANIFEST.to_owned()),
-        artifact_type: artifact_type.clone(),
-        config: config.desc.clone(),
-        layers: layer_descs,
-        subject: None,
-        annotations: Some(manifest_annotations),
-    };
-    let manifest_bytes = to_go_json(&manifest)?;
-    let manifest_desc = Descriptor::for_bytes(MEDIA_TYPE_MANIFEST, &manifest_bytes);
-
-    let reporter: Arc<dyn Reporter> = Arc::new(StatusReporter::new(&out, Operation::Push));
-    push_blobs(target.as_ref(), blobs, args.concurrency, &reporter).await?;
-    let first = opened.selector.clone().unwrap_or_else(|| manifest_desc.digest.to_string());
-    push_manifest(target.as_ref(), &manifest_desc, &manifest_bytes, &first, reporter.as_ref()).await?;
-    for tag in &extra_tags {
-        target.push_manifest(&manifest_desc, &manifest_bytes, tag).await?;
-    }
-    drop(reporter);
-    drop(layers);
-
-    if let Some(path) = &args.export_manifest {
-        write_file_atomic(path, &manifest_bytes)?;
-    }
-
-    let shown_type = artifact_type.unwrap_or_else(|| config.desc.media_type.clone());
-    match format {
-        Format::Text => {
-            out.line(&format!("Pushed [{}] {raw_ref}", target.kind()));
-            for tag in &extra_tags {
-                out.line(&format!("Tagged {tag}"));
-            }
-            out.line(&format!("ArtifactType: {shown_type}"));
-            out.line(&format!("Digest: {}", manifest_desc.digest));
-        }
-        Format::Json => {
-            let mut tags: Vec<String> = opened
-                .selector
-                .iter()
-                .filter(|s| s.parse::<crate::oci::Digest>().is_err())
-                .map(String::as_str)
-                .chain(extra_tags.iter().copied())
-                .map(|t| format!("{}:{t}", target.display()))
-                .collect();
-            tags.sort();
-            out.json(&PushJson {
-                reference: format!("{}@{}", target.display(), manifest_desc.digest),
-                media_type: MEDIA_TYPE_MANIFEST,
-                digest: manifest_desc.digest.to_string(),
-                size: manifest_desc.size,
-                annotations: manifest.annotations.as_ref(),
-                artifact_type: &shown_type,
-                reference_as_tags: (!tags.is_empty()).then_some(tags),
-            })?;
-        }
-    }
-    Ok(())
+    packed
+        .desc
+        .annotations
+        .clone_from(&request.config_annotations);
+    Ok(packed)
 }
 
 /// `-a key=value` flags or `--annotation-file`, keyed by `$manifest`, `$config` or a file path.
@@ -275,7 +323,8 @@ fn load_annotations(args: &PushArgs) -> Result<AnnotationFile> {
         bail!("`--annotation` and `--annotation-file` cannot be both specified");
     }
     if let Some(path) = &args.annotation_file {
-        let bytes = std::fs::read(path).map_err(|e| anyhow::anyhow!("stat {}: {}", path.display(), io_error_text(&e)))?;
+        let bytes = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("stat {}: {}", path.display(), io_error_text(&e)))?;
         return serde_json::from_slice(&bytes).map_err(|_| {
             UserError::new(format!(
                 "invalid annotation json file: failed to load annotations from {}",
@@ -288,9 +337,11 @@ fn load_annotations(args: &PushArgs) -> Result<AnnotationFile> {
     let mut manifest = Annotations::new();
     for a in &args.annotation {
         let Some((k, v)) = a.split_once('=') else {
-            return Err(UserError::new("annotation value doesn't match the required format")
-                .hint("Please use the correct format in the flag: --annotation \"key=value\"")
-                .into());
+            return Err(
+                UserError::new("annotation value doesn't match the required format")
+                    .hint("Please use the correct format in the flag: --annotation \"key=value\"")
+                    .into(),
+            );
         };
         if manifest.insert(k.to_owned(), v.to_owned()).is_some() {
             bail!("duplicate annotation key: {k}");

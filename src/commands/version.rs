@@ -11,7 +11,11 @@ pub fn run(args: &VersionArgs) {
             args.extra.join(",")
         ));
     }
-    let os_arch = format!("{}/{}", std::env::consts::OS, go_arch(std::env::consts::ARCH));
+    let os_arch = format!(
+        "{}/{}",
+        std::env::consts::OS,
+        go_arch(std::env::consts::ARCH)
+    );
     let lines = [
         ("Version", env!("CARGO_PKG_VERSION").to_owned()),
         ("Implementation", "oras-rs (Rust)".to_owned()),

@@ -46,10 +46,12 @@ fn run(helper: &str, action: &str, input: &[u8]) -> Result<Vec<u8>, CredentialEr
     if out.status.success() {
         Ok(out.stdout)
     } else {
-        let mut msg = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        if msg.is_empty() {
-            msg = String::from_utf8_lossy(&out.stderr).trim().to_owned();
-        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let msg = if stdout.trim().is_empty() {
+            String::from_utf8_lossy(&out.stderr).trim().to_owned()
+        } else {
+            stdout.trim().to_owned()
+        };
         Err(fail(msg))
     }
 }

@@ -41,8 +41,11 @@ impl fmt::Display for Secret {
 /// What a registry is told about who we are.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
-    Basic { username: String, password: Secret },
-    /// An OAuth2 refresh token (what `az acr login` and `oras login -p` without `-u` store).
+    Basic {
+        username: String,
+        password: Secret,
+    },
+    /// An `OAuth2` refresh token (what `az acr login` and `oras login -p` without `-u` store).
     IdentityToken(Secret),
 }
 
@@ -280,14 +283,12 @@ fn lookup_auths(
     let Some(auths) = config.get("auths").and_then(Value::as_object) else {
         return Ok(None);
     };
-    let entry = auths
-        .get(key)
-        .or_else(|| {
-            auths
-                .iter()
-                .find(|(k, _)| normalize_key(k) == key)
-                .map(|(_, v)| v)
-        });
+    let entry = auths.get(key).or_else(|| {
+        auths
+            .iter()
+            .find(|(k, _)| normalize_key(k) == key)
+            .map(|(_, v)| v)
+    });
     let Some(entry) = entry.and_then(Value::as_object) else {
         return Ok(None);
     };
@@ -350,7 +351,11 @@ mod tests {
     fn put_get_delete_keeps_unknown_keys() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config.json");
-        std::fs::write(&path, r#"{"psFormat":"x","auths":{"https://legacy.io/":{"auth":"dTpw"}}}"#).unwrap();
+        std::fs::write(
+            &path,
+            r#"{"psFormat":"x","auths":{"https://legacy.io/":{"auth":"dTpw"}}}"#,
+        )
+        .unwrap();
         let store = Store::new(std::slice::from_ref(&path));
         assert_eq!(
             store.get("legacy.io").unwrap(),

@@ -9,8 +9,8 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 
 use crate::oci::{
-    ANNOTATION_CONTENT_DIGEST, ANNOTATION_TITLE, ANNOTATION_UNPACK, Annotations, Descriptor, Hasher,
-    HashingWriter, MEDIA_TYPE_LAYER, MEDIA_TYPE_LAYER_GZIP,
+    ANNOTATION_CONTENT_DIGEST, ANNOTATION_TITLE, ANNOTATION_UNPACK, Annotations, Descriptor,
+    Hasher, HashingWriter, MEDIA_TYPE_LAYER, MEDIA_TYPE_LAYER_GZIP,
 };
 use crate::transfer::Source;
 
@@ -189,18 +189,35 @@ mod tests {
             ("a.txt", "a.txt", None),
             ("a.txt:text/plain", "a.txt", Some("text/plain")),
             ("hi:txt:", "hi:txt", None),
-            ("/dev/null:application/vnd.unknown.config.v1+json", "/dev/null", Some("application/vnd.unknown.config.v1+json")),
+            (
+                "/dev/null:application/vnd.unknown.config.v1+json",
+                "/dev/null",
+                Some("application/vnd.unknown.config.v1+json"),
+            ),
         ];
         for (raw, path, mt) in cases {
             let f = parse_file_ref(raw).unwrap();
-            assert_eq!((f.path.as_str(), f.media_type.as_deref()), (path, mt), "{raw}");
+            assert_eq!(
+                (f.path.as_str(), f.media_type.as_deref()),
+                (path, mt),
+                "{raw}"
+            );
         }
-        assert_eq!(parse_file_ref(":x").unwrap_err().to_string(), "found empty file path in \":x\"");
+        assert_eq!(
+            parse_file_ref(":x").unwrap_err().to_string(),
+            "found empty file path in \":x\""
+        );
     }
 
     #[test]
     fn titles_are_cleaned() {
-        for (path, title) in [("./a/b/../c", "a/c"), ("foobar/bar", "foobar/bar"), ("/abs//x", "/abs/x"), ("../x", "../x"), ("dir/", "dir")] {
+        for (path, title) in [
+            ("./a/b/../c", "a/c"),
+            ("foobar/bar", "foobar/bar"),
+            ("/abs//x", "/abs/x"),
+            ("../x", "../x"),
+            ("dir/", "dir"),
+        ] {
             assert_eq!(title_of(path), title, "{path}");
         }
     }

@@ -18,7 +18,9 @@ pub struct WriteOptions {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
-    #[error("failed to resolve path for writing: path traversal disallowed: {0:?} is outside of {1:?}")]
+    #[error(
+        "failed to resolve path for writing: path traversal disallowed: {0:?} is outside of {1:?}"
+    )]
     Traversal(String, String),
     #[error("{0}: overwrite disallowed")]
     Overwrite(String),
@@ -59,7 +61,11 @@ fn clean(path: &Path) -> PathBuf {
 
 /// Where a layer titled `title` is written under `output`, refusing paths that leave it
 /// (lexically, or through a symlink already on disk) unless traversal is allowed.
-pub fn resolve_output_path(output: &Path, title: &str, opts: WriteOptions) -> Result<PathBuf, WriteError> {
+pub fn resolve_output_path(
+    output: &Path,
+    title: &str,
+    opts: WriteOptions,
+) -> Result<PathBuf, WriteError> {
     let base = std::path::absolute(output).map_err(io(output))?;
     let base = clean(&base);
     let target = clean(&base.join(title));
@@ -142,7 +148,9 @@ pub async fn write_directory(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<(), WriteError> {
     let parent = dest.parent().unwrap_or(Path::new(".")).to_owned();
-    tokio::fs::create_dir_all(&parent).await.map_err(io(&parent))?;
+    tokio::fs::create_dir_all(&parent)
+        .await
+        .map_err(io(&parent))?;
     let archive = tempfile::Builder::new()
         .prefix(".oras-pull-")
         .tempfile_in(&parent)
@@ -153,7 +161,9 @@ pub async fn write_directory(
         .await
         .map_err(io(dest))?;
     drop(writer);
-    let expected_tar = desc.annotation(ANNOTATION_CONTENT_DIGEST).map(str::to_owned);
+    let expected_tar = desc
+        .annotation(ANNOTATION_CONTENT_DIGEST)
+        .map(str::to_owned);
     let gzipped = desc.media_type.ends_with("gzip");
     let (title, dest) = (title.to_owned(), dest.to_owned());
     tokio::task::spawn_blocking(move || {
@@ -167,7 +177,10 @@ pub async fn write_directory(
         } else {
             Box::new(std::io::BufReader::new(file))
         };
-        let mut hashing = HashingReader { inner: raw, hasher: Hasher::new() };
+        let mut hashing = HashingReader {
+            inner: raw,
+            hasher: Hasher::new(),
+        };
         extract(&mut hashing, &title, staging.path())?;
         std::io::copy(&mut hashing, &mut std::io::sink()).map_err(io(&dest))?;
         let (digest, _) = hashing.hasher.finish();
@@ -237,14 +250,19 @@ fn extract(reader: &mut dyn std::io::Read, title: &str, staging: &Path) -> Resul
                 if let Ok(mode) = entry.header().mode() {
                     use std::os::unix::fs::PermissionsExt as _;
                     // Modes are kept (the Go client loses them), setuid/setgid/sticky are not.
-                    let _ = std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(mode & 0o777));
+                    let _ = std::fs::set_permissions(
+                        &dest,
+                        std::fs::Permissions::from_mode(mode & 0o777),
+                    );
                 }
             }
             tar::EntryType::Symlink => {
                 let target = entry
                     .link_name()
                     .map_err(io(&dest))?
-                    .ok_or_else(|| WriteError::Unsafe(format!("{shown:?}: symlink without target")))?
+                    .ok_or_else(|| {
+                        WriteError::Unsafe(format!("{shown:?}: symlink without target"))
+                    })?
                     .into_owned();
                 let resolved = clean(&dest.parent().unwrap_or(&root).join(&target));
                 if target.is_absolute() || !resolved.starts_with(&root) {
@@ -262,15 +280,22 @@ fn extract(reader: &mut dyn std::io::Read, title: &str, staging: &Path) -> Resul
                 let target = entry
                     .link_name()
                     .map_err(io(&dest))?
-                    .ok_or_else(|| WriteError::Unsafe(format!("{shown:?}: hard link without target")))?
+                    .ok_or_else(|| {
+                        WriteError::Unsafe(format!("{shown:?}: hard link without target"))
+                    })?
                     .into_owned();
                 let rel_target = entry_rel(&target, title).ok_or_else(|| {
-                    WriteError::Unsafe(format!("{:?} is outside of {title:?}", target.display().to_string()))
+                    WriteError::Unsafe(format!(
+                        "{:?} is outside of {title:?}",
+                        target.display().to_string()
+                    ))
                 })?;
                 let source = root.join(rel_target);
                 let meta = std::fs::symlink_metadata(&source).map_err(io(&source))?;
                 if !meta.is_file() {
-                    return Err(WriteError::Unsafe(format!("{shown:?}: hard link to a non-regular file")));
+                    return Err(WriteError::Unsafe(format!(
+                        "{shown:?}: hard link to a non-regular file"
+                    )));
                 }
                 std::fs::hard_link(&source, &dest).map_err(io(&dest))?;
             }
@@ -336,7 +361,10 @@ mod tests {
         for bad in ["../x", "a/../../x", "/etc/passwd", "..", "."] {
             assert!(resolve_output_path(&out, bad, opts).is_err(), "{bad}");
         }
-        let allow = WriteOptions { allow_path_traversal: true, ..opts };
+        let allow = WriteOptions {
+            allow_path_traversal: true,
+            ..opts
+        };
         assert!(resolve_output_path(&out, "../x", allow).is_ok());
         std::fs::create_dir_all(&out).unwrap();
         std::os::unix::fs::symlink("/tmp", out.join("link")).unwrap();
@@ -349,7 +377,13 @@ mod tests {
         b.into_inner().unwrap()
     }
 
-    fn entry(b: &mut tar::Builder<Vec<u8>>, name: &str, kind: tar::EntryType, link: Option<&str>, data: &[u8]) {
+    fn entry(
+        b: &mut tar::Builder<Vec<u8>>,
+        name: &str,
+        kind: tar::EntryType,
+        link: Option<&str>,
+        data: &[u8],
+    ) {
         let mut h = tar::Header::new_gnu();
         h.set_entry_type(kind);
         h.set_size(data.len() as u64);
@@ -386,6 +420,9 @@ mod tests {
         });
         let dir = tempfile::tempdir().unwrap();
         extract(&mut &ok[..], "d", dir.path()).unwrap();
-        assert_eq!(read_all(std::fs::File::open(dir.path().join("root/l")).unwrap()), b"hi");
+        assert_eq!(
+            read_all(std::fs::File::open(dir.path().join("root/l")).unwrap()),
+            b"hi"
+        );
     }
 }

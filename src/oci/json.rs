@@ -59,7 +59,11 @@ pub fn to_go_json_pretty<T: Serialize + ?Sized>(value: &T) -> serde_json::Result
         fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
             self.0.end_array(w)
         }
-        fn begin_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        fn begin_array_value<W: ?Sized + io::Write>(
+            &mut self,
+            w: &mut W,
+            first: bool,
+        ) -> io::Result<()> {
             self.0.begin_array_value(w, first)
         }
         fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
@@ -71,7 +75,11 @@ pub fn to_go_json_pretty<T: Serialize + ?Sized>(value: &T) -> serde_json::Result
         fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
             self.0.end_object(w)
         }
-        fn begin_object_key<W: ?Sized + io::Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        fn begin_object_key<W: ?Sized + io::Write>(
+            &mut self,
+            w: &mut W,
+            first: bool,
+        ) -> io::Result<()> {
             self.0.begin_object_key(w, first)
         }
         fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {

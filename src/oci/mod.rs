@@ -15,7 +15,8 @@ pub use json::{to_go_json, to_go_json_pretty};
 pub const MEDIA_TYPE_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const MEDIA_TYPE_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 pub const MEDIA_TYPE_DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-pub const MEDIA_TYPE_DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+pub const MEDIA_TYPE_DOCKER_LIST: &str =
+    "application/vnd.docker.distribution.manifest.list.v2+json";
 pub const MEDIA_TYPE_ARTIFACT_MANIFEST: &str = "application/vnd.oci.artifact.manifest.v1+json";
 pub const MEDIA_TYPE_EMPTY: &str = "application/vnd.oci.empty.v1+json";
 pub const MEDIA_TYPE_LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
@@ -76,9 +77,17 @@ pub fn is_valid_media_type(media_type: &str) -> bool {
 pub struct Platform {
     pub architecture: String,
     pub os: String,
-    #[serde(rename = "os.version", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "os.version",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_version: Option<String>,
-    #[serde(rename = "os.features", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "os.features",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_features: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
@@ -153,7 +162,9 @@ impl Descriptor {
     /// True for the `{}` blob that only fills the config or layer slot.
     #[must_use]
     pub fn is_empty_json(&self) -> bool {
-        self.media_type == MEDIA_TYPE_EMPTY && self.size == 2 && self.digest == Digest::of(EMPTY_JSON)
+        self.media_type == MEDIA_TYPE_EMPTY
+            && self.size == 2
+            && self.digest == Digest::of(EMPTY_JSON)
     }
 
     /// The same descriptor without the fields a plain reference to content carries.
@@ -212,7 +223,11 @@ mod tests {
 
     #[test]
     fn media_type_validation() {
-        for ok in ["a/b", "application/vnd.oci.image.layer.v1.tar+gzip", "test/artifact+json"] {
+        for ok in [
+            "a/b",
+            "application/vnd.oci.image.layer.v1.tar+gzip",
+            "test/artifact+json",
+        ] {
             assert!(is_valid_media_type(ok), "{ok}");
         }
         for bad in ["bad", "", "/x", "x/", "a/b/c", "a b/c", "-a/b"] {

@@ -1,6 +1,8 @@
 //! Rendering errors the Go client's way: `Error: <message>` (or `Error response from
 //! registry: <errors>` for what a registry said), then usage and hint lines where they help.
 
+use std::fmt::Write as _;
+
 use crate::registry::RegistryError;
 
 /// An error the user can fix, with optional usage and hint lines.
@@ -57,11 +59,17 @@ pub fn io_error_text(e: &std::io::Error) -> String {
 /// The text printed on stderr for `err`. `credential_file` names the config file in the hint
 /// shown when credentials are missing.
 #[must_use]
-pub fn render_error(err: &anyhow::Error, credential_file: Option<&str>, suggest_login: bool) -> String {
+pub fn render_error(
+    err: &anyhow::Error,
+    credential_file: Option<&str>,
+    suggest_login: bool,
+) -> String {
     let registry = find_registry_error(err);
     let mut out = match registry {
         Some(e @ RegistryError::Status { .. }) => format!("Error response from registry: {e}"),
-        Some(RegistryError::NotFound(_)) => format!("Error response from registry: {}", chain_text(err)),
+        Some(RegistryError::NotFound(_)) => {
+            format!("Error response from registry: {}", chain_text(err))
+        }
         _ => format!("Error: {}", chain_text(err)),
     };
     if let Some(user) = err.chain().find_map(|e| e.downcast_ref::<UserError>()) {
@@ -77,13 +85,16 @@ pub fn render_error(err: &anyhow::Error, credential_file: Option<&str>, suggest_
     match registry {
         Some(RegistryError::BasicCredentialNotFound) => {
             if let Some(path) = credential_file {
-                out.push_str(&format!(
+                let _ = write!(
+                    out,
                     "\nPlease check whether the registry credential stored in the authentication file at {path:?} is correct"
-                ));
+                );
             }
         }
         Some(RegistryError::Status { status: 401, .. }) if suggest_login => {
-            out.push_str("\nRun `oras login <registry>` or pass `-u`/`--password-stdin` to authenticate.");
+            out.push_str(
+                "\nRun `oras login <registry>` or pass `-u`/`--password-stdin` to authenticate.",
+            );
         }
         Some(RegistryError::Transport { source, .. }) if is_http_to_https(source) => {
             out.push_str("\nThe registry may be serving plain HTTP: try --plain-http.");
@@ -118,7 +129,10 @@ fn is_http_to_https(e: &reqwest::Error) -> bool {
     let mut cur: Option<&dyn std::error::Error> = Some(e);
     while let Some(c) = cur {
         let s = c.to_string();
-        if s.contains("InvalidContentType") || s.contains("corrupt message") || s.contains("received corrupt") {
+        if s.contains("InvalidContentType")
+            || s.contains("corrupt message")
+            || s.contains("received corrupt")
+        {
             return true;
         }
         cur = c.source();
@@ -145,8 +159,12 @@ mod tests {
 
     #[test]
     fn renders_chain_usage_and_hint() {
-        let e = anyhow::Error::new(UserError::new("bad").usage("oras x").hint("try y")).context("outer");
-        assert_eq!(render_error(&e, None, true), "Error: outer: bad\nUsage: oras x\ntry y");
+        let e = anyhow::Error::new(UserError::new("bad").usage("oras x").hint("try y"))
+            .context("outer");
+        assert_eq!(
+            render_error(&e, None, true),
+            "Error: outer: bad\nUsage: oras x\ntry y"
+        );
     }
 
     #[test]
@@ -155,10 +173,15 @@ mod tests {
             method: "GET".into(),
             url: "http://h/v2/".into(),
             status: 403,
-            errors: crate::registry::parse_error_body(br#"{"errors":[{"code":"DENIED","message":"no"}]}"#),
+            errors: crate::registry::parse_error_body(
+                br#"{"errors":[{"code":"DENIED","message":"no"}]}"#,
+            ),
         })
         .context("failed to validate the credentials for h");
-        assert_eq!(render_error(&e, None, true), "Error response from registry: denied: no");
+        assert_eq!(
+            render_error(&e, None, true),
+            "Error response from registry: denied: no"
+        );
     }
 
     #[test]

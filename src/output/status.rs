@@ -73,8 +73,15 @@ impl StatusReporter {
     }
 
     fn bar(&self, bars: &Bars, desc: &Descriptor, state: State) {
-        let mut active = bars.active.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let line = format!("{} {}", self.op.prompt(state).trim_end(), desc.display_name());
+        let mut active = bars
+            .active
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let line = format!(
+            "{} {}",
+            self.op.prompt(state).trim_end(),
+            desc.display_name()
+        );
         match state {
             State::Started | State::Processing => {
                 let bar = active.entry(desc.digest.clone()).or_insert_with(|| {
@@ -132,7 +139,12 @@ impl Reporter for StatusReporter {
 impl Drop for StatusReporter {
     fn drop(&mut self) {
         if let Some(bars) = &self.bars {
-            for (_, bar) in bars.active.lock().unwrap_or_else(std::sync::PoisonError::into_inner).drain() {
+            for (_, bar) in bars
+                .active
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .drain()
+            {
                 bar.abandon();
             }
             let _ = bars.multi.clear();

@@ -131,12 +131,17 @@ mod tests {
         assert_eq!(c[0].scheme, "bearer");
         assert_eq!(c[0].param("realm"), Some("https://auth.io/token"));
         assert_eq!(c[0].param("service"), Some("registry.io"));
-        assert_eq!(c[0].param("scope"), Some("repository:a/b:pull,push repository:c:pull"));
+        assert_eq!(
+            c[0].param("scope"),
+            Some("repository:a/b:pull,push repository:c:pull")
+        );
     }
 
     #[test]
     fn parses_several_challenges() {
-        let c = parse_challenges(r#"Basic realm="x y", Bearer realm="https://t/", error="invalid_token""#);
+        let c = parse_challenges(
+            r#"Basic realm="x y", Bearer realm="https://t/", error="invalid_token""#,
+        );
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].scheme, "basic");
         assert_eq!(c[0].param("realm"), Some("x y"));
@@ -148,8 +153,16 @@ mod tests {
     #[test]
     fn merges_scopes() {
         assert_eq!(
-            merge_scopes(["repository:a:push", "repository:a:pull repository:b:pull", "registry:catalog:*"]),
-            vec!["registry:catalog:*", "repository:a:pull,push", "repository:b:pull"]
+            merge_scopes([
+                "repository:a:push",
+                "repository:a:pull repository:b:pull",
+                "registry:catalog:*"
+            ]),
+            vec![
+                "registry:catalog:*",
+                "repository:a:pull,push",
+                "repository:b:pull"
+            ]
         );
     }
 }

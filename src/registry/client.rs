@@ -102,8 +102,9 @@ fn transport(url: &Url, source: reqwest::Error) -> RegistryError {
 impl Client {
     pub fn new(registry_host: &str, options: &ClientOptions) -> Result<Self, RegistryError> {
         let scheme = if options.plain_http { "http" } else { "https" };
-        let base = Url::parse(&format!("{scheme}://{registry_host}"))
-            .map_err(|e| RegistryError::Protocol(format!("invalid registry {registry_host:?}: {e}")))?;
+        let base = Url::parse(&format!("{scheme}://{registry_host}")).map_err(|e| {
+            RegistryError::Protocol(format!("invalid registry {registry_host:?}: {e}"))
+        })?;
         let mut headers = HeaderMap::new();
         for (name, value) in &options.headers {
             let name = HeaderName::from_bytes(name.as_bytes())
@@ -120,7 +121,10 @@ impl Client {
             .redirect(reqwest::redirect::Policy::custom(|attempt| {
                 // Never follow a redirect from https down to http. reqwest itself drops the
                 // Authorization header when a redirect changes host.
-                let downgrade = attempt.previous().last().is_some_and(|p| p.scheme() == "https")
+                let downgrade = attempt
+                    .previous()
+                    .last()
+                    .is_some_and(|p| p.scheme() == "https")
                     && attempt.url().scheme() == "http";
                 if downgrade {
                     attempt.error("refusing redirect from https to http")
@@ -191,6 +195,13 @@ impl Client {
         challenge: &Challenge,
         scopes: &[String],
     ) -> Result<String, RegistryError> {
+        #[derive(serde::Deserialize)]
+        struct TokenResponse {
+            #[serde(default)]
+            token: String,
+            #[serde(default)]
+            access_token: String,
+        }
         let realm = challenge
             .param("realm")
             .ok_or_else(|| RegistryError::Protocol("bearer challenge without realm".into()))?;
@@ -250,18 +261,17 @@ impl Client {
                 errors: parse_error_body(&body),
             });
         }
-        #[derive(serde::Deserialize)]
-        struct TokenResponse {
-            #[serde(default)]
-            token: String,
-            #[serde(default)]
-            access_token: String,
-        }
         let t: TokenResponse = serde_json::from_slice(&body)
             .map_err(|e| RegistryError::Protocol(format!("invalid token response: {e}")))?;
-        let token = if t.access_token.is_empty() { t.token } else { t.access_token };
+        let token = if t.access_token.is_empty() {
+            t.token
+        } else {
+            t.access_token
+        };
         if token.is_empty() {
-            return Err(RegistryError::Protocol("token server returned no token".into()));
+            return Err(RegistryError::Protocol(
+                "token server returned no token".into(),
+            ));
         }
         Ok(token)
     }
@@ -327,7 +337,11 @@ impl Client {
         scopes: &[String],
         body: reqwest::Body,
     ) -> Result<Response, RegistryError> {
-        let mut builder = self.http.request(method, url.clone()).headers(headers).body(body);
+        let mut builder = self
+            .http
+            .request(method, url.clone())
+            .headers(headers)
+            .body(body);
         if let Some(auth) = self.authorization(scopes).await? {
             builder = builder.header(header::AUTHORIZATION, auth);
         }
@@ -366,7 +380,11 @@ async fn read_small(mut resp: Response) -> Vec<u8> {
 }
 
 /// Reads a whole body up to `limit` bytes, failing beyond it.
-pub(super) async fn read_limited(mut resp: Response, limit: u64, what: &str) -> Result<Vec<u8>, RegistryError> {
+pub(super) async fn read_limited(
+    mut resp: Response,
+    limit: u64,
+    what: &str,
+) -> Result<Vec<u8>, RegistryError> {
     if resp.content_length().is_some_and(|n| n > limit) {
         return Err(RegistryError::Protocol(format!(
             "{what} size {} exceeds the limit of {limit} bytes",

@@ -128,6 +128,9 @@ mod tests {
             status: 401,
             errors: parse_error_body(b"not json"),
         };
-        assert_eq!(e.to_string(), r#"GET "http://x/v2/": response status code 401: Unauthorized"#);
+        assert_eq!(
+            e.to_string(),
+            r#"GET "http://x/v2/": response status code 401: Unauthorized"#
+        );
     }
 }

@@ -48,7 +48,10 @@ impl Repository {
     /// `HEAD /v2/<name>/blobs/<digest>`: true when the registry has the blob.
     pub async fn blob_exists(&self, digest: &Digest) -> Result<bool, RegistryError> {
         let url = self.url(&format!("blobs/{digest}"));
-        let resp = self.client.send(self.request(Method::HEAD, url.clone())).await?;
+        let resp = self
+            .client
+            .send(self.request(Method::HEAD, url.clone()))
+            .await?;
         match resp.status() {
             s if s.is_success() => Ok(true),
             StatusCode::NOT_FOUND => Ok(false),
@@ -60,11 +63,17 @@ impl Repository {
     /// hosts). The body is returned as a stream; the caller verifies it.
     pub async fn fetch_blob(&self, desc: &Descriptor) -> Result<reqwest::Response, RegistryError> {
         let url = self.url(&format!("blobs/{}", desc.digest));
-        let resp = self.client.send(self.request(Method::GET, url.clone())).await?;
+        let resp = self
+            .client
+            .send(self.request(Method::GET, url.clone()))
+            .await?;
         match resp.status() {
             StatusCode::OK => {}
             StatusCode::NOT_FOUND => {
-                return Err(RegistryError::NotFound(format!("{}@{}", self.display, desc.digest)));
+                return Err(RegistryError::NotFound(format!(
+                    "{}@{}",
+                    self.display, desc.digest
+                )));
             }
             _ => return Err(status_error(&Method::GET, &url, resp).await),
         }
@@ -88,9 +97,16 @@ impl Repository {
     }
 
     /// Uploads a blob: `POST` opens a session, one streaming `PUT ?digest=` completes it.
-    pub async fn push_blob(&self, desc: &Descriptor, body: reqwest::Body) -> Result<(), RegistryError> {
+    pub async fn push_blob(
+        &self,
+        desc: &Descriptor,
+        body: reqwest::Body,
+    ) -> Result<(), RegistryError> {
         let start = self.url("blobs/uploads/");
-        let resp = self.client.send(self.request(Method::POST, start.clone())).await?;
+        let resp = self
+            .client
+            .send(self.request(Method::POST, start.clone()))
+            .await?;
         if resp.status() != StatusCode::ACCEPTED {
             return Err(status_error(&Method::POST, &start, resp).await);
         }
@@ -99,11 +115,20 @@ impl Repository {
             .query_pairs_mut()
             .append_pair("digest", &desc.digest.to_string());
         let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(desc.size));
         let resp = self
             .client
-            .send_stream(Method::PUT, location.clone(), headers, std::slice::from_ref(&self.scope), body)
+            .send_stream(
+                Method::PUT,
+                location.clone(),
+                headers,
+                std::slice::from_ref(&self.scope),
+                body,
+            )
             .await?;
         if resp.status() != StatusCode::CREATED {
             return Err(status_error(&Method::PUT, &location, resp).await);
@@ -114,7 +139,10 @@ impl Repository {
     /// `GET /v2/<name>/manifests/<reference>` with every manifest type accepted. Returns the
     /// descriptor (digest computed from the bytes, and checked against a digest reference and
     /// the registry's `Docker-Content-Digest`) and the bytes.
-    pub async fn fetch_manifest(&self, reference: &str) -> Result<(Descriptor, Vec<u8>), RegistryError> {
+    pub async fn fetch_manifest(
+        &self,
+        reference: &str,
+    ) -> Result<(Descriptor, Vec<u8>), RegistryError> {
         let url = self.url(&format!("manifests/{reference}"));
         let req = self
             .request(Method::GET, url.clone())
@@ -124,7 +152,10 @@ impl Repository {
             StatusCode::OK => {}
             StatusCode::NOT_FOUND => {
                 let sep = if reference.contains(':') { "@" } else { ":" };
-                return Err(RegistryError::NotFound(format!("{}{sep}{reference}", self.display)));
+                return Err(RegistryError::NotFound(format!(
+                    "{}{sep}{reference}",
+                    self.display
+                )));
             }
             _ => return Err(status_error(&Method::GET, &url, resp).await),
         }
@@ -181,7 +212,10 @@ impl Repository {
         if resp.status() != StatusCode::CREATED {
             return Err(status_error(&Method::PUT, &url, resp).await);
         }
-        if let Some(h) = resp.headers().get("docker-content-digest").and_then(|v| v.to_str().ok())
+        if let Some(h) = resp
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
             && h.parse::<Digest>().is_ok_and(|h| h != desc.digest)
         {
             return Err(RegistryError::Protocol(format!(
@@ -202,7 +236,10 @@ impl Repository {
         let mut url = self.url("tags/list");
         let mut all = Vec::new();
         loop {
-            let resp = self.client.send(self.request(Method::GET, url.clone())).await?;
+            let resp = self
+                .client
+                .send(self.request(Method::GET, url.clone()))
+                .await?;
             if !resp.status().is_success() {
                 return Err(status_error(&Method::GET, &url, resp).await);
             }
@@ -211,7 +248,12 @@ impl Repository {
                 .get(header::LINK)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|l| l.split(';').next())
-                .map(|l| l.trim().trim_start_matches('<').trim_end_matches('>').to_owned());
+                .map(|l| {
+                    l.trim()
+                        .trim_start_matches('<')
+                        .trim_end_matches('>')
+                        .to_owned()
+                });
             let body = read_limited(resp, MAX_MANIFEST_BYTES, "tag list").await?;
             let list: TagList = serde_json::from_slice(&body)
                 .map_err(|e| RegistryError::Protocol(format!("invalid tag list: {e}")))?;
@@ -230,7 +272,9 @@ fn upload_location(request: &Url, headers: &HeaderMap) -> Result<Url, RegistryEr
     let raw = headers
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| RegistryError::Protocol("upload session without a Location header".into()))?;
+        .ok_or_else(|| {
+            RegistryError::Protocol("upload session without a Location header".into())
+        })?;
     let location = request
         .join(raw)
         .map_err(|e| RegistryError::Protocol(format!("invalid upload Location {raw:?}: {e}")))?;
@@ -263,17 +307,29 @@ mod tests {
     fn resolves_relative_location_and_refuses_other_hosts() {
         let req = Url::parse("http://localhost:5000/v2/r/blobs/uploads/").unwrap();
         let mut h = HeaderMap::new();
-        h.insert(header::LOCATION, HeaderValue::from_static("/v2/r/blobs/uploads/abc?_state=x"));
+        h.insert(
+            header::LOCATION,
+            HeaderValue::from_static("/v2/r/blobs/uploads/abc?_state=x"),
+        );
         assert_eq!(
             upload_location(&req, &h).unwrap().as_str(),
             "http://localhost:5000/v2/r/blobs/uploads/abc?_state=x"
         );
-        h.insert(header::LOCATION, HeaderValue::from_static("http://evil:5000/v2/r/blobs/uploads/abc"));
+        h.insert(
+            header::LOCATION,
+            HeaderValue::from_static("http://evil:5000/v2/r/blobs/uploads/abc"),
+        );
         assert!(upload_location(&req, &h).is_err());
         let req = Url::parse("https://r.io/v2/r/blobs/uploads/").unwrap();
-        h.insert(header::LOCATION, HeaderValue::from_static("http://r.io/v2/r/blobs/uploads/abc"));
+        h.insert(
+            header::LOCATION,
+            HeaderValue::from_static("http://r.io/v2/r/blobs/uploads/abc"),
+        );
         assert!(upload_location(&req, &h).is_err());
-        h.insert(header::LOCATION, HeaderValue::from_static("https://r.io:443/up"));
+        h.insert(
+            header::LOCATION,
+            HeaderValue::from_static("https://r.io:443/up"),
+        );
         assert!(upload_location(&req, &h).is_ok());
     }
 }

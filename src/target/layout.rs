@@ -75,7 +75,10 @@ impl Layout {
                 subject: None,
                 annotations: None,
             };
-            write_atomic(&index, &to_go_json(&empty).map_err(|e| LayoutError::Invalid(e.to_string()))?)?;
+            write_atomic(
+                &index,
+                &to_go_json(&empty).map_err(|e| LayoutError::Invalid(e.to_string()))?,
+            )?;
         }
         Ok(Self::at(root))
     }
@@ -108,8 +111,9 @@ impl Layout {
     fn read_index(&self) -> Result<Index, LayoutError> {
         let path = self.root.join(INDEX_FILE);
         let bytes = std::fs::read(&path).map_err(io_err(&path))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| LayoutError::Invalid(format!("{}: invalid index.json: {e}", path.display())))
+        serde_json::from_slice(&bytes).map_err(|e| {
+            LayoutError::Invalid(format!("{}: invalid index.json: {e}", path.display()))
+        })
     }
 
     /// Records a manifest in `index.json`, moving `tag` to it when given.
@@ -202,7 +206,8 @@ impl Target for Layout {
             .tempfile_in(&dir)
             .map_err(io_err(&dir))?;
         let file = tmp.as_file().try_clone().map_err(io_err(&dir))?;
-        let mut writer = tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(file));
+        let mut writer =
+            tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(file));
         copy_verified(content, &mut writer, desc, &|_| {})
             .await
             .map_err(|e| LayoutError::Invalid(format!("{}: {e}", desc.digest)))?;
@@ -252,7 +257,10 @@ impl Target for Layout {
                 #[serde(rename = "mediaType")]
                 media_type: Option<String>,
             }
-            if let Some(t) = serde_json::from_slice::<Probe>(&bytes).ok().and_then(|p| p.media_type) {
+            if let Some(t) = serde_json::from_slice::<Probe>(&bytes)
+                .ok()
+                .and_then(|p| p.media_type)
+            {
                 desc.media_type = t;
             }
         }

@@ -128,7 +128,8 @@ where
     W: AsyncWrite + Unpin,
 {
     let mut hasher = Hasher::new();
-    let mut buf = vec![0u8; COPY_BUFFER.min(usize::try_from(desc.size).unwrap_or(COPY_BUFFER).max(8192))];
+    let mut buf =
+        vec![0u8; COPY_BUFFER.min(usize::try_from(desc.size).unwrap_or(COPY_BUFFER).max(8192))];
     loop {
         let n = reader.read(&mut buf).await?;
         if n == 0 {
@@ -204,11 +205,16 @@ mod tests {
     async fn copy_verified_checks_size_and_digest() {
         let good = Descriptor::for_bytes("x", b"hello");
         let mut out = Vec::new();
-        copy_verified(&b"hello"[..], &mut out, &good, &|_| {}).await.unwrap();
+        copy_verified(&b"hello"[..], &mut out, &good, &|_| {})
+            .await
+            .unwrap();
         assert_eq!(out, b"hello");
         for bad in [&b"hellO"[..], b"hell", b"hello!"] {
             let mut out = Vec::new();
-            assert!(copy_verified(bad, &mut out, &good, &|_| {}).await.is_err(), "{bad:?}");
+            assert!(
+                copy_verified(bad, &mut out, &good, &|_| {}).await.is_err(),
+                "{bad:?}"
+            );
         }
     }
 }
