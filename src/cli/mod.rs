@@ -122,6 +122,18 @@ pub struct RemoteArgs {
     /// Add custom headers to requests ('Name: value')
     #[arg(short = 'H', long)]
     pub header: Vec<String>,
+    /// Server certificate authority file for the remote registry (replaces the system roots)
+    #[arg(long, value_name = "path")]
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate file for the remote registry (mutual TLS)
+    #[arg(long, value_name = "path")]
+    pub cert_file: Option<PathBuf>,
+    /// Client private key file for the remote registry (mutual TLS)
+    #[arg(long, value_name = "path")]
+    pub key_file: Option<PathBuf>,
+    /// Customized DNS for registry, formatted in 'host:port:address[:address_port]'
+    #[arg(long)]
+    pub resolve: Vec<String>,
 }
 
 /// A remote repository or, with `--oci-layout`, a layout directory.

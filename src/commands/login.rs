@@ -34,7 +34,13 @@ pub async fn run(args: LoginArgs) -> Result<()> {
     } else {
         registry
     };
-    let client = registry_client(registry, host, &args.remote, Some(credential.clone()))?;
+    let client = registry_client(
+        registry,
+        host,
+        &args.remote,
+        Some(credential.clone()),
+        args.common.debug,
+    )?;
     let url = client.url("/v2/");
     let resp = client
         .get(url.clone())

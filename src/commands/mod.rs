@@ -145,13 +145,82 @@ fn parse_headers(headers: &[String]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
+/// `host:port:address[:address_port]` (the Go client's `--resolve`).
+fn parse_resolve(raw: &str) -> Result<(String, std::net::SocketAddr)> {
+    let fail = |why: &str| anyhow::anyhow!("failed to parse resolve flag {raw:?}: {why}");
+    let mut parts = raw.splitn(3, ':');
+    let (Some(host), Some(port), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(fail("expecting host:port:address[:address_port]"));
+    };
+    let port: u16 = port
+        .parse()
+        .map_err(|_| fail("expecting uint64 host port"))?;
+    let (addr, addr_port) = if let Some(v6) = rest.strip_prefix('[') {
+        let (ip, tail) = v6
+            .split_once(']')
+            .ok_or_else(|| fail("invalid IP address"))?;
+        (ip, tail.strip_prefix(':'))
+    } else {
+        match rest.rsplit_once(':') {
+            Some((ip, p)) if !ip.contains(':') => (ip, Some(p)),
+            _ => (rest, None),
+        }
+    };
+    let ip: std::net::IpAddr = addr.parse().map_err(|_| fail("invalid IP address"))?;
+    let addr_port = match addr_port {
+        Some(p) => p
+            .parse()
+            .map_err(|_| fail("expecting uint64 address port"))?,
+        None => port,
+    };
+    Ok((host.to_owned(), std::net::SocketAddr::new(ip, addr_port)))
+}
+
+fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
+        anyhow::anyhow!(
+            "Failed to load {what} in file: {}: {}",
+            path.display(),
+            crate::output::io_error_text(&e)
+        )
+    })
+}
+
 /// A client for `registry`, with credentials from the flags or else the credential store.
 pub(crate) fn registry_client(
     registry: &str,
     host: &str,
     remote: &RemoteArgs,
     credential: Option<Credential>,
+    debug: bool,
 ) -> Result<Client> {
+    if remote.cert_file.is_some() != remote.key_file.is_some() {
+        let (given, missing) = if remote.cert_file.is_some() {
+            ("--cert-file", "--key-file")
+        } else {
+            ("--key-file", "--cert-file")
+        };
+        bail!("{given} must be used in conjunction with {missing}");
+    }
+    let ca_pem = remote
+        .ca_file
+        .as_deref()
+        .map(|p| read_file(p, "certificate"))
+        .transpose()?;
+    let identity_pem = match (&remote.cert_file, &remote.key_file) {
+        (Some(cert), Some(key)) => {
+            let mut pem = read_file(cert, "certificate")?;
+            pem.push(b'\n');
+            pem.extend(read_file(key, "key")?);
+            Some(pem)
+        }
+        _ => None,
+    };
+    let resolve = remote
+        .resolve
+        .iter()
+        .map(|r| parse_resolve(r))
+        .collect::<Result<Vec<_>>>()?;
     let credential = match credential {
         Some(c) => Some(c),
         None => Store::new(&remote.registry_config).get(registry)?,
@@ -162,6 +231,10 @@ pub(crate) fn registry_client(
         insecure: remote.insecure,
         credential,
         headers: parse_headers(&remote.header)?,
+        ca_pem,
+        identity_pem,
+        resolve,
+        debug,
     };
     Ok(Client::new(host, &options)?)
 }
@@ -184,6 +257,7 @@ pub(crate) fn open_target(
     raw: &str,
     args: &TargetArgs,
     write: bool,
+    debug: bool,
     out: &crate::output::Output,
 ) -> Result<Opened> {
     if args.oci_layout {
@@ -217,6 +291,7 @@ pub(crate) fn open_target(
         reference.host(),
         &args.remote,
         credential,
+        debug,
     )?;
     let repo = Repository::new(
         Arc::new(client),
@@ -247,4 +322,31 @@ pub(crate) fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.persist(path)
         .with_context(|| format!("failed to write {}", path.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_resolve_flags() {
+        let (h, a) = parse_resolve("oras.e2e.test:80:127.0.0.1:5000").unwrap();
+        assert_eq!(
+            (h.as_str(), a.to_string().as_str()),
+            ("oras.e2e.test", "127.0.0.1:5000")
+        );
+        let (_, a) = parse_resolve("r.io:443:[::1]:8443").unwrap();
+        assert_eq!(a.to_string(), "[::1]:8443");
+        let (_, a) = parse_resolve("r.io:443:10.0.0.1").unwrap();
+        assert_eq!(a.to_string(), "10.0.0.1:443");
+        for (bad, why) in [
+            ("r.io:443", "expecting host:port:address[:address_port]"),
+            ("r.io:x:1.2.3.4", "expecting uint64 host port"),
+            ("r.io:1:nope", "invalid IP address"),
+            ("r.io:1:1.2.3.4:x", "expecting uint64 address port"),
+        ] {
+            let e = parse_resolve(bad).unwrap_err().to_string();
+            assert!(e.ends_with(why), "{bad}: {e}");
+        }
+    }
 }

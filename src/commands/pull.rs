@@ -83,7 +83,7 @@ pub async fn run(args: PullArgs) -> Result<()> {
         .transpose()?
         .map(|f| (f.path, f.media_type));
 
-    let opened = open_target(raw, &args.target, false, &out)?;
+    let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
     let target = opened.target.as_ref();
     let Some(selector) = opened.selector.clone() else {
         return Err(UserError::new(format!("{raw:?}: no tag or digest specified"))

@@ -75,7 +75,7 @@ pub async fn run(args: PushArgs) -> Result<()> {
     }
     let request = validate(&args, &out)?;
 
-    let opened = open_target(raw_ref, &args.target, true, &out)?;
+    let opened = open_target(raw_ref, &args.target, true, args.common.debug, &out)?;
     let target = opened.target;
     let layers = pack_files(&request, &out).await?;
     let config = pack_config(&request, &args.artifact_type).await?;

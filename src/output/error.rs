@@ -99,6 +99,11 @@ pub fn render_error(
         Some(RegistryError::Transport { source, .. }) if is_http_to_https(source) => {
             out.push_str("\nThe registry may be serving plain HTTP: try --plain-http.");
         }
+        Some(RegistryError::Transport { source, .. }) if is_certificate_error(source) => {
+            out.push_str(
+                "\nThe registry's TLS certificate is not trusted: pass its CA with --ca-file <pem>, or skip verification with --insecure.",
+            );
+        }
         _ => {}
     }
     out
@@ -107,22 +112,39 @@ pub fn render_error(
 /// The registry error behind `err`, looking through the transparent wrappers that hide it from
 /// `source()` chains.
 fn find_registry_error(err: &anyhow::Error) -> Option<&RegistryError> {
+    err.chain().find_map(as_registry_error)
+}
+
+/// `cause` as a registry error, also when wrapped transparently in a target or transfer error.
+fn as_registry_error<'a>(
+    cause: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a RegistryError> {
     use crate::target::TargetError;
     use crate::transfer::TransferError;
-    err.chain().find_map(|e| {
-        let target = e
-            .downcast_ref::<TransferError>()
-            .and_then(|t| match t {
-                TransferError::Target(t) => Some(t),
-                TransferError::Read { .. } => None,
-            })
-            .or_else(|| e.downcast_ref::<TargetError>());
-        match target {
-            Some(TargetError::Registry(r)) => Some(r),
-            Some(TargetError::Layout(_)) => None,
-            None => e.downcast_ref::<RegistryError>(),
+    let target = cause
+        .downcast_ref::<TransferError>()
+        .and_then(|t| match t {
+            TransferError::Target(t) => Some(t),
+            TransferError::Read { .. } => None,
+        })
+        .or_else(|| cause.downcast_ref::<TargetError>());
+    match target {
+        Some(TargetError::Registry(r)) => Some(r),
+        Some(TargetError::Layout(_)) => None,
+        None => cause.downcast_ref::<RegistryError>(),
+    }
+}
+
+fn is_certificate_error(e: &reqwest::Error) -> bool {
+    let mut cur: Option<&dyn std::error::Error> = Some(e);
+    while let Some(c) = cur {
+        let s = c.to_string().to_lowercase();
+        if s.contains("certificate") || s.contains("unknownissuer") {
+            return true;
         }
-    })
+        cur = c.source();
+    }
+    false
 }
 
 fn is_http_to_https(e: &reqwest::Error) -> bool {
@@ -145,10 +167,16 @@ fn chain_text(err: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in err.chain() {
         let s = cause.to_string();
-        if parts.last().is_some_and(|p| p.ends_with(&s)) {
-            continue;
+        if !parts.last().is_some_and(|p| p.ends_with(&s)) {
+            parts.push(s);
         }
-        parts.push(s);
+        // A transport error already names its causes.
+        if matches!(
+            as_registry_error(cause),
+            Some(RegistryError::Transport { .. })
+        ) {
+            break;
+        }
     }
     parts.join(": ")
 }

@@ -22,9 +22,19 @@ const MAX_SMALL_BODY: usize = 64 * 1024;
 #[derive(Debug, Clone, Default)]
 pub struct ClientOptions {
     pub plain_http: bool,
+    /// Skip TLS certificate verification.
     pub insecure: bool,
     pub credential: Option<Credential>,
+    /// Extra request headers, sent to the registry's origin only.
     pub headers: Vec<(String, String)>,
+    /// PEM bundle that replaces the system roots.
+    pub ca_pem: Option<Vec<u8>>,
+    /// PEM client certificate and key for mutual TLS.
+    pub identity_pem: Option<Vec<u8>>,
+    /// `(host, address)` overrides of name resolution.
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
+    /// Print each request and response on stderr, secrets as `*****`.
+    pub debug: bool,
 }
 
 pub struct Client {
@@ -32,7 +42,13 @@ pub struct Client {
     base: Url,
     credential: Option<Credential>,
     auth: Mutex<AuthState>,
+    headers: HeaderMap,
+    debug: bool,
 }
+
+/// Request numbers in `--debug` traces, unique in the process.
+static REQUEST_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+const MAX_REDIRECTS: usize = 10;
 
 #[derive(Default)]
 struct AuthState {
@@ -113,27 +129,31 @@ impl Client {
                 .map_err(|_| RegistryError::Protocol(format!("invalid header: {value:?}")))?;
             headers.append(name, value);
         }
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(concat!("oras/", env!("CARGO_PKG_VERSION"), " (oras-rs)"))
-            .default_headers(headers)
             .connect_timeout(Duration::from_secs(30))
             .danger_accept_invalid_certs(options.insecure)
-            .redirect(reqwest::redirect::Policy::custom(|attempt| {
-                // Never follow a redirect from https down to http. reqwest itself drops the
-                // Authorization header when a redirect changes host.
-                let downgrade = attempt
-                    .previous()
-                    .last()
-                    .is_some_and(|p| p.scheme() == "https")
-                    && attempt.url().scheme() == "http";
-                if downgrade {
-                    attempt.error("refusing redirect from https to http")
-                } else if attempt.previous().len() >= 10 {
-                    attempt.error("too many redirects")
-                } else {
-                    attempt.follow()
-                }
-            }))
+            // Redirects are followed by hand so credentials never reach another origin.
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(pem) = &options.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                RegistryError::Protocol(format!("failed to load CA certificates: {e}"))
+            })?;
+            builder = builder.tls_built_in_root_certs(false);
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if let Some(pem) = &options.identity_pem {
+            let identity = reqwest::Identity::from_pem(pem).map_err(|e| {
+                RegistryError::Protocol(format!("failed to load the client certificate: {e}"))
+            })?;
+            builder = builder.identity(identity);
+        }
+        for (host, addr) in &options.resolve {
+            builder = builder.resolve(host, *addr);
+        }
+        let http = builder
             .build()
             .map_err(|e| RegistryError::Protocol(format!("failed to set up HTTP client: {e}")))?;
         Ok(Self {
@@ -141,6 +161,8 @@ impl Client {
             base,
             credential: options.credential.clone(),
             auth: Mutex::new(AuthState::default()),
+            headers,
+            debug: options.debug,
         })
     }
 
@@ -243,7 +265,8 @@ impl Client {
                 _ => req,
             }
         };
-        let resp = req.send().await.map_err(|e| transport(&url, e))?;
+        let request = req.build().map_err(|e| transport(&url, e))?;
+        let resp = self.run(request).await?;
         let status = resp.status();
         let method = if matches!(self.credential, Some(Credential::IdentityToken(_))) {
             "POST"
@@ -311,20 +334,98 @@ impl Client {
     }
 
     async fn send_once(&self, req: &Request) -> Result<(Response, bool), RegistryError> {
-        let mut builder = self
-            .http
-            .request(req.method.clone(), req.url.clone())
-            .headers(req.headers.clone());
+        let mut headers = req.headers.clone();
         let auth = self.authorization(&req.scopes).await?;
         let had_auth = auth.is_some();
-        if let Some(auth) = auth {
-            builder = builder.header(header::AUTHORIZATION, auth);
+        if let Some(auth) = auth
+            && let Ok(v) = HeaderValue::from_str(&auth)
+        {
+            headers.insert(header::AUTHORIZATION, v);
         }
-        if let Some(body) = &req.body {
-            builder = builder.body(body.clone());
-        }
-        let resp = builder.send().await.map_err(|e| transport(&req.url, e))?;
+        let resp = self
+            .execute(
+                req.method.clone(),
+                req.url.clone(),
+                headers,
+                req.body.clone(),
+            )
+            .await?;
         Ok((resp, had_auth))
+    }
+
+    /// Sends one request and follows redirects for GET and HEAD. When a redirect leaves the
+    /// registry's origin, `Authorization` and custom headers are dropped; https → http is
+    /// refused.
+    async fn execute(
+        &self,
+        method: Method,
+        mut url: Url,
+        mut headers: HeaderMap,
+        body: Option<Bytes>,
+    ) -> Result<Response, RegistryError> {
+        let mut same_origin = url.origin() == self.base.origin();
+        for _ in 0..=MAX_REDIRECTS {
+            let mut all = headers.clone();
+            if same_origin {
+                for (name, value) in &self.headers {
+                    all.append(name, value.clone());
+                }
+            }
+            let mut builder = self.http.request(method.clone(), url.clone()).headers(all);
+            if let Some(body) = &body {
+                builder = builder.body(body.clone());
+            }
+            let request = builder.build().map_err(|e| transport(&url, e))?;
+            let resp = self.run(request).await?;
+            let follow = matches!(method, Method::GET | Method::HEAD)
+                && matches!(resp.status().as_u16(), 301 | 302 | 303 | 307 | 308);
+            let location = resp
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            let (true, Some(location)) = (follow, location) else {
+                return Ok(resp);
+            };
+            let next = url.join(location).map_err(|e| {
+                RegistryError::Protocol(format!("invalid redirect location {location:?}: {e}"))
+            })?;
+            if url.scheme() == "https" && next.scheme() != "https" {
+                return Err(RegistryError::Protocol(format!(
+                    "refusing redirect from {} to {} (https to http)",
+                    display_url(&url),
+                    display_url(&next)
+                )));
+            }
+            if next.origin() != url.origin() {
+                headers.remove(header::AUTHORIZATION);
+                same_origin = false;
+            }
+            url = next;
+        }
+        Err(RegistryError::Protocol(format!(
+            "stopped after {MAX_REDIRECTS} redirects at {}",
+            display_url(&url)
+        )))
+    }
+
+    /// Executes a built request, tracing it with `--debug`.
+    async fn run(&self, request: reqwest::Request) -> Result<Response, RegistryError> {
+        let url = request.url().clone();
+        let id = self
+            .debug
+            .then(|| REQUEST_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        if let Some(id) = id {
+            trace_request(id, &request);
+        }
+        let resp = self
+            .http
+            .execute(request)
+            .await
+            .map_err(|e| transport(&url, e))?;
+        if let Some(id) = id {
+            trace_response(id, &resp);
+        }
+        Ok(resp)
     }
 
     /// Sends a request with a streaming body, which cannot be replayed: auth must already be
@@ -333,25 +434,98 @@ impl Client {
         &self,
         method: Method,
         url: Url,
-        headers: HeaderMap,
+        mut headers: HeaderMap,
         scopes: &[String],
         body: reqwest::Body,
     ) -> Result<Response, RegistryError> {
-        let mut builder = self
+        if let Some(auth) = self.authorization(scopes).await?
+            && let Ok(v) = HeaderValue::from_str(&auth)
+        {
+            headers.insert(header::AUTHORIZATION, v);
+        }
+        if url.origin() == self.base.origin() {
+            for (name, value) in &self.headers {
+                headers.append(name, value.clone());
+            }
+        }
+        let request = self
             .http
             .request(method, url.clone())
             .headers(headers)
-            .body(body);
-        if let Some(auth) = self.authorization(scopes).await? {
-            builder = builder.header(header::AUTHORIZATION, auth);
-        }
-        builder.send().await.map_err(|e| transport(&url, e))
+            .body(body)
+            .build()
+            .map_err(|e| transport(&url, e))?;
+        self.run(request).await
     }
 
     /// A request with no auth retry that returns the raw response (for pings).
     pub async fn get(&self, url: Url) -> Result<Response, RegistryError> {
         self.send(Request::new(Method::GET, url)).await
     }
+}
+
+/// Header values never printed in traces.
+fn is_secret_header(name: &HeaderName) -> bool {
+    matches!(
+        name.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
+    )
+}
+
+#[allow(clippy::print_stderr)]
+fn trace_headers(prefix: &str, headers: &HeaderMap) -> String {
+    let mut out = format!("{prefix} headers:\n");
+    for name in headers.keys() {
+        let values: Vec<&str> = headers
+            .get_all(name)
+            .iter()
+            .map(|v| {
+                if is_secret_header(name) {
+                    "*****"
+                } else {
+                    v.to_str().unwrap_or("<binary>")
+                }
+            })
+            .collect();
+        out.push_str(&format!(
+            "   {:?}: {:?}\n",
+            canonical_name(name.as_str()),
+            values.join(", ")
+        ));
+    }
+    out
+}
+
+/// `content-type` → `Content-Type`, as Go prints header names.
+fn canonical_name(name: &str) -> String {
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+#[allow(clippy::print_stderr)]
+fn trace_request(id: u64, request: &reqwest::Request) {
+    eprintln!(
+        "--> Request #{id}\n> Request URL: {:?}\n> Request method: {:?}\n{}",
+        display_url(request.url()),
+        request.method().as_str(),
+        trace_headers("> Request", request.headers())
+    );
+}
+
+#[allow(clippy::print_stderr)]
+fn trace_response(id: u64, resp: &Response) {
+    eprintln!(
+        "<-- Response #{id}\n< Response Status: {:?}\n{}",
+        resp.status().to_string(),
+        trace_headers("< Response", resp.headers())
+    );
 }
 
 /// Builds the error for an unexpected status, decoding the spec's error body.

@@ -61,7 +61,7 @@ pub enum RegistryError {
     NotFound(String),
     #[error("basic credential not found")]
     BasicCredentialNotFound,
-    #[error("failed to connect to {url}: {source}")]
+    #[error("failed to connect to {url}: {}", cause_text(.source))]
     Transport {
         url: String,
         #[source]
@@ -87,6 +87,28 @@ impl RegistryError {
             _ => None,
         }
     }
+}
+
+/// The causes under a transport error, without reqwest's own "error sending request" wrapper.
+fn cause_text(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut cur: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(c) = cur {
+        let s = c.to_string();
+        if !parts.iter().any(|p: &String| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = c.source();
+    }
+    if parts.is_empty() {
+        let s = e.to_string();
+        return if e.is_timeout() {
+            format!("{s} (timed out)")
+        } else {
+            s
+        };
+    }
+    parts.join(": ")
 }
 
 fn render_status(method: &str, url: &str, status: u16, errors: &[ErrorEntry]) -> String {
