@@ -131,7 +131,7 @@ pub struct RemoteArgs {
     /// Client private key file for the remote registry (mutual TLS)
     #[arg(long, value_name = "path")]
     pub key_file: Option<PathBuf>,
-    /// Customized DNS for registry, formatted in 'host:port:address[:address_port]'
+    /// Customized DNS for registry, formatted in `host:port:address[:address_port]`
     #[arg(long)]
     pub resolve: Vec<String>,
 }

@@ -255,7 +255,7 @@ async fn download(
     for (i, (item, _)) in paths.iter().enumerate() {
         match first_by_digest.get(&item.desc.digest) {
             Some(&first) if item.desc.annotation(ANNOTATION_UNPACK).is_none() => {
-                copies.push((first, i))
+                copies.push((first, i));
             }
             Some(_) => primary.push(i),
             None => {

@@ -134,33 +134,64 @@ pub async fn run(args: PushArgs) -> Result<()> {
     }
 
     let shown_type = artifact_type.unwrap_or_else(|| config.desc.media_type.clone());
-    if format == Format::Json {
-        let mut tags: Vec<String> = opened
-            .selector
-            .iter()
-            .filter(|s| s.parse::<crate::oci::Digest>().is_err())
-            .map(String::as_str)
-            .chain(extra_tags.iter().copied())
-            .map(|t| format!("{}:{t}", target.display()))
-            .collect();
-        tags.sort();
-        return out.json(&PushJson {
-            reference: format!("{}@{}", target.display(), manifest_desc.digest),
-            media_type: MEDIA_TYPE_MANIFEST,
-            digest: manifest_desc.digest.to_string(),
-            size: manifest_desc.size,
-            annotations: manifest.annotations.as_ref(),
-            artifact_type: &shown_type,
-            reference_as_tags: (!tags.is_empty()).then_some(tags),
-        });
+    let tags: Vec<&str> = opened
+        .selector
+        .iter()
+        .filter(|s| s.parse::<crate::oci::Digest>().is_err())
+        .map(String::as_str)
+        .chain(extra_tags.iter().copied())
+        .collect();
+    let done = Done {
+        target: target.as_ref(),
+        raw_ref,
+        extra_tags: &extra_tags,
+        tags: &tags,
+        desc: &manifest_desc,
+        annotations: manifest.annotations.as_ref(),
+        artifact_type: &shown_type,
+    };
+    done.print(&out)
+}
+
+/// What a push prints once it succeeded.
+struct Done<'a> {
+    target: &'a dyn crate::target::Target,
+    raw_ref: &'a str,
+    extra_tags: &'a [&'a str],
+    tags: &'a [&'a str],
+    desc: &'a Descriptor,
+    annotations: Option<&'a Annotations>,
+    artifact_type: &'a str,
+}
+
+impl Done<'_> {
+    fn print(&self, out: &Output) -> Result<()> {
+        let target = self.target;
+        if out.format == Format::Json {
+            let mut tags: Vec<String> = self
+                .tags
+                .iter()
+                .map(|t| format!("{}:{t}", target.display()))
+                .collect();
+            tags.sort();
+            return out.json(&PushJson {
+                reference: format!("{}@{}", target.display(), self.desc.digest),
+                media_type: MEDIA_TYPE_MANIFEST,
+                digest: self.desc.digest.to_string(),
+                size: self.desc.size,
+                annotations: self.annotations,
+                artifact_type: self.artifact_type,
+                reference_as_tags: (!tags.is_empty()).then_some(tags),
+            });
+        }
+        out.line(&format!("Pushed [{}] {}", target.kind(), self.raw_ref));
+        for tag in self.extra_tags {
+            out.line(&format!("Tagged {tag}"));
+        }
+        out.line(&format!("ArtifactType: {}", self.artifact_type));
+        out.line(&format!("Digest: {}", self.desc.digest));
+        Ok(())
     }
-    out.line(&format!("Pushed [{}] {raw_ref}", target.kind()));
-    for tag in &extra_tags {
-        out.line(&format!("Tagged {tag}"));
-    }
-    out.line(&format!("ArtifactType: {shown_type}"));
-    out.line(&format!("Digest: {}", manifest_desc.digest));
-    Ok(())
 }
 
 /// Checks flags, annotations and files (they must exist) in the Go client's order.

@@ -2,6 +2,7 @@
 //! Basic header or Bearer tokens per scope set) shared by all requests to that host.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -487,11 +488,12 @@ fn trace_headers(prefix: &str, headers: &HeaderMap) -> String {
                 }
             })
             .collect();
-        out.push_str(&format!(
-            "   {:?}: {:?}\n",
+        let _ = writeln!(
+            out,
+            "   {:?}: {:?}",
             canonical_name(name.as_str()),
             values.join(", ")
-        ));
+        );
     }
     out
 }
