@@ -1,0 +1,119 @@
+//! Bad references, missing files, invalid media types and absolute paths: exit code 1 and an
+//! `Error:` line in the Go client's words.
+
+use crate::harness::{Output, Sandbox, layout_manifest, registry};
+
+#[track_caller]
+fn assert_error(out: &Output, needle: &str) {
+    assert_eq!(out.code, 1, "{out}");
+    out.error_first_line("Error:");
+    out.stderr_contains(needle);
+}
+
+#[test]
+fn push_rejects_a_reference_without_registry() {
+    let sandbox = Sandbox::new();
+    sandbox.write("x.txt", "x\n");
+    let out = sandbox.oras().args(["push", "/oras", "x.txt"]).failure();
+    assert_error(
+        &out,
+        r#"Error: "/oras": invalid reference: invalid registry """#,
+    );
+}
+
+#[test]
+fn pull_rejects_an_uppercase_repository() {
+    let sandbox = Sandbox::new();
+    let reference = registry().reference("UPPER:v1");
+    let out = sandbox.oras().args(["pull", &reference]).failure();
+    assert_error(&out, "invalid repository");
+    out.stderr_contains("UPPER");
+}
+
+#[test]
+fn push_reports_a_missing_file_with_its_absolute_path() {
+    let sandbox = Sandbox::new();
+    let out = sandbox
+        .oras()
+        .args([
+            "push",
+            &registry().reference("bad/missing:v1"),
+            "missing.txt",
+        ])
+        .failure();
+    assert_error(&out, "no such file or directory");
+    let absolute = std::fs::canonicalize(sandbox.work())
+        .unwrap()
+        .join("missing.txt");
+    out.stderr_contains(absolute.to_str().unwrap());
+}
+
+#[test]
+fn push_rejects_an_invalid_artifact_type() {
+    let sandbox = Sandbox::new();
+    sandbox.write("a.txt", "a\n");
+    let out = sandbox
+        .oras()
+        .args([
+            "push",
+            &registry().reference("bad/type:v1"),
+            "a.txt",
+            "--artifact-type",
+            "bad",
+        ])
+        .failure();
+    assert_error(&out, "invalid media type");
+    // Nothing was pushed under the tag.
+    let inspect = crate::harness::skopeo_unchecked(&[
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &registry().docker_ref("bad/type:v1"),
+    ]);
+    assert_ne!(
+        inspect.code, 0,
+        "a rejected push must not create the tag\n{inspect}"
+    );
+}
+
+#[test]
+fn push_rejects_an_absolute_path_unless_validation_is_disabled() {
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("abs.txt", "absolute\n");
+    let absolute = file.to_str().unwrap();
+    let out = sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", absolute])
+        .failure();
+    assert_error(&out, "absolute file path detected");
+    out.stderr_contains("--disable-path-validation");
+    out.stderr_contains(absolute);
+    assert!(
+        !sandbox.path("lay/index.json").exists(),
+        "nothing may be written on refusal"
+    );
+
+    sandbox
+        .oras()
+        .args([
+            "push",
+            "--oci-layout",
+            "lay:v1",
+            absolute,
+            "--disable-path-validation",
+        ])
+        .success();
+    let (_, manifest) = layout_manifest(&sandbox.path("lay"), "v1");
+    assert_eq!(
+        manifest["layers"][0]["annotations"]["org.opencontainers.image.title"],
+        absolute
+    );
+}
+
+#[test]
+fn push_without_files_argument_count_error() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.oras().arg("push").failure();
+    out.error_first_line("Error:");
+    out.stderr_contains("requires at least 1 argument but got 0");
+}

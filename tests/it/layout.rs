@@ -1,0 +1,214 @@
+//! Push and pull against OCI image layouts on disk, with no registry involved; directories as
+//! gzipped tar layers; pulls leave nothing but the pulled files behind.
+
+use std::io::Read as _;
+use std::path::Path;
+
+use crate::harness::{
+    Sandbox, assert_layout_blobs_valid, layout_blob_hex, layout_manifest, registry, sha256_hex,
+    tree,
+};
+
+#[test]
+fn layout_push_then_pull_round_trips_files() {
+    let sandbox = Sandbox::new();
+    sandbox.write("a.txt", "first file\n");
+    sandbox.write("b.txt", "second file\n");
+    let push = sandbox
+        .oras()
+        .args(["push", "--oci-layout", "./lay:v1", "a.txt", "b.txt"])
+        .success();
+    push.assert_line("Pushed [oci-layout] ./lay:v1");
+
+    let lay = sandbox.path("lay");
+    let layout_marker: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(lay.join("oci-layout")).unwrap()).unwrap();
+    assert_eq!(layout_marker["imageLayoutVersion"], "1.0.0");
+    assert_layout_blobs_valid(&lay);
+    let (bytes, manifest) = layout_manifest(&lay, "v1");
+    assert_eq!(sha256_hex(&bytes), push.digest_line());
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(lay.join("index.json")).unwrap()).unwrap();
+    let entry = &index["manifests"][0];
+    assert_eq!(
+        entry["mediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+    assert_eq!(entry["size"], bytes.len());
+    let titles: Vec<&str> = manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            l["annotations"]["org.opencontainers.image.title"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(titles, ["a.txt", "b.txt"], "layers keep argument order");
+
+    let pull = sandbox
+        .oras()
+        .args(["pull", "--oci-layout", "./lay:v1", "-o", "out"])
+        .success();
+    assert_eq!(sandbox.read("out/a.txt"), b"first file\n");
+    assert_eq!(sandbox.read("out/b.txt"), b"second file\n");
+    assert_eq!(tree(&sandbox.path("out")), ["a.txt", "b.txt"]);
+    pull.assert_line("Pulled [oci-layout] ./lay:v1");
+    assert_eq!(pull.digest_line(), push.digest_line());
+}
+
+fn write_sample_tree(sandbox: &Sandbox) {
+    sandbox.write("mydir/top.txt", "top level\n");
+    sandbox.write("mydir/sub/inner.txt", "nested file\n");
+    sandbox.write("mydir/sub/deeper/bin.dat", [0u8, 1, 2, 3, 255, 254]);
+    std::fs::create_dir_all(sandbox.path("mydir/empty")).unwrap();
+}
+
+fn assert_sample_tree(root: &Path) {
+    assert_eq!(
+        tree(root),
+        [
+            "mydir/",
+            "mydir/empty/",
+            "mydir/sub/",
+            "mydir/sub/deeper/",
+            "mydir/sub/deeper/bin.dat",
+            "mydir/sub/inner.txt",
+            "mydir/top.txt",
+        ]
+    );
+    assert_eq!(
+        std::fs::read(root.join("mydir/top.txt")).unwrap(),
+        b"top level\n"
+    );
+    assert_eq!(
+        std::fs::read(root.join("mydir/sub/inner.txt")).unwrap(),
+        b"nested file\n"
+    );
+    assert_eq!(
+        std::fs::read(root.join("mydir/sub/deeper/bin.dat")).unwrap(),
+        [0u8, 1, 2, 3, 255, 254]
+    );
+}
+
+#[test]
+fn layout_directory_push_then_pull_restores_the_tree() {
+    let sandbox = Sandbox::new();
+    write_sample_tree(&sandbox);
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout", "./lay:dir", "mydir"])
+        .success();
+
+    let lay = sandbox.path("lay");
+    assert_layout_blobs_valid(&lay);
+    let (_, manifest) = layout_manifest(&lay, "dir");
+    let layers = manifest["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 1, "{manifest}");
+    let layer = &layers[0];
+    assert_eq!(
+        layer["mediaType"],
+        "application/vnd.oci.image.layer.v1.tar+gzip"
+    );
+    assert_eq!(
+        layer["annotations"]["org.opencontainers.image.title"],
+        "mydir"
+    );
+    assert_eq!(layer["annotations"]["io.deis.oras.content.unpack"], "true");
+
+    // The content digest annotation is the sha256 of the uncompressed tar.
+    let gz = std::fs::read(
+        lay.join("blobs/sha256")
+            .join(layout_blob_hex(layer["digest"].as_str().unwrap())),
+    )
+    .unwrap();
+    let mut tar = Vec::new();
+    flate2::read::GzDecoder::new(gz.as_slice())
+        .read_to_end(&mut tar)
+        .expect("layer is gzip");
+    assert_eq!(
+        layer["annotations"]["io.deis.oras.content.digest"],
+        format!("sha256:{}", sha256_hex(&tar))
+    );
+    let mut names: Vec<String> = tar::Archive::new(tar.as_slice())
+        .entries()
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .path()
+                .unwrap()
+                .to_string_lossy()
+                .trim_end_matches('/')
+                .to_owned()
+        })
+        .collect();
+    names.sort();
+    assert!(
+        names.contains(&"mydir/sub/inner.txt".to_owned()),
+        "tar entries: {names:?}"
+    );
+
+    sandbox
+        .oras()
+        .args(["pull", "--oci-layout", "./lay:dir", "-o", "out"])
+        .success();
+    assert_sample_tree(&sandbox.path("out"));
+}
+
+#[test]
+fn registry_directory_push_then_pull_restores_the_tree() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    write_sample_tree(&sandbox);
+    let reference = registry.reference("layout/dir:v1");
+    sandbox.oras().args(["push", &reference, "mydir"]).success();
+    sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "out"])
+        .success();
+    assert_sample_tree(&sandbox.path("out"));
+}
+
+#[test]
+fn pull_leaves_only_the_pulled_files_in_the_output_dir() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("one.txt", "1\n");
+    sandbox.write("two.txt", vec![b'x'; 300_000]);
+    let reference = registry.reference("layout/atomic:v1");
+    sandbox
+        .oras()
+        .args(["push", &reference, "one.txt", "two.txt"])
+        .success();
+
+    sandbox.write("out/unrelated.txt", "keep me\n");
+    sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "out"])
+        .success();
+    assert_eq!(
+        tree(&sandbox.path("out")),
+        ["one.txt", "two.txt", "unrelated.txt"]
+    );
+
+    // Pulling again overwrites in place and still leaves no temporary files behind.
+    sandbox.write("out/one.txt", "stale\n");
+    sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "out"])
+        .success();
+    assert_eq!(
+        tree(&sandbox.path("out")),
+        ["one.txt", "two.txt", "unrelated.txt"]
+    );
+    assert_eq!(sandbox.read("out/one.txt"), b"1\n");
+    assert_eq!(sandbox.read("out/two.txt"), vec![b'x'; 300_000]);
+    assert_eq!(sandbox.read("out/unrelated.txt"), b"keep me\n");
+    // Nor in the working directory around it.
+    let outside: Vec<String> = tree(&sandbox.work())
+        .into_iter()
+        .filter(|p| !p.starts_with("out/"))
+        .collect();
+    assert_eq!(outside, ["one.txt", "two.txt"]);
+}

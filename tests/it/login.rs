@@ -1,0 +1,290 @@
+//! login/logout and the Docker-compatible `config.json` they maintain, and how push/pull find
+//! credentials (stored, `-u/-p`, `--registry-config`) against the htpasswd registry.
+
+use std::os::unix::fs::PermissionsExt as _;
+
+use base64::Engine as _;
+
+use crate::harness::{Output, PASSWORD, Sandbox, USER, auth_registry};
+
+fn expected_auth() -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
+}
+
+fn read_json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).expect("read config")).expect("config is JSON")
+}
+
+#[track_caller]
+fn assert_credential_error(out: &Output) {
+    out.error_first_line("Error");
+    let stderr = out.stderr.to_lowercase();
+    assert!(
+        stderr.contains("basic credential not found") || stderr.contains("unauthorized"),
+        "expected a missing-credential error\n{out}"
+    );
+}
+
+#[test]
+fn login_writes_a_private_config_and_keeps_unknown_keys() {
+    let registry = auth_registry();
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config_json(), r#"{"psFormat":"x"}"#).unwrap();
+
+    let out = sandbox
+        .oras()
+        .args(["login", &registry.host(), "-u", USER, "-p", PASSWORD])
+        .success();
+    assert_eq!(out.stdout, "Login Succeeded\n");
+    out.stderr_contains("WARNING! Using --password via the CLI is insecure.");
+
+    let mode = std::fs::metadata(sandbox.config_json())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "config.json must be private, got {mode:o}"
+    );
+    let config = read_json(&sandbox.config_json());
+    assert_eq!(
+        config["psFormat"], "x",
+        "unknown keys are preserved: {config}"
+    );
+    assert_eq!(
+        config["auths"][registry.host()]["auth"],
+        expected_auth(),
+        "{config}"
+    );
+}
+
+#[test]
+fn login_creates_the_config_file_when_missing() {
+    let registry = auth_registry();
+    let sandbox = Sandbox::new();
+    // DOCKER_CONFIG points at a directory that does not exist yet.
+    std::fs::remove_dir(sandbox.docker_config()).unwrap();
+    sandbox
+        .oras()
+        .args(["login", &registry.host(), "-u", USER, "-p", PASSWORD])
+        .success();
+    let config = read_json(&sandbox.config_json());
+    assert_eq!(
+        config["auths"][registry.host()]["auth"],
+        expected_auth(),
+        "{config}"
+    );
+}
+
+#[test]
+fn login_honours_the_docker_config_variable() {
+    let registry = auth_registry();
+    let sandbox = Sandbox::new();
+    let alternative = sandbox.root().join("alt-docker");
+    sandbox
+        .oras()
+        .env("DOCKER_CONFIG", &alternative)
+        .args(["login", &registry.host(), "-u", USER, "-p", PASSWORD])
+        .success();
+    let config = read_json(&alternative.join("config.json"));
+    assert_eq!(
+        config["auths"][registry.host()]["auth"],
+        expected_auth(),
+        "{config}"
+    );
+    assert!(!sandbox.config_json().exists());
+}
+
+#[test]
+fn login_with_a_wrong_password_fails_and_leaves_the_config_alone() {
+    let registry = auth_registry();
+    let sandbox = Sandbox::new();
+    let original = "{\n  \"psFormat\": \"x\",\n  \"auths\": {}\n}\n";
+    std::fs::write(sandbox.config_json(), original).unwrap();
+
+    let out = sandbox
+        .oras()
+        .args([
+            "login",
+            &registry.host(),
+            "-u",
+            USER,
+            "-p",
+            "wrong-password",
+        ])
+        .failure();
+    out.error_first_line("Error");
+    assert!(
+        out.stderr.contains("Error response from registry:")
+            || out.stderr.to_lowercase().contains("unauthorized"),
+        "{out}"
+    );
+    assert_ne!(out.stdout, "Login Succeeded\n");
+    assert_eq!(
+        std::fs::read_to_string(sandbox.config_json()).unwrap(),
+        original
+    );
+}
+
+#[test]
+fn login_with_a_corrupt_config_fails_and_leaves_it_alone() {
+    let registry = auth_registry();
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config_json(), "{not json").unwrap();
+    let out = sandbox
+        .oras()
+        .args(["login", &registry.host(), "-u", USER, "-p", PASSWORD])
+        .failure();
+    out.error_first_line("Error:");
+    out.stderr_contains("config.json");
+    assert_eq!(
+        std::fs::read_to_string(sandbox.config_json()).unwrap(),
+        "{not json"
+    );
+}
+
+#[test]
+fn login_reads_the_password_from_stdin() {
+    let registry = auth_registry();
+    let sandbox = Sandbox::new();
+    let out = sandbox
+        .oras()
+        .args(["login", &registry.host(), "-u", USER, "--password-stdin"])
+        .stdin(format!("{PASSWORD}\n"))
+        .success();
+    assert_eq!(out.stdout, "Login Succeeded\n");
+    assert!(
+        !out.stderr.contains("WARNING"),
+        "no insecure-password warning expected\n{out}"
+    );
+    let config = read_json(&sandbox.config_json());
+    assert_eq!(
+        config["auths"][registry.host()]["auth"],
+        expected_auth(),
+        "{config}"
+    );
+}
+
+#[test]
+fn registry_config_flag_redirects_the_credential_store() {
+    let registry = auth_registry();
+    let sandbox = Sandbox::new();
+    sandbox
+        .oras()
+        .args(["login", &registry.host(), "-u", USER, "-p", PASSWORD])
+        .args(["--registry-config", "creds.json"])
+        .success();
+    let config = read_json(&sandbox.path("creds.json"));
+    assert_eq!(
+        config["auths"][registry.host()]["auth"],
+        expected_auth(),
+        "{config}"
+    );
+    assert!(
+        !sandbox.config_json().exists(),
+        "the default config must stay untouched"
+    );
+
+    sandbox.write("f.txt", "with custom config\n");
+    let reference = registry.reference("login/custom-config:v1");
+    let without = sandbox.oras().args(["push", &reference, "f.txt"]).failure();
+    assert_credential_error(&without);
+    sandbox
+        .oras()
+        .args([
+            "push",
+            &reference,
+            "f.txt",
+            "--registry-config",
+            "creds.json",
+        ])
+        .success();
+}
+
+#[test]
+fn logout_removes_the_stored_credential() {
+    let registry = auth_registry();
+    let sandbox = Sandbox::new();
+    std::fs::write(sandbox.config_json(), r#"{"psFormat":"x"}"#).unwrap();
+    sandbox
+        .oras()
+        .args(["login", &registry.host(), "-u", USER, "-p", PASSWORD])
+        .success();
+    let out = sandbox.oras().args(["logout", &registry.host()]).success();
+    assert_eq!(out.stdout, "", "logout prints nothing");
+
+    let config = read_json(&sandbox.config_json());
+    assert!(
+        config["auths"].get(registry.host()).is_none(),
+        "credential still present after logout: {config}"
+    );
+    assert_eq!(config["psFormat"], "x");
+
+    sandbox.write("f.txt", "after logout\n");
+    let push = sandbox
+        .oras()
+        .args(["push", &registry.reference("login/logout:v1"), "f.txt"])
+        .failure();
+    assert_credential_error(&push);
+}
+
+#[test]
+fn push_needs_credentials_and_works_after_login() {
+    let registry = auth_registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("f.txt", "needs auth\n");
+    let reference = registry.reference("login/after-login:v1");
+
+    let denied = sandbox.oras().args(["push", &reference, "f.txt"]).failure();
+    assert_credential_error(&denied);
+
+    sandbox
+        .oras()
+        .args(["login", &registry.host(), "-u", USER, "-p", PASSWORD])
+        .success();
+    let push = sandbox.oras().args(["push", &reference, "f.txt"]).success();
+    assert_eq!(
+        push.digest_line(),
+        crate::harness::sha256_hex(&registry.manifest("login/after-login:v1"))
+    );
+    sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "out"])
+        .success();
+    assert_eq!(sandbox.read("out/f.txt"), b"needs auth\n");
+}
+
+#[test]
+fn push_and_pull_accept_credentials_as_flags() {
+    let registry = auth_registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("f.txt", "flag credentials\n");
+    let reference = registry.reference("login/flags:v1");
+    sandbox
+        .oras()
+        .args(["push", &reference, "f.txt", "-u", USER, "-p", PASSWORD])
+        .success();
+    sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "out", "-u", USER, "-p", PASSWORD])
+        .success();
+    assert_eq!(sandbox.read("out/f.txt"), b"flag credentials\n");
+    assert!(!sandbox.config_json().exists(), "flags must not be stored");
+
+    let wrong = sandbox
+        .oras()
+        .args([
+            "pull",
+            &reference,
+            "-o",
+            "out2",
+            "-u",
+            USER,
+            "-p",
+            "wrong-password",
+        ])
+        .failure();
+    wrong.error_first_line("Error");
+    assert!(!sandbox.path("out2/f.txt").exists());
+}

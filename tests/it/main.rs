@@ -1,0 +1,24 @@
+//! Integration tests: the real `oras` binary against throw-away `docker-registry` processes,
+//! OCI image layouts on disk, and skopeo as an independent second client.
+
+// Test code favours plain, linear assertions over the library's pedantic style: long test
+// functions, literal-heavy expectations and `format!` on paths are the point here.
+#![allow(
+    clippy::too_many_lines,
+    clippy::missing_panics_doc,
+    clippy::must_use_candidate,
+    clippy::doc_markdown,
+    clippy::return_self_not_must_use,
+    unreachable_pub
+)]
+
+mod bad_input;
+mod harness;
+mod harness_selftest;
+mod interop;
+mod layout;
+mod login;
+mod manifest_bytes;
+mod output;
+mod safety;
+mod walkthrough;

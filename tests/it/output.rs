@@ -1,0 +1,212 @@
+//! The shape of push/pull output when stdout is not a terminal: plain status lines in the Go
+//! client's words, and `--format json` objects with its keys.
+
+use crate::harness::{Output, Sandbox, is_hex, registry, sha256_hex};
+
+const HELLO_SHORT: &str = "a948904f2f0f";
+
+/// Positions of `"key":` in raw JSON text must increase in the given order.
+#[track_caller]
+fn assert_key_order(json: &str, keys: &[&str]) {
+    let mut last = 0;
+    for key in keys {
+        let needle = format!("\"{key}\":");
+        let at = json
+            .find(&needle)
+            .unwrap_or_else(|| panic!("missing key {key} in {json}"));
+        assert!(at >= last, "key {key} out of order in {json}");
+        last = at;
+    }
+}
+
+#[track_caller]
+fn parse_json_only(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout must be one JSON object and nothing else: {e}\n{out}"))
+}
+
+#[test]
+fn push_and_pull_print_status_lines() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("hello.txt", "hello world\n");
+    let reference = registry.reference("output/text:v1");
+
+    let push = sandbox
+        .oras()
+        .args(["push", &reference, "hello.txt"])
+        .success();
+    push.assert_line(&format!("Uploading {HELLO_SHORT} hello.txt"))
+        .assert_line(&format!("Uploaded  {HELLO_SHORT} hello.txt"))
+        .assert_line(&format!("Pushed [registry] {reference}"))
+        .assert_line("ArtifactType: application/vnd.unknown.artifact.v1");
+    let digest = push.digest_line();
+    assert_eq!(digest, sha256_hex(&registry.manifest("output/text:v1")));
+    let lines: Vec<&str> = push.stdout.lines().collect();
+    let at = |prefix: &str| lines.iter().position(|l| l.starts_with(prefix)).unwrap();
+    assert!(at("Pushed [registry]") < at("ArtifactType:"), "{push}");
+    assert!(at("ArtifactType:") < at("Digest:"), "{push}");
+    assert!(at("Uploaded  ") < at("Pushed"), "{push}");
+
+    let again = sandbox
+        .oras()
+        .args(["push", &reference, "hello.txt"])
+        .success();
+    again.assert_line(&format!("Exists    {HELLO_SHORT} hello.txt"));
+    assert!(
+        !again.has_line(&format!("Uploaded  {HELLO_SHORT} hello.txt")),
+        "{again}"
+    );
+
+    let pull = sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "out"])
+        .success();
+    pull.assert_line(&format!("Downloaded  {HELLO_SHORT} hello.txt"))
+        .assert_line(&format!("Pulled [registry] {reference}"));
+    assert!(
+        pull.has_line(&format!("Downloading {HELLO_SHORT} hello.txt")),
+        "{pull}"
+    );
+    // Pushing the same file with a different created time gives another digest; the pull
+    // reports the one it resolved now.
+    assert_eq!(pull.digest_line(), again.digest_line());
+}
+
+#[test]
+fn push_with_format_json_prints_only_the_descriptor() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("hello.txt", "hello world\n");
+    let reference = registry.reference("output/json:t1,t2");
+    let push = sandbox
+        .oras()
+        .args(["push", &reference, "hello.txt", "--format", "json"])
+        .success();
+    let json = parse_json_only(&push);
+    assert_key_order(
+        &push.stdout,
+        &[
+            "reference",
+            "mediaType",
+            "digest",
+            "size",
+            "annotations",
+            "artifactType",
+            "referenceAsTags",
+        ],
+    );
+
+    let manifest = registry.manifest("output/json:t1");
+    let digest = format!("sha256:{}", sha256_hex(&manifest));
+    let repo = registry.reference("output/json");
+    assert_eq!(json["reference"], format!("{repo}@{digest}"));
+    assert_eq!(
+        json["mediaType"],
+        "application/vnd.oci.image.manifest.v1+json"
+    );
+    assert_eq!(json["digest"], digest);
+    assert_eq!(json["size"], manifest.len());
+    assert_eq!(json["artifactType"], "application/vnd.unknown.artifact.v1");
+    assert!(
+        json["annotations"]["org.opencontainers.image.created"].is_string(),
+        "{json}"
+    );
+    assert_eq!(
+        json["referenceAsTags"],
+        serde_json::json!([format!("{repo}:t1"), format!("{repo}:t2")])
+    );
+    assert_eq!(
+        registry.manifest("output/json:t2"),
+        manifest,
+        "both tags point at one manifest"
+    );
+}
+
+#[test]
+fn multi_tag_push_tags_every_tag() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("hello.txt", "hello world\n");
+    let push = sandbox
+        .oras()
+        .args([
+            "push",
+            &registry.reference("output/multi:t1,t2,t3"),
+            "hello.txt",
+        ])
+        .success();
+    push.assert_line(&format!(
+        "Pushed [registry] {}",
+        registry.reference("output/multi:t1")
+    ))
+    .assert_line("Tagged t2")
+    .assert_line("Tagged t3");
+    let digest = push.digest_line();
+    for tag in ["t1", "t2", "t3"] {
+        let manifest = registry.manifest(&format!("output/multi:{tag}"));
+        assert_eq!(sha256_hex(&manifest), digest, "tag {tag}");
+    }
+}
+
+#[test]
+fn pull_with_format_json_lists_absolute_paths() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("hello.txt", "hello world\n");
+    sandbox.write("other.txt", "other\n");
+    let reference = registry.reference("output/pull-json:v1");
+    let push = sandbox
+        .oras()
+        .args(["push", &reference, "hello.txt", "other.txt"])
+        .success();
+
+    let pull = sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "out", "--format", "json"])
+        .success();
+    let json = parse_json_only(&pull);
+    assert_key_order(&pull.stdout, &["reference", "files"]);
+    assert_eq!(
+        json["reference"],
+        format!(
+            "{}@sha256:{}",
+            registry.reference("output/pull-json"),
+            push.digest_line()
+        )
+    );
+    let files = json["files"].as_array().expect("files array");
+    assert_eq!(files.len(), 2, "{json}");
+    let out_dir = std::fs::canonicalize(sandbox.path("out")).unwrap();
+    for file in files {
+        let path = std::path::Path::new(file["path"].as_str().expect("path string"));
+        assert!(path.is_absolute(), "path must be absolute: {file}");
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert_eq!(std::fs::canonicalize(path).unwrap(), out_dir.join(name));
+        assert_eq!(file["annotations"]["org.opencontainers.image.title"], name);
+        let digest = file["digest"].as_str().unwrap();
+        assert!(
+            is_hex(digest.strip_prefix("sha256:").unwrap(), 64),
+            "{file}"
+        );
+        assert_eq!(
+            digest,
+            format!("sha256:{}", sha256_hex(&std::fs::read(path).unwrap()))
+        );
+    }
+    assert_eq!(sandbox.read("out/hello.txt"), b"hello world\n");
+    assert_eq!(sandbox.read("out/other.txt"), b"other\n");
+}
+
+#[test]
+fn push_to_layout_prints_oci_layout_kind() {
+    let sandbox = Sandbox::new();
+    sandbox.write("hello.txt", "hello world\n");
+    let push = sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "hello.txt"])
+        .success();
+    push.assert_line(&format!("Uploaded  {HELLO_SHORT} hello.txt"))
+        .assert_line("Pushed [oci-layout] lay:v1")
+        .assert_line("ArtifactType: application/vnd.unknown.artifact.v1");
+}
