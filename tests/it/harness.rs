@@ -355,7 +355,7 @@ impl std::fmt::Display for Output {
 }
 
 /// Runs a fully configured command with optional stdin and a timeout.
-fn run_command(mut command: Command, stdin: Option<Vec<u8>>) -> Output {
+pub fn run_command(mut command: Command, stdin: Option<Vec<u8>>) -> Output {
     let description = format!("{command:?}");
     command
         .stdin(if stdin.is_some() {

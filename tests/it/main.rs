@@ -20,5 +20,6 @@ mod layout;
 mod login;
 mod manifest_bytes;
 mod output;
+mod readme;
 mod safety;
 mod walkthrough;
