@@ -144,6 +144,29 @@ pub struct TargetArgs {
     /// Set target as an OCI image layout
     #[arg(long)]
     pub oci_layout: bool,
+    /// Upload blobs larger than this in chunks (e.g. `16MiB`) for registries that cap request
+    /// sizes; without it, chunking starts only when a registry answers 413
+    #[arg(long, value_name = "size", value_parser = parse_size)]
+    pub chunk_size: Option<u64>,
+}
+
+/// `1048576`, `512KiB`, `16MiB`, `1GiB` (also `K`, `M`, `G`, `KB`, `MB`, `GB` as powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("invalid size {s:?}"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("invalid size unit in {s:?}")),
+    };
+    match n.checked_mul(mult) {
+        Some(0) | None => Err(format!("invalid size {s:?}")),
+        Some(v) => Ok(v),
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -262,4 +285,20 @@ pub struct LogoutArgs {
 pub struct VersionArgs {
     #[arg(hide = true)]
     pub extra: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1048576"), Ok(1 << 20));
+        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_size("512k"), Ok(512 << 10));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("12 parsecs").is_err());
+        assert!(parse_size("MiB").is_err());
+    }
 }

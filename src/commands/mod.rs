@@ -300,7 +300,7 @@ pub(crate) fn open_target(
         write,
     );
     Ok(Opened {
-        target: Box::new(Remote::new(repo)),
+        target: Box::new(Remote::new(repo, args.chunk_size)),
         selector: reference.selector.as_ref().map(Selector::to_string),
     })
 }

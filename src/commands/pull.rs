@@ -18,8 +18,8 @@ use crate::oci::{
     ANNOTATION_UNPACK, Annotations, Descriptor, is_index_type, parse_index, parse_manifest,
 };
 use crate::output::{Format, Operation, Output, StatusReporter, UserError};
-use crate::target::Target;
-use crate::transfer::{Reporter, State};
+use crate::target::{Content as _, OpenFuture, Target};
+use crate::transfer::{Reporter, Source, State};
 
 const USAGE: &str = "oras pull [flags] <name>{:<tag>|@<digest>}";
 
@@ -269,12 +269,19 @@ async fn download(
             let (item, path) = &paths[i];
             async move {
                 reporter.state(&item.desc, State::Started);
-                let reader = target.fetch_blob(&item.desc).await?;
+                let fetch = |offset: u64| -> OpenFuture<'_> {
+                    Box::pin(async move {
+                        target
+                            .fetch_blob(&item.desc, offset)
+                            .await
+                            .map_err(std::io::Error::other)
+                    })
+                };
                 let progress = |n: u64| reporter.progress(&item.desc, n);
                 if item.desc.annotation(ANNOTATION_UNPACK) == Some("true") {
-                    write_directory(reader, &item.desc, &item.title, path, opts, &progress).await
+                    write_directory(&fetch, &item.desc, &item.title, path, opts, &progress).await
                 } else {
-                    write_blob_file(reader, &item.desc, path, opts, &progress).await
+                    write_blob_file(&fetch, &item.desc, path, opts, &progress).await
                 }
                 .with_context(|| format!("failed to pull {}", item.title))?;
                 reporter.state(&item.desc, State::Done);
@@ -284,10 +291,9 @@ async fn download(
         .await?;
     for (from, to) in copies {
         let (src, dst) = (&paths[from].1, &paths[to]);
-        let bytes = tokio::fs::File::open(src)
-            .await
-            .with_context(|| format!("failed to read {}", src.display()))?;
-        write_blob_file(Box::pin(bytes), &dst.0.desc, &dst.1, opts, &|_| {})
+        let copy = Source::File(src.clone());
+        let fetch = |offset: u64| copy.open(offset);
+        write_blob_file(&fetch, &dst.0.desc, &dst.1, opts, &|_| {})
             .await
             .with_context(|| format!("failed to pull {}", dst.0.title))?;
         reporter.state(&dst.0.desc, State::Restored);

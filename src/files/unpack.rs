@@ -7,8 +7,7 @@ use std::path::{Component, Path, PathBuf};
 use tokio::io::BufWriter;
 
 use crate::oci::{ANNOTATION_CONTENT_DIGEST, Descriptor, Hasher};
-use crate::target::BlobReader;
-use crate::transfer::copy_verified;
+use crate::transfer::{Fetch, download_verified};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WriteOptions {
@@ -96,7 +95,7 @@ pub fn resolve_output_path(
 /// Streams a blob into `dest` through a temp file beside it; the rename happens only after the
 /// size and digest are verified, so a failed pull leaves no file.
 pub async fn write_blob_file(
-    reader: BlobReader,
+    fetch: &Fetch<'_>,
     desc: &Descriptor,
     dest: &Path,
     opts: WriteOptions,
@@ -115,7 +114,7 @@ pub async fn write_blob_file(
         .map_err(io(dir))?;
     let file = tmp.as_file().try_clone().map_err(io(dest))?;
     let mut writer = BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(file));
-    copy_verified(reader, &mut writer, desc, progress)
+    download_verified(fetch, &mut writer, desc, progress)
         .await
         .map_err(io(dest))?;
     drop(writer);
@@ -140,7 +139,7 @@ pub async fn write_blob_file(
 /// Downloads a directory layer (tar+gzip), verifies it, extracts it into a staging directory
 /// (checking every entry and the tar digest) and then moves the tree into `dest`.
 pub async fn write_directory(
-    reader: BlobReader,
+    fetch: &Fetch<'_>,
     desc: &Descriptor,
     title: &str,
     dest: &Path,
@@ -157,7 +156,7 @@ pub async fn write_directory(
         .map_err(io(&parent))?;
     let file = archive.as_file().try_clone().map_err(io(dest))?;
     let mut writer = BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(file));
-    copy_verified(reader, &mut writer, desc, progress)
+    download_verified(fetch, &mut writer, desc, progress)
         .await
         .map_err(io(dest))?;
     drop(writer);

@@ -13,7 +13,7 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use super::auth::{Challenge, merge_scopes, parse_challenges};
-use super::error::{RegistryError, parse_error_body};
+use super::error::{ErrorEntry, RegistryError, parse_error_body};
 use crate::credentials::Credential;
 
 /// Caps what is read into memory from a registry for non-blob bodies (errors, tokens).
@@ -530,16 +530,45 @@ fn trace_response(id: u64, resp: &Response) {
     );
 }
 
-/// Builds the error for an unexpected status, decoding the spec's error body.
+/// Builds the error for an unexpected status, decoding the spec's error body. A Bearer
+/// challenge with `error="insufficient_scope"` adds an entry naming the scope that was refused:
+/// distribution's body alone (`unauthorized: authentication required`) reads as if no
+/// credentials had been sent.
 pub async fn status_error(method: &Method, url: &Url, resp: Response) -> RegistryError {
     let status = resp.status().as_u16();
+    let scope_entry = insufficient_scope(resp.headers());
     let body = read_small(resp).await;
+    let mut errors = parse_error_body(&body);
+    if matches!(status, 401 | 403) {
+        errors.extend(scope_entry);
+    }
     RegistryError::Status {
         method: method.to_string(),
         url: display_url(url),
         status,
-        errors: parse_error_body(&body),
+        errors,
     }
+}
+
+/// The `insufficient_scope` error of a Bearer challenge in `headers`, as an error entry.
+fn insufficient_scope(headers: &HeaderMap) -> Option<ErrorEntry> {
+    let challenge = headers
+        .get_all(header::WWW_AUTHENTICATE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(parse_challenges)
+        .find(|c| c.scheme == "bearer" && c.param("error") == Some("insufficient_scope"))?;
+    let message = match challenge.param("scope").filter(|s| !s.is_empty()) {
+        Some(scope) => {
+            format!("the registry requires {scope}, which the token server did not grant")
+        }
+        None => "the token server did not grant the access the registry requires".to_owned(),
+    };
+    Some(ErrorEntry {
+        code: "INSUFFICIENT_SCOPE".to_owned(),
+        message,
+        detail: None,
+    })
 }
 
 /// Reads at most `MAX_SMALL_BODY` bytes of a response.
@@ -578,4 +607,33 @@ pub(super) async fn read_limited(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_refused_scope() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(
+                r#"Bearer realm="http://t/token",service="s",scope="repository:a/b:pull,push",error="insufficient_scope""#,
+            ),
+        );
+        let entry = insufficient_scope(&headers).expect("an entry");
+        assert_eq!(
+            entry.to_string(),
+            "insufficient scope: the registry requires repository:a/b:pull,push, which the token server did not grant"
+        );
+        for other in [
+            r#"Bearer realm="http://t/token",service="s",error="invalid_token""#,
+            r#"Basic realm="x""#,
+        ] {
+            let mut headers = HeaderMap::new();
+            headers.append(header::WWW_AUTHENTICATE, HeaderValue::from_static(other));
+            assert_eq!(insufficient_scope(&headers), None, "{other}");
+        }
+    }
 }

@@ -60,15 +60,44 @@ impl Repository {
     }
 
     /// `GET /v2/<name>/blobs/<digest>`, following redirects (without credentials to other
-    /// hosts). The body is returned as a stream; the caller verifies it.
-    pub async fn fetch_blob(&self, desc: &Descriptor) -> Result<reqwest::Response, RegistryError> {
+    /// hosts), from byte `offset` on (a `Range` request answered with 206). The body is
+    /// returned as a stream; the caller verifies it.
+    pub async fn fetch_blob(
+        &self,
+        desc: &Descriptor,
+        offset: u64,
+    ) -> Result<reqwest::Response, RegistryError> {
         let url = self.url(&format!("blobs/{}", desc.digest));
-        let resp = self
-            .client
-            .send(self.request(Method::GET, url.clone()))
-            .await?;
+        let mut req = self.request(Method::GET, url.clone());
+        if offset > 0 {
+            req = req.header(header::RANGE, &format!("bytes={offset}-"));
+        }
+        let resp = self.client.send(req).await?;
         match resp.status() {
-            StatusCode::OK => {}
+            StatusCode::OK if offset == 0 => {}
+            StatusCode::PARTIAL_CONTENT if offset > 0 => {
+                let start = resp
+                    .headers()
+                    .get(header::CONTENT_RANGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("bytes "))
+                    .and_then(|v| v.split('-').next())
+                    .and_then(|v| v.parse::<u64>().ok());
+                if start != Some(offset) {
+                    return Err(RegistryError::Protocol(format!(
+                        "{}: resumed download answered from the wrong offset",
+                        desc.digest
+                    )));
+                }
+                return Ok(resp);
+            }
+            StatusCode::OK => {
+                // Appending a full body to the prefix already written would corrupt the blob.
+                return Err(RegistryError::Protocol(format!(
+                    "{}: the registry ignored the Range request; cannot resume",
+                    desc.digest
+                )));
+            }
             StatusCode::NOT_FOUND => {
                 return Err(RegistryError::NotFound(format!(
                     "{}@{}",
@@ -96,12 +125,9 @@ impl Repository {
         Ok(resp)
     }
 
-    /// Uploads a blob: `POST` opens a session, one streaming `PUT ?digest=` completes it.
-    pub async fn push_blob(
-        &self,
-        desc: &Descriptor,
-        body: reqwest::Body,
-    ) -> Result<(), RegistryError> {
+    /// Opens an upload session (`POST`): its location and the registry's minimum chunk size
+    /// (`OCI-Chunk-Min-Length`), if it names one.
+    pub async fn start_upload(&self) -> Result<(Url, Option<u64>), RegistryError> {
         let start = self.url("blobs/uploads/");
         let resp = self
             .client
@@ -110,7 +136,68 @@ impl Repository {
         if resp.status() != StatusCode::ACCEPTED {
             return Err(status_error(&Method::POST, &start, resp).await);
         }
-        let mut location = upload_location(&start, resp.headers())?;
+        let min_chunk = resp
+            .headers()
+            .get("oci-chunk-min-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        Ok((upload_location(&start, resp.headers())?, min_chunk))
+    }
+
+    /// Uploads a blob monolithically: `POST` opens a session, one streaming `PUT ?digest=`
+    /// completes it.
+    pub async fn push_blob(
+        &self,
+        desc: &Descriptor,
+        body: reqwest::Body,
+    ) -> Result<(), RegistryError> {
+        let (location, _) = self.start_upload().await?;
+        self.finish_upload(location, desc, Some(body)).await
+    }
+
+    /// Sends one chunk (`PATCH` with `Content-Range: <start>-<end>`) and returns the location
+    /// for the next request.
+    pub async fn upload_chunk(
+        &self,
+        location: &Url,
+        start: u64,
+        len: u64,
+        body: reqwest::Body,
+    ) -> Result<Url, RegistryError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+        let range = format!("{start}-{}", start + len - 1);
+        headers.insert(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&range).map_err(|e| RegistryError::Protocol(e.to_string()))?,
+        );
+        let resp = self
+            .client
+            .send_stream(
+                Method::PATCH,
+                location.clone(),
+                headers,
+                std::slice::from_ref(&self.scope),
+                body,
+            )
+            .await?;
+        if resp.status() != StatusCode::ACCEPTED {
+            return Err(status_error(&Method::PATCH, location, resp).await);
+        }
+        upload_location(location, resp.headers())
+    }
+
+    /// Completes an upload with `PUT ?digest=`, carrying the remaining bytes if any.
+    pub async fn finish_upload(
+        &self,
+        mut location: Url,
+        desc: &Descriptor,
+        body: Option<reqwest::Body>,
+    ) -> Result<(), RegistryError> {
         location
             .query_pairs_mut()
             .append_pair("digest", &desc.digest.to_string());
@@ -119,7 +206,9 @@ impl Repository {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/octet-stream"),
         );
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(desc.size));
+        let (length, body) =
+            body.map_or_else(|| (0, reqwest::Body::from(Vec::new())), |b| (desc.size, b));
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
         let resp = self
             .client
             .send_stream(

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use tokio::sync::Mutex;
 
-use super::{BlobReader, Target, TargetError, TargetKind};
+use super::{BlobReader, Content, Progress, Target, TargetError, TargetKind};
 use crate::oci::{
     ANNOTATION_REF_NAME, Descriptor, Digest, Index, MEDIA_TYPE_INDEX, is_manifest_type, to_go_json,
 };
@@ -197,7 +197,12 @@ impl Target for Layout {
             .is_ok_and(|m| m.len() == desc.size))
     }
 
-    async fn push_blob(&self, desc: &Descriptor, content: BlobReader) -> Result<(), TargetError> {
+    async fn push_blob(
+        &self,
+        desc: &Descriptor,
+        content: &dyn Content,
+        progress: Progress,
+    ) -> Result<(), TargetError> {
         let path = self.blob_path(&desc.digest);
         let dir = path.parent().unwrap_or(&self.root).to_owned();
         let tmp = tempfile::Builder::new()
@@ -208,7 +213,8 @@ impl Target for Layout {
         let file = tmp.as_file().try_clone().map_err(io_err(&dir))?;
         let mut writer =
             tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(file));
-        copy_verified(content, &mut writer, desc, &|_| {})
+        let reader = content.open(0).await.map_err(io_err(&path))?;
+        copy_verified(reader, &mut writer, desc, &|n| progress(n))
             .await
             .map_err(|e| LayoutError::Invalid(format!("{}: {e}", desc.digest)))?;
         tmp.persist(&path).map_err(|e| LayoutError::Io {
@@ -218,10 +224,18 @@ impl Target for Layout {
         Ok(())
     }
 
-    async fn fetch_blob(&self, desc: &Descriptor) -> Result<BlobReader, TargetError> {
+    async fn fetch_blob(&self, desc: &Descriptor, offset: u64) -> Result<BlobReader, TargetError> {
+        use tokio::io::AsyncSeekExt as _;
         let path = self.blob_path(&desc.digest);
         match tokio::fs::File::open(&path).await {
-            Ok(f) => Ok(Box::pin(f)),
+            Ok(mut f) => {
+                if offset > 0 {
+                    f.seek(std::io::SeekFrom::Start(offset))
+                        .await
+                        .map_err(io_err(&path))?;
+                }
+                Ok(Box::pin(f))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 Err(LayoutError::NotFound(format!("{}@{}", self.display, desc.digest)).into())
             }

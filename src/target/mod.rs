@@ -5,6 +5,7 @@ mod layout;
 mod remote;
 
 use std::fmt;
+use std::future::Future;
 use std::pin::Pin;
 
 use async_trait::async_trait;
@@ -18,6 +19,17 @@ pub use remote::Remote;
 
 /// A readable blob body.
 pub type BlobReader = Pin<Box<dyn AsyncRead + Send>>;
+
+pub type OpenFuture<'a> = Pin<Box<dyn Future<Output = std::io::Result<BlobReader>> + Send + 'a>>;
+
+/// Blob content to push that can be opened again at any offset: a retry or a chunked upload
+/// re-reads it instead of holding it in memory.
+pub trait Content: Send + Sync {
+    fn open(&self, offset: u64) -> OpenFuture<'_>;
+}
+
+/// Receives the running byte count of a transfer.
+pub type Progress = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TargetKind {
@@ -62,12 +74,17 @@ pub trait Target: Send + Sync {
     async fn blob_exists(&self, desc: &Descriptor) -> Result<bool, TargetError>;
 
     /// Stores a blob read from `content`, which must match `desc` (the layout verifies it; a
-    /// registry verifies it on its side).
-    async fn push_blob(&self, desc: &Descriptor, content: BlobReader) -> Result<(), TargetError>;
+    /// registry verifies it on its side). `progress` gets the bytes sent so far.
+    async fn push_blob(
+        &self,
+        desc: &Descriptor,
+        content: &dyn Content,
+        progress: Progress,
+    ) -> Result<(), TargetError>;
 
-    /// Opens a blob for reading. The bytes are not yet verified: the caller hashes them as it
-    /// consumes them.
-    async fn fetch_blob(&self, desc: &Descriptor) -> Result<BlobReader, TargetError>;
+    /// Opens a blob for reading from byte `offset` on (to resume an interrupted download). The
+    /// bytes are not yet verified: the caller hashes them as it consumes them.
+    async fn fetch_blob(&self, desc: &Descriptor, offset: u64) -> Result<BlobReader, TargetError>;
 
     /// Fetches a manifest by tag or digest string, with its descriptor.
     async fn fetch_manifest(&self, reference: &str) -> Result<(Descriptor, Vec<u8>), TargetError>;

@@ -2,24 +2,68 @@
 
 use async_trait::async_trait;
 use futures_util::TryStreamExt as _;
+use tokio::io::AsyncReadExt as _;
 use tokio_util::io::{ReaderStream, StreamReader};
 
-use super::{BlobReader, Target, TargetError, TargetKind};
+use super::{BlobReader, Content, Progress, Target, TargetError, TargetKind};
 use crate::oci::Descriptor;
-use crate::registry::Repository;
+use crate::registry::{RegistryError, Repository};
+use crate::transfer::Counted;
 
 /// Read size for upload bodies: small reads cap throughput (transfer.md §5.3).
-const UPLOAD_CHUNK: usize = 256 * 1024;
+const UPLOAD_CHUNK: usize = 1 << 20;
+/// Chunk size used when a registry refuses a monolithic upload as too large (413).
+const FALLBACK_CHUNK: u64 = 16 << 20;
 
 pub struct Remote {
     repo: Repository,
+    /// Upload in chunks of this size instead of one PUT.
+    chunk_size: Option<u64>,
 }
 
 impl Remote {
     #[must_use]
-    pub fn new(repo: Repository) -> Self {
-        Self { repo }
+    pub fn new(repo: Repository, chunk_size: Option<u64>) -> Self {
+        Self { repo, chunk_size }
     }
+
+    fn body(reader: BlobReader, base: u64, progress: &Progress) -> reqwest::Body {
+        let counted = Counted::new(reader, base, progress.clone());
+        reqwest::Body::wrap_stream(ReaderStream::with_capacity(counted, UPLOAD_CHUNK))
+    }
+
+    /// `POST`, then `PATCH` chunks with `Content-Range`, then `PUT ?digest=` (distribution
+    /// spec "pushing a blob in chunks"), honouring the registry's minimum chunk size.
+    async fn push_chunked(
+        &self,
+        desc: &Descriptor,
+        content: &dyn Content,
+        chunk: u64,
+        progress: &Progress,
+    ) -> Result<(), TargetError> {
+        let (mut location, min) = self.repo.start_upload().await?;
+        let chunk = chunk.max(min.unwrap_or(0)).max(1);
+        let mut offset = 0;
+        while offset < desc.size {
+            let len = chunk.min(desc.size - offset);
+            let reader = content
+                .open(offset)
+                .await
+                .map_err(|e| read_error(desc, &e))?;
+            let body = Self::body(Box::pin(reader.take(len)), offset, progress);
+            location = self.repo.upload_chunk(&location, offset, len, body).await?;
+            offset += len;
+        }
+        Ok(self.repo.finish_upload(location, desc, None).await?)
+    }
+}
+
+fn read_error(desc: &Descriptor, e: &std::io::Error) -> TargetError {
+    RegistryError::Protocol(format!(
+        "failed to read the content of {}: {e}",
+        desc.digest
+    ))
+    .into()
 }
 
 #[async_trait]
@@ -36,13 +80,32 @@ impl Target for Remote {
         Ok(self.repo.blob_exists(&desc.digest).await?)
     }
 
-    async fn push_blob(&self, desc: &Descriptor, content: BlobReader) -> Result<(), TargetError> {
-        let body = reqwest::Body::wrap_stream(ReaderStream::with_capacity(content, UPLOAD_CHUNK));
-        Ok(self.repo.push_blob(desc, body).await?)
+    async fn push_blob(
+        &self,
+        desc: &Descriptor,
+        content: &dyn Content,
+        progress: Progress,
+    ) -> Result<(), TargetError> {
+        if let Some(chunk) = self.chunk_size.filter(|c| *c < desc.size) {
+            return self.push_chunked(desc, content, chunk, &progress).await;
+        }
+        let reader = content.open(0).await.map_err(|e| read_error(desc, &e))?;
+        match self
+            .repo
+            .push_blob(desc, Self::body(reader, 0, &progress))
+            .await
+        {
+            // The registry caps request sizes: send the blob in chunks instead.
+            Err(RegistryError::Status { status: 413, .. }) if desc.size > 1 => {
+                let chunk = FALLBACK_CHUNK.min(desc.size.div_ceil(2));
+                self.push_chunked(desc, content, chunk, &progress).await
+            }
+            other => Ok(other?),
+        }
     }
 
-    async fn fetch_blob(&self, desc: &Descriptor) -> Result<BlobReader, TargetError> {
-        let resp = self.repo.fetch_blob(desc).await?;
+    async fn fetch_blob(&self, desc: &Descriptor, offset: u64) -> Result<BlobReader, TargetError> {
+        let resp = self.repo.fetch_blob(desc, offset).await?;
         let stream = resp.bytes_stream().map_err(std::io::Error::other);
         Ok(Box::pin(StreamReader::new(stream)))
     }

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_util::stream::{self, TryStreamExt as _};
-use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf};
+use tokio::io::{
+    AsyncRead, AsyncReadExt as _, AsyncSeekExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf,
+};
 
 use crate::oci::{Descriptor, Hasher};
-use crate::target::{BlobReader, Target, TargetError};
+use crate::target::{BlobReader, Content, OpenFuture, Progress, Target, TargetError};
 
 /// Buffer for moving blob bytes: large enough that syscalls and hashing calls stay cheap.
 const COPY_BUFFER: usize = 1 << 20;
@@ -45,11 +47,24 @@ pub enum Source {
     Bytes(Arc<[u8]>),
 }
 
-impl Source {
-    async fn open(&self) -> std::io::Result<BlobReader> {
-        Ok(match self {
-            Self::File(path) => Box::pin(tokio::fs::File::open(path).await?),
-            Self::Bytes(bytes) => Box::pin(std::io::Cursor::new(Arc::clone(bytes))),
+impl Content for Source {
+    fn open(&self, offset: u64) -> OpenFuture<'_> {
+        Box::pin(async move {
+            let reader: BlobReader = match self {
+                Self::File(path) => {
+                    let mut f = tokio::fs::File::open(path).await?;
+                    if offset > 0 {
+                        f.seek(std::io::SeekFrom::Start(offset)).await?;
+                    }
+                    Box::pin(f)
+                }
+                Self::Bytes(bytes) => {
+                    let mut c = std::io::Cursor::new(Arc::clone(bytes));
+                    c.set_position(offset);
+                    Box::pin(c)
+                }
+            };
+            Ok(reader)
         })
     }
 }
@@ -85,16 +100,9 @@ pub async fn push_blobs(
                 return Ok(());
             }
             reporter.state(&desc, State::Started);
-            let reader = source.open().await.map_err(|e| TransferError::Read {
-                path: match &source {
-                    Source::File(p) => p.display().to_string(),
-                    Source::Bytes(_) => desc.digest.to_string(),
-                },
-                source: e,
-            })?;
             let (sink, d) = (Arc::clone(reporter), desc.clone());
-            let counted = Progress::new(reader, move |n| sink.progress(&d, n));
-            target.push_blob(&desc, Box::pin(counted)).await?;
+            let progress: Progress = Arc::new(move |n| sink.progress(&d, n));
+            target.push_blob(&desc, &source, progress).await?;
             reporter.state(&desc, State::Done);
             Ok(())
         })
@@ -112,6 +120,76 @@ pub async fn push_manifest(
     reporter.state(desc, State::Started);
     target.push_manifest(desc, bytes, reference).await?;
     reporter.state(desc, State::Done);
+    Ok(())
+}
+
+/// Opens a blob for reading from a byte offset.
+pub type Fetch<'a> = dyn Fn(u64) -> OpenFuture<'a> + Send + Sync + 'a;
+
+/// How many times a download cut off mid-blob is resumed before giving up.
+const MAX_RESUMES: u32 = 5;
+
+/// Downloads a blob into `writer`, hashing as it goes. When the connection breaks or the body
+/// ends early, the download continues with a `Range` request from the bytes already written
+/// (they stay in the running hash) instead of starting over. Fails unless exactly `desc.size`
+/// bytes with digest `desc.digest` arrived.
+pub async fn download_verified<W>(
+    fetch: &Fetch<'_>,
+    writer: &mut W,
+    desc: &Descriptor,
+    progress: &(dyn Fn(u64) + Sync),
+) -> std::io::Result<()>
+where
+    W: AsyncWrite + Unpin,
+{
+    let mut hasher = Hasher::new();
+    let mut buf =
+        vec![0u8; COPY_BUFFER.min(usize::try_from(desc.size).unwrap_or(COPY_BUFFER).max(8192))];
+    let mut resumes = 0;
+    loop {
+        let mut reader = fetch(hasher.len()).await?;
+        let cut = loop {
+            let n = match reader.read(&mut buf).await {
+                Ok(0) => break None,
+                Ok(n) => n,
+                Err(e) => break Some(e),
+            };
+            if hasher.len() + n as u64 > desc.size {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("trailing data: more than the expected {} bytes", desc.size),
+                ));
+            }
+            hasher.update(&buf[..n]);
+            writer.write_all(&buf[..n]).await?;
+            progress(hasher.len());
+        };
+        if hasher.len() == desc.size && cut.is_none() {
+            break;
+        }
+        resumes += 1;
+        if resumes > MAX_RESUMES {
+            return Err(cut.unwrap_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    format!(
+                        "unexpected EOF: got {} of {} bytes",
+                        hasher.len(),
+                        desc.size
+                    ),
+                )
+            }));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(resumes))).await;
+    }
+    writer.flush().await?;
+    let (digest, _) = hasher.finish();
+    if digest != desc.digest {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("mismatched digest: expected {}, got {digest}", desc.digest),
+        ));
+    }
     Ok(())
 }
 
@@ -162,24 +240,25 @@ where
     Ok(())
 }
 
-/// Counts bytes read through it and reports the running total.
-struct Progress<F> {
+/// Counts bytes read through it and reports the running total (plus a base offset).
+pub struct Counted {
     inner: BlobReader,
     read: u64,
-    report: F,
+    report: Progress,
 }
 
-impl<F: Fn(u64)> Progress<F> {
-    fn new(inner: BlobReader, report: F) -> Self {
+impl Counted {
+    #[must_use]
+    pub fn new(inner: BlobReader, base: u64, report: Progress) -> Self {
         Self {
             inner,
-            read: 0,
+            read: base,
             report,
         }
     }
 }
 
-impl<F: Fn(u64) + Unpin> AsyncRead for Progress<F> {
+impl AsyncRead for Counted {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
