@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest as _, Sha256};
 
+use crate::pki::{Pki, write_pem};
+use crate::servers::{self, TokenServer};
+
 /// Credentials accepted by the htpasswd registry (the same pair the Go client's e2e suite uses).
 pub const USER: &str = "hello";
 pub const PASSWORD: &str = "oras-test";
@@ -58,10 +61,25 @@ pub fn require_tool(name: &str) -> PathBuf {
 // Registry
 // ---------------------------------------------------------------------------------------------
 
-/// A `docker-registry` serving plain HTTP on 127.0.0.1, started once per test binary.
+/// How a harness registry authenticates and which transport it serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Plain HTTP, no authentication.
+    Open,
+    /// Plain HTTP, htpasswd basic auth (`hello` / `oras-test`).
+    Htpasswd,
+    /// Plain HTTP, `auth: token` backed by the harness [`TokenServer`].
+    Token,
+    /// HTTPS with a certificate from the test CA ([`pki`]), no authentication.
+    Tls,
+    /// HTTPS that also requires a client certificate from the test CA (`http.tls.clientcas`).
+    MutualTls,
+}
+
+/// A `docker-registry` on 127.0.0.1, started once per test binary.
 pub struct Registry {
     port: u16,
-    auth: bool,
+    mode: Mode,
     log: PathBuf,
     /// Holds the write end of the pipe whose closing (at process exit) stops the registry.
     _guard: Mutex<Child>,
@@ -70,31 +88,61 @@ pub struct Registry {
 /// The registry without authentication.
 pub fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| Registry::start(false))
+    REGISTRY.get_or_init(|| Registry::start(Mode::Open))
 }
 
 /// The registry with htpasswd basic auth (`hello` / `oras-test`).
 pub fn auth_registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| Registry::start(true))
+    REGISTRY.get_or_init(|| Registry::start(Mode::Htpasswd))
+}
+
+/// The registry with token auth; its tokens come from [`token_server`].
+pub fn token_registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry::start(Mode::Token))
+}
+
+/// The HTTPS registry (certificate for `localhost` and 127.0.0.1 from [`pki`]'s CA).
+pub fn tls_registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry::start(Mode::Tls))
+}
+
+/// The HTTPS registry that requires a client certificate signed by [`pki`]'s CA.
+pub fn mtls_registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry::start(Mode::MutualTls))
+}
+
+/// The token server behind [`token_registry`], started once per test binary.
+pub fn token_server() -> &'static TokenServer {
+    static SERVER: OnceLock<TokenServer> = OnceLock::new();
+    SERVER.get_or_init(TokenServer::start)
+}
+
+/// The test CA with its server and client certificates, generated once per test binary.
+pub fn pki() -> &'static Pki {
+    static PKI: OnceLock<Pki> = OnceLock::new();
+    PKI.get_or_init(Pki::generate)
 }
 
 impl Registry {
-    fn start(auth: bool) -> Registry {
+    fn start(mode: Mode) -> Registry {
         let binary = require_tool("docker-registry");
         let mut last_error = String::new();
         // A port picked from a dropped listener can be taken by someone else before the
         // registry binds it; try a few ports before giving up.
         for _ in 0..3 {
-            match Self::try_start(&binary, auth) {
+            match Self::try_start(&binary, mode) {
                 Ok(registry) => return registry,
                 Err(error) => last_error = error,
             }
         }
-        panic!("docker-registry did not start:\n{last_error}");
+        panic!("docker-registry ({mode:?}) did not start:\n{last_error}");
     }
 
-    fn try_start(binary: &Path, auth: bool) -> Result<Registry, String> {
+    fn try_start(binary: &Path, mode: Mode) -> Result<Registry, String> {
         let dir = tempfile::Builder::new()
             .prefix("oras-it-registry-")
             .tempdir()
@@ -112,18 +160,53 @@ impl Registry {
              http:\n  addr: 127.0.0.1:{port}\n",
             storage = storage.display(),
         );
-        if auth {
-            let hash = bcrypt::hash_with_result(PASSWORD, 4)
-                .expect("bcrypt hash")
-                .format_for_version(bcrypt::Version::TwoY);
-            let htpasswd = dir.join("htpasswd");
-            std::fs::write(&htpasswd, format!("{USER}:{hash}\n")).expect("write htpasswd");
+        if matches!(mode, Mode::Tls | Mode::MutualTls) {
+            let pki = pki();
             write!(
                 yaml,
-                "auth:\n  htpasswd:\n    realm: basic-realm\n    path: {}\n",
-                htpasswd.display()
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                write_pem(&dir, "server.pem", &pki.server_cert).display(),
+                write_pem(&dir, "server-key.pem", &pki.server_key).display(),
             )
             .unwrap();
+            if mode == Mode::MutualTls {
+                write!(
+                    yaml,
+                    "    clientcas:\n      - {}\n",
+                    write_pem(&dir, "ca.pem", &pki.ca_cert).display()
+                )
+                .unwrap();
+            }
+        }
+        match mode {
+            Mode::Htpasswd => {
+                let hash = bcrypt::hash_with_result(PASSWORD, 4)
+                    .expect("bcrypt hash")
+                    .format_for_version(bcrypt::Version::TwoY);
+                let htpasswd = dir.join("htpasswd");
+                std::fs::write(&htpasswd, format!("{USER}:{hash}\n")).expect("write htpasswd");
+                write!(
+                    yaml,
+                    "auth:\n  htpasswd:\n    realm: basic-realm\n    path: {}\n",
+                    htpasswd.display()
+                )
+                .unwrap();
+            }
+            Mode::Token => {
+                let server = token_server();
+                let bundle = write_pem(&dir, "token-root.pem", &server.key.cert_pem);
+                write!(
+                    yaml,
+                    "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    \
+                     rootcertbundle: {}\n",
+                    server.realm(),
+                    servers::SERVICE,
+                    servers::ISSUER,
+                    bundle.display()
+                )
+                .unwrap();
+            }
+            Mode::Open | Mode::Tls | Mode::MutualTls => {}
         }
         std::fs::write(&config, yaml).expect("write registry config");
         let log_file = std::fs::File::create(&log).expect("create registry log");
@@ -145,17 +228,25 @@ impl Registry {
 
         let registry = Registry {
             port,
-            auth,
+            mode,
             log,
             _guard: Mutex::new(child),
         };
-        // Expect the status of *this* registry's mode, so that another server that grabbed
-        // the port meanwhile is not mistaken for it.
-        let expected = if auth { 401 } else { 200 };
+        // Expect the answer of *this* registry's mode, so that another server that grabbed
+        // the port meanwhile is not mistaken for it. A TLS registry answers a plain HTTP
+        // request with Go's `400 … Client sent an HTTP request to an HTTPS server.`
+        let ready = |response: &str| match mode {
+            Mode::Open => status_of(response) == Some(200),
+            Mode::Htpasswd => status_of(response) == Some(401) && response.contains("Basic realm="),
+            Mode::Token => status_of(response) == Some(401) && response.contains("Bearer realm="),
+            Mode::Tls | Mode::MutualTls => {
+                status_of(response) == Some(400) && response.contains("HTTPS server")
+            }
+        };
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            match http_status(port, "/v2/") {
-                Some(status) if status == expected => return Ok(registry),
+            match http_get(port, "/v2/") {
+                Some(response) if ready(&response) => return Ok(registry),
                 _ if Instant::now() > deadline => {
                     return Err(format!(
                         "registry on 127.0.0.1:{port} did not answer GET /v2/ within 10 s; log:\n{}",
@@ -181,13 +272,24 @@ impl Registry {
         format!("{}/{repo_and_tag}", self.host())
     }
 
+    /// `127.0.0.1:<port>`: the form the CLI reaches over HTTPS by default.
+    pub fn ip_host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// `127.0.0.1:<port>/<repo_and_tag>`.
+    pub fn ip_reference(&self, repo_and_tag: &str) -> String {
+        format!("{}/{repo_and_tag}", self.ip_host())
+    }
+
     /// `docker://127.0.0.1:<port>/<repo_and_tag>` for skopeo.
     pub fn docker_ref(&self, repo_and_tag: &str) -> String {
         format!("docker://127.0.0.1:{}/{repo_and_tag}", self.port)
     }
 
+    /// Whether the registry asks for credentials (htpasswd or token).
     pub fn has_auth(&self) -> bool {
-        self.auth
+        matches!(self.mode, Mode::Htpasswd | Mode::Token)
     }
 
     /// The registry's own log, for failure messages.
@@ -200,7 +302,7 @@ impl Registry {
         let docker_ref = self.docker_ref(repo_and_tag);
         let mut args = vec!["inspect", "--raw", "--tls-verify=false"];
         let creds = format!("{USER}:{PASSWORD}");
-        if self.auth {
+        if self.has_auth() {
             args.extend(["--creds", &creds]);
         }
         args.push(&docker_ref);
@@ -218,7 +320,7 @@ impl Registry {
             "--preserve-digests",
             "--dest-tls-verify=false",
         ];
-        if self.auth {
+        if self.has_auth() {
             args.extend(["--dest-creds", &creds]);
         }
         args.extend([src.as_str(), dest.as_str()]);
@@ -233,6 +335,16 @@ fn free_port() -> u16 {
 
 /// Minimal HTTP/1.1 GET returning the status code, or `None` if nothing answers yet.
 pub fn http_status(port: u16, path: &str) -> Option<u16> {
+    status_of(&http_get(port, path)?)
+}
+
+fn status_of(response: &str) -> Option<u16> {
+    response.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Minimal plain HTTP/1.1 GET returning the whole response (head and body), or `None` if
+/// nothing answers yet.
+pub fn http_get(port: u16, path: &str) -> Option<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
     write!(
@@ -242,8 +354,7 @@ pub fn http_status(port: u16, path: &str) -> Option<u16> {
     .ok()?;
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response);
-    let head = String::from_utf8_lossy(&response);
-    head.split_whitespace().nth(1)?.parse().ok()
+    Some(String::from_utf8_lossy(&response).into_owned())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@
 )]
 
 mod bad_input;
+mod credential_helpers;
 mod harness;
 mod harness_selftest;
 mod interop;
@@ -20,6 +21,11 @@ mod layout;
 mod login;
 mod manifest_bytes;
 mod output;
+mod pki;
 mod readme;
+mod redirects;
 mod safety;
+mod servers;
+mod tls;
+mod token_auth;
 mod walkthrough;

@@ -1,0 +1,109 @@
+//! HTTPS registries with a private CA: `127.0.0.1:<port>` (unlike `localhost`) is reached over
+//! HTTPS by default. `--ca-file`, `--insecure` and mutual TLS with `--cert-file`/`--key-file`.
+
+use crate::harness::{Output, Sandbox, mtls_registry, pki, tls_registry};
+
+/// A sandbox holding `ca.pem`, `client.pem`, `client-key.pem` and `f.txt`.
+fn sandbox_with_pki(content: &str) -> Sandbox {
+    let sandbox = Sandbox::new();
+    let pki = pki();
+    sandbox.write("ca.pem", &pki.ca_cert);
+    sandbox.write("client.pem", &pki.client_cert);
+    sandbox.write("client-key.pem", &pki.client_key);
+    sandbox.write("f.txt", content);
+    sandbox
+}
+
+#[track_caller]
+fn assert_untrusted_certificate(out: &Output) {
+    out.error_first_line("Error");
+    let stderr = out.stderr.to_lowercase();
+    assert!(
+        stderr.contains("certificate"),
+        "the error should name the certificate problem\n{out}"
+    );
+    out.stderr_contains("--ca-file");
+    out.stderr_contains("--insecure");
+}
+
+#[test]
+fn tls_registry_needs_its_ca_or_insecure() {
+    let registry = tls_registry();
+    let sandbox = sandbox_with_pki("over tls\n");
+    let reference = registry.ip_reference("tls/ca-file:v1");
+
+    let out = sandbox.oras().args(["push", &reference, "f.txt"]).failure();
+    assert_untrusted_certificate(&out);
+
+    sandbox
+        .oras()
+        .args(["push", &reference, "f.txt", "--ca-file", "ca.pem"])
+        .success();
+
+    let out = sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "untrusted"])
+        .failure();
+    assert_untrusted_certificate(&out);
+    assert!(!sandbox.path("untrusted/f.txt").exists());
+
+    sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "with-ca", "--ca-file", "ca.pem"])
+        .success();
+    assert_eq!(sandbox.read("with-ca/f.txt"), b"over tls\n");
+}
+
+#[test]
+fn tls_registry_works_with_insecure() {
+    let registry = tls_registry();
+    let sandbox = sandbox_with_pki("insecure\n");
+    let reference = registry.ip_reference("tls/insecure:v1");
+    sandbox
+        .oras()
+        .args(["push", &reference, "f.txt", "--insecure"])
+        .success();
+    sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "out", "--insecure"])
+        .success();
+    assert_eq!(sandbox.read("out/f.txt"), b"insecure\n");
+}
+
+#[test]
+fn mutual_tls_registry_needs_the_client_certificate() {
+    let registry = mtls_registry();
+    let sandbox = sandbox_with_pki("mutual tls\n");
+    let reference = registry.ip_reference("tls/mutual:v1");
+    let client = ["--cert-file", "client.pem", "--key-file", "client-key.pem"];
+
+    sandbox
+        .oras()
+        .args(["push", &reference, "f.txt", "--ca-file", "ca.pem"])
+        .args(client)
+        .success();
+    sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "out", "--ca-file", "ca.pem"])
+        .args(client)
+        .success();
+    assert_eq!(sandbox.read("out/f.txt"), b"mutual tls\n");
+
+    let out = sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "no-cert", "--ca-file", "ca.pem"])
+        .failure();
+    out.error_first_line("Error");
+    assert!(!sandbox.path("no-cert/f.txt").exists());
+
+    let out = sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "half", "--ca-file", "ca.pem"])
+        .args(["--cert-file", "client.pem"])
+        .failure();
+    assert!(
+        out.stderr
+            .starts_with("Error: --cert-file must be used in conjunction with --key-file"),
+        "{out}"
+    );
+}
