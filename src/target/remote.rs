@@ -42,7 +42,8 @@ impl Remote {
         progress: &Progress,
     ) -> Result<(), TargetError> {
         let (mut location, min) = self.repo.start_upload().await?;
-        let chunk = chunk.max(min.unwrap_or(0)).max(1);
+        let min = min.unwrap_or(1).max(1);
+        let mut chunk = chunk.max(min);
         let mut offset = 0;
         while offset < desc.size {
             let len = chunk.min(desc.size - offset);
@@ -51,8 +52,15 @@ impl Remote {
                 .await
                 .map_err(|e| read_error(desc, &e))?;
             let body = Self::body(Box::pin(reader.take(len)), offset, progress);
-            location = self.repo.upload_chunk(&location, offset, len, body).await?;
-            offset += len;
+            match self.repo.upload_chunk(&location, offset, len, body).await {
+                Ok(next) => {
+                    location = next;
+                    offset += len;
+                }
+                // Still too large for this registry: halve the chunk and send it again.
+                Err(RegistryError::Status { status: 413, .. }) if chunk / 2 >= min => chunk /= 2,
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(self.repo.finish_upload(location, desc, None).await?)
     }
