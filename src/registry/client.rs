@@ -416,7 +416,7 @@ impl Client {
             .debug
             .then(|| REQUEST_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         if let Some(id) = id {
-            trace_request(id, &request);
+            trace_request(id, &request, &self.base);
         }
         let resp = self
             .http
@@ -424,7 +424,7 @@ impl Client {
             .await
             .map_err(|e| transport(&url, e))?;
         if let Some(id) = id {
-            trace_response(id, &resp);
+            trace_response(id, &resp, &self.base);
         }
         Ok(resp)
     }
@@ -473,18 +473,49 @@ fn is_secret_header(name: &HeaderName) -> bool {
     )
 }
 
-#[allow(clippy::print_stderr)]
-fn trace_headers(prefix: &str, headers: &HeaderMap) -> String {
+/// A URL as `--debug` prints it: no userinfo, and on another origin than the registry's (a
+/// storage host behind a redirect, the token realm) every query value but `service` and
+/// `scope` as `*****`: pre-signed URLs carry their signature there (GHSA-5jhf-2qmf-m8c5).
+fn trace_url(url: &Url, registry: &Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    if u.origin() != registry.origin() && u.query().is_some() {
+        let pairs: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if matches!(k.as_ref(), "service" | "scope") {
+                    v.into_owned()
+                } else {
+                    "*****".to_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    u.to_string()
+}
+
+/// Header lines of a trace. `location` resolves a `Location` header against the request URL
+/// and the registry's base, so a redirect to another origin is printed like [`trace_url`].
+fn trace_headers(prefix: &str, headers: &HeaderMap, location: Option<(&Url, &Url)>) -> String {
     let mut out = format!("{prefix} headers:\n");
     for name in headers.keys() {
-        let values: Vec<&str> = headers
+        let values: Vec<String> = headers
             .get_all(name)
             .iter()
             .map(|v| {
+                let text = v.to_str().unwrap_or("<binary>");
                 if is_secret_header(name) {
-                    "*****"
+                    "*****".to_owned()
+                } else if let (&header::LOCATION, Some((request_url, registry))) = (name, location)
+                    && let Ok(target) = request_url.join(text)
+                    && target.origin() != registry.origin()
+                {
+                    trace_url(&target, registry)
                 } else {
-                    v.to_str().unwrap_or("<binary>")
+                    text.to_owned()
                 }
             })
             .collect();
@@ -512,21 +543,21 @@ fn canonical_name(name: &str) -> String {
 }
 
 #[allow(clippy::print_stderr)]
-fn trace_request(id: u64, request: &reqwest::Request) {
+fn trace_request(id: u64, request: &reqwest::Request, registry: &Url) {
     eprintln!(
         "--> Request #{id}\n> Request URL: {:?}\n> Request method: {:?}\n{}",
-        display_url(request.url()),
+        trace_url(request.url(), registry),
         request.method().as_str(),
-        trace_headers("> Request", request.headers())
+        trace_headers("> Request", request.headers(), None)
     );
 }
 
 #[allow(clippy::print_stderr)]
-fn trace_response(id: u64, resp: &Response) {
+fn trace_response(id: u64, resp: &Response, registry: &Url) {
     eprintln!(
         "<-- Response #{id}\n< Response Status: {:?}\n{}",
         resp.status().to_string(),
-        trace_headers("< Response", resp.headers())
+        trace_headers("< Response", resp.headers(), Some((resp.url(), registry)))
     );
 }
 
@@ -612,6 +643,45 @@ pub(super) async fn read_limited(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn traces_hide_query_values_of_other_origins() {
+        let registry = Url::parse("https://r.io").unwrap();
+        let cases = [
+            // The registry's own queries (upload state, digest) are kept.
+            (
+                "https://r.io/v2/a/blobs/uploads/u?_state=s&digest=sha256:1",
+                "https://r.io/v2/a/blobs/uploads/u?_state=s&digest=sha256:1",
+            ),
+            (
+                "https://s3.example/b/sha256:1?X-Amz-Expires=300&X-Amz-Signature=sig",
+                "https://s3.example/b/sha256:1?X-Amz-Expires=*****&X-Amz-Signature=*****",
+            ),
+            (
+                "https://auth.r.io/token?service=r.io&scope=repository:a:pull",
+                "https://auth.r.io/token?service=r.io&scope=repository%3Aa%3Apull",
+            ),
+            ("https://user:pw@cdn.example/x", "https://cdn.example/x"),
+        ];
+        for (url, want) in cases {
+            assert_eq!(trace_url(&Url::parse(url).unwrap(), &registry), want);
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::LOCATION,
+            HeaderValue::from_static("https://s3.example/b?sig=secret"),
+        );
+        let request_url = Url::parse("https://r.io/v2/a/blobs/sha256:1").unwrap();
+        let trace = trace_headers("<", &headers, Some((&request_url, &registry)));
+        assert!(trace.contains("https://s3.example/b?sig=*****"), "{trace}");
+        assert!(!trace.contains("secret"), "{trace}");
+        headers.insert(
+            header::LOCATION,
+            HeaderValue::from_static("/v2/a/u?_state=s"),
+        );
+        let trace = trace_headers("<", &headers, Some((&request_url, &registry)));
+        assert!(trace.contains("/v2/a/u?_state=s"), "{trace}");
+    }
 
     #[test]
     fn names_the_refused_scope() {

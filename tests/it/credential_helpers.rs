@@ -5,7 +5,10 @@ use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
 
-use crate::harness::{PASSWORD, Registry, Sandbox, USER, auth_registry, token_registry};
+use crate::harness::{
+    PASSWORD, Registry, Sandbox, USER, auth_registry, token_registry, token_server,
+};
+use crate::servers::REFRESH_TOKEN;
 
 const HELPER: &str = "oras-it";
 
@@ -172,5 +175,42 @@ fn cred_helpers_entry_stores_gets_and_erases() {
         registry,
         &serde_json::json!({"credHelpers": {registry.host(): HELPER}, "auths": {}}),
         "helper/cred-helpers",
+    );
+}
+
+#[test]
+fn identity_token_goes_through_the_helper_as_the_token_user() {
+    let registry = token_registry();
+    let sandbox = Sandbox::new();
+    let helper = Helper::install(&sandbox);
+    std::fs::write(sandbox.config_json(), r#"{"credsStore":"oras-it"}"#).unwrap();
+    let host = registry.host();
+    let oras = || sandbox.oras().env("PATH", helper.path_env());
+
+    oras()
+        .args(["login", &host, "--identity-token", REFRESH_TOKEN])
+        .success();
+    assert_eq!(
+        helper.stored(&host),
+        Some(
+            serde_json::json!({"ServerURL": host, "Username": "<token>", "Secret": REFRESH_TOKEN})
+        ),
+    );
+    assert_eq!(
+        std::fs::read_to_string(sandbox.config_json()).unwrap(),
+        r#"{"credsStore":"oras-it"}"#
+    );
+
+    sandbox.write("f.txt", "identity token from a helper\n");
+    oras()
+        .args(["push", &registry.reference("helper/identity:v1"), "f.txt"])
+        .success();
+    let requests = token_server().requests_for("helper/identity");
+    assert!(
+        !requests.is_empty()
+            && requests
+                .iter()
+                .all(|r| r.grant_type.as_deref() == Some("refresh_token")),
+        "the helper's `<token>` secret is used as a refresh token: {requests:?}"
     );
 }

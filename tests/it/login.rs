@@ -288,3 +288,19 @@ fn push_and_pull_accept_credentials_as_flags() {
     wrong.error_first_line("Error");
     assert!(!sandbox.path("out2/f.txt").exists());
 }
+
+#[test]
+fn missing_credentials_name_the_config_file() {
+    let registry = auth_registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("f.txt", "no credentials\n");
+    let out = sandbox
+        .oras()
+        .args(["push", &registry.reference("login/missing:v1"), "f.txt"])
+        .failure();
+    out.error_first_line("Error: basic credential not found");
+    out.stderr_contains(&format!(
+        "Please check whether the registry credential stored in the authentication file at {:?} is correct",
+        sandbox.config_json().display().to_string()
+    ));
+}

@@ -28,4 +28,5 @@ mod safety;
 mod servers;
 mod tls;
 mod token_auth;
+mod transfer_faults;
 mod walkthrough;

@@ -2,7 +2,7 @@
 //! registries do): the pull follows it without sending `Authorization` or custom headers there.
 
 use crate::harness::{PASSWORD, Sandbox, USER, auth_registry};
-use crate::servers::RedirectFront;
+use crate::servers::{RedirectFront, STORAGE_SIGNATURE};
 
 #[test]
 fn blob_redirect_to_another_host_gets_no_credentials() {
@@ -51,4 +51,35 @@ fn blob_redirect_to_another_host_gets_no_credentials() {
             "custom header sent to the storage host: {headers:?}"
         );
     }
+}
+
+#[test]
+fn debug_trace_hides_the_signature_of_a_storage_redirect() {
+    let registry = auth_registry();
+    let front = RedirectFront::start(registry.port(), Some(&format!("{USER}:{PASSWORD}")));
+    let sandbox = Sandbox::new();
+    sandbox.write("f.txt", "signed redirect\n");
+    sandbox
+        .oras()
+        .args(["push", &registry.reference("redirect/signed:v1"), "f.txt"])
+        .args(["-u", USER, "-p", PASSWORD])
+        .success();
+
+    let through_front = format!("localhost:{}/redirect/signed:v1", front.port);
+    let out = sandbox
+        .oras()
+        .args(["pull", &through_front, "-o", "out", "--debug"])
+        .args(["-u", USER, "-p", PASSWORD])
+        .success();
+    assert_eq!(sandbox.read("out/f.txt"), b"signed redirect\n");
+    assert!(
+        out.stderr
+            .contains("/storage/redirect/signed/blobs/sha256:"),
+        "the trace shows the redirect\n{out}"
+    );
+    // A pre-signed URL's query is a credential (GHSA-5jhf-2qmf-m8c5).
+    assert!(
+        !out.stderr.contains(STORAGE_SIGNATURE),
+        "the storage signature leaked into the trace\n{out}"
+    );
 }

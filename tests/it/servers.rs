@@ -235,6 +235,9 @@ fn rand_suffix() -> u64 {
     N.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The signature in the query of the storage URLs [`RedirectFront`] redirects to.
+pub const STORAGE_SIGNATURE: &str = "storage-signature-secret";
+
 /// Headers a storage host received, one entry per request.
 pub type SeenHeaders = Arc<Mutex<Vec<HashMap<String, String>>>>;
 
@@ -266,8 +269,9 @@ impl RedirectFront {
         std::thread::spawn(move || {
             for req in storage.incoming_requests() {
                 seen.lock().unwrap().push(header_map(&req));
-                // /storage/<repo path>/blobs/<digest>
+                // /storage/<repo path>/blobs/<digest>?<signature>
                 let path = req.url().trim_start_matches("/storage");
+                let path = path.split('?').next().unwrap_or(path);
                 let mut upstream =
                     storage_agent.get(format!("http://127.0.0.1:{registry_port}/v2{path}"));
                 if let Some(b) = &basic {
@@ -298,8 +302,9 @@ impl RedirectFront {
                 let is_blob = url.contains("/blobs/sha256:") && !url.contains("/uploads/");
                 let method = req.method().to_string();
                 if is_blob && method == "GET" {
+                    // Signed like an S3 pre-signed URL: the query is a credential.
                     let location = format!(
-                        "http://127.0.0.1:{storage_port}/storage{}",
+                        "http://127.0.0.1:{storage_port}/storage{}?X-Amz-Expires=300&X-Amz-Signature={STORAGE_SIGNATURE}",
                         url.trim_start_matches("/v2")
                     );
                     let resp = Response::from_data(Vec::new())
