@@ -18,7 +18,7 @@ use crate::oci::{
 };
 use crate::output::{Format, Operation, Output, StatusReporter, UserError, io_error_text};
 use crate::reference::{is_valid_tag, split_tags};
-use crate::transfer::{Reporter, Source, push_blobs, push_manifest};
+use crate::transfer::{Blob, Reporter, push_blobs, push_manifest};
 
 const USAGE: &str = "oras push [flags] <name>[:<tag>[,<tag>][...]] <file>[:<type>] [...]";
 
@@ -87,28 +87,31 @@ pub async fn run(args: PushArgs) -> Result<()> {
         ImageSpec::V1_1 => Some(args.artifact_type.clone()),
         ImageSpec::V1_0 => None,
     };
-    let mut layer_descs: Vec<Descriptor> = layers.iter().map(|l| l.desc.clone()).collect();
-    let mut blobs: Vec<(Descriptor, Source)> = vec![(config.desc.clone(), config.source.clone())];
-    if layer_descs.is_empty() && request.spec == ImageSpec::V1_1 {
+    let mut blobs: Vec<Blob> = vec![config.blob.clone()];
+    if layers.is_empty() && request.spec == ImageSpec::V1_1 {
         out.status_line("Uploading empty artifact");
-        layer_descs.push(Descriptor::empty());
-        blobs.push((Descriptor::empty(), Source::Bytes(Arc::from(EMPTY_JSON))));
+        blobs.push(Packed::bytes(Descriptor::empty(), EMPTY_JSON).blob);
     }
-    blobs.extend(layers.iter().map(|l| (l.desc.clone(), l.source.clone())));
+    blobs.extend(layers.iter().map(|l| l.blob.clone()));
+
+    // Blobs first (large files get their digests while they upload), the manifest last.
+    let reporter: Arc<dyn Reporter> = Arc::new(StatusReporter::new(&out, Operation::Push));
+    let mut descs = push_blobs(target.as_ref(), blobs, args.concurrency, &reporter)
+        .await?
+        .into_iter();
+    let config_desc = descs.next().expect("the config was pushed");
     let manifest = Manifest {
         schema_version: 2,
         media_type: Some(MEDIA_TYPE_MANIFEST.to_owned()),
         artifact_type: artifact_type.clone(),
-        config: config.desc.clone(),
-        layers: layer_descs,
+        config: config_desc.clone(),
+        layers: descs.collect(),
         subject: None,
         annotations: Some(request.manifest_annotations),
     };
     let manifest_bytes = to_go_json(&manifest)?;
     let manifest_desc = Descriptor::for_bytes(MEDIA_TYPE_MANIFEST, &manifest_bytes);
 
-    let reporter: Arc<dyn Reporter> = Arc::new(StatusReporter::new(&out, Operation::Push));
-    push_blobs(target.as_ref(), blobs, args.concurrency, &reporter).await?;
     let first = opened
         .selector
         .clone()
@@ -133,7 +136,7 @@ pub async fn run(args: PushArgs) -> Result<()> {
         write_file_atomic(path, &manifest_bytes)?;
     }
 
-    let shown_type = artifact_type.unwrap_or_else(|| config.desc.media_type.clone());
+    let shown_type = artifact_type.unwrap_or_else(|| config_desc.media_type.clone());
     let tags: Vec<&str> = opened
         .selector
         .iter()
@@ -341,10 +344,9 @@ async fn pack_config(request: &Request, artifact_type: &str) -> Result<Packed> {
             Packed::bytes(Descriptor::for_bytes(media_type, EMPTY_JSON), EMPTY_JSON)
         }
     };
-    packed
-        .desc
-        .annotations
-        .clone_from(&request.config_annotations);
+    if let Blob::Ready { desc, .. } = &mut packed.blob {
+        desc.annotations.clone_from(&request.config_annotations);
+    }
     Ok(packed)
 }
 

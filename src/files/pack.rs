@@ -12,7 +12,7 @@ use crate::oci::{
     ANNOTATION_CONTENT_DIGEST, ANNOTATION_TITLE, ANNOTATION_UNPACK, Annotations, Descriptor,
     Hasher, HashingWriter, MEDIA_TYPE_LAYER, MEDIA_TYPE_LAYER_GZIP,
 };
-use crate::transfer::Source;
+use crate::transfer::{Blob, Source};
 
 /// `<path>[:<media type>]`, split at the last colon as the Go client does on Unix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,11 +39,14 @@ pub fn parse_file_ref(raw: &str) -> Result<FileRef, EmptyPath> {
     })
 }
 
-/// A blob ready to push: its descriptor and where its bytes are. A directory's archive lives in
-/// a temp file that is removed when this is dropped.
+/// Files at least this large are hashed while they upload instead of before (one read of the
+/// file on the critical path instead of two).
+const HASH_WHILE_UPLOADING: u64 = 32 << 20;
+
+/// A blob ready to push. A directory's archive lives in a temp file that is removed when this
+/// is dropped.
 pub struct Packed {
-    pub desc: Descriptor,
-    pub source: Source,
+    pub blob: Blob,
     _temp: Option<tempfile::TempPath>,
 }
 
@@ -80,23 +83,28 @@ pub async fn pack_path(
     tokio::task::spawn_blocking(move || {
         let meta = std::fs::metadata(&path)?;
         if meta.is_dir() {
-            pack_dir(&path, title, media_type, annotations)
+            return pack_dir(&path, title, media_type, annotations);
+        }
+        let media_type = media_type.unwrap_or_else(|| MEDIA_TYPE_LAYER.to_owned());
+        let mut ann = annotations;
+        ann.entry(ANNOTATION_TITLE.to_owned()).or_insert(title);
+        let blob = if meta.len() >= HASH_WHILE_UPLOADING {
+            Blob::Unhashed {
+                path,
+                size: meta.len(),
+                media_type,
+                annotations: ann,
+            }
         } else {
             let (digest, size) = hash_file(&path)?;
-            let mut desc = Descriptor::new(
-                media_type.unwrap_or_else(|| MEDIA_TYPE_LAYER.to_owned()),
-                digest,
-                size,
-            );
-            let mut ann = annotations;
-            ann.entry(ANNOTATION_TITLE.to_owned()).or_insert(title);
+            let mut desc = Descriptor::new(media_type, digest, size);
             desc.annotations = Some(ann);
-            Ok(Packed {
+            Blob::Ready {
                 desc,
                 source: Source::File(path),
-                _temp: None,
-            })
-        }
+            }
+        };
+        Ok(Packed { blob, _temp: None })
     })
     .await
     .map_err(std::io::Error::other)?
@@ -107,8 +115,10 @@ pub async fn pack_bytes_file(path: PathBuf, media_type: String) -> std::io::Resu
     tokio::task::spawn_blocking(move || {
         let (digest, size) = hash_file(&path)?;
         Ok(Packed {
-            desc: Descriptor::new(media_type, digest, size),
-            source: Source::File(path),
+            blob: Blob::Ready {
+                desc: Descriptor::new(media_type, digest, size),
+                source: Source::File(path),
+            },
             _temp: None,
         })
     })
@@ -121,14 +131,16 @@ impl Packed {
     #[must_use]
     pub fn bytes(desc: Descriptor, bytes: &[u8]) -> Self {
         Self {
-            desc,
-            source: Source::Bytes(Arc::from(bytes)),
+            blob: Blob::Ready {
+                desc,
+                source: Source::Bytes(Arc::from(bytes)),
+            },
             _temp: None,
         }
     }
 }
 
-fn hash_file(path: &Path) -> std::io::Result<(crate::oci::Digest, u64)> {
+pub(crate) fn hash_file(path: &Path) -> std::io::Result<(crate::oci::Digest, u64)> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Hasher::new();
     let mut buf = vec![0u8; 1 << 20];
@@ -173,8 +185,10 @@ fn pack_dir(
     ann.entry(ANNOTATION_TITLE.to_owned()).or_insert(title);
     desc.annotations = Some(ann);
     Ok(Packed {
-        desc,
-        source: Source::File(temp_path.to_path_buf()),
+        blob: Blob::Ready {
+            desc,
+            source: Source::File(temp_path.to_path_buf()),
+        },
         _temp: Some(temp_path),
     })
 }

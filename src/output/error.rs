@@ -91,18 +91,39 @@ pub fn render_error(
                 );
             }
         }
-        Some(RegistryError::Status { status: 401, .. }) if suggest_login => {
-            out.push_str(
-                "\nRun `oras login <registry>` or pass `-u`/`--password-stdin` to authenticate.",
-            );
+        Some(RegistryError::Status {
+            status: 401,
+            errors,
+            ..
+        }) if suggest_login => {
+            if errors.iter().any(|e| e.code == "INSUFFICIENT_SCOPE") {
+                out.push_str(
+                    "\nThe credentials used may not be allowed this action; without credentials, run `oras login <registry>` first.",
+                );
+            } else {
+                out.push_str(
+                    "\nRun `oras login <registry>` or pass `-u`/`--password-stdin` to authenticate.",
+                );
+            }
         }
-        Some(RegistryError::Transport { source, .. }) if is_http_to_https(source) => {
-            out.push_str("\nThe registry may be serving plain HTTP: try --plain-http.");
-        }
-        Some(RegistryError::Transport { source, .. }) if is_certificate_error(source) => {
-            out.push_str(
-                "\nThe registry's TLS certificate is not trusted: pass its CA with --ca-file <pem>, or skip verification with --insecure.",
-            );
+        Some(RegistryError::Transport { source, .. }) => {
+            if cause_contains(source, &["invalidcontenttype", "corrupt message"]) {
+                out.push_str("\nThe registry may be serving plain HTTP: try --plain-http.");
+            } else if cause_contains(
+                source,
+                &["fatal alert: badcertificate", "certificaterequired"],
+            ) {
+                out.push_str(
+                    "\nThe registry requires a client certificate: pass --cert-file <pem> and --key-file <pem>.",
+                );
+            } else if cause_contains(
+                source,
+                &["invalid peer certificate", "unknownissuer", "certificate"],
+            ) {
+                out.push_str(
+                    "\nThe registry's TLS certificate is not trusted: pass its CA with --ca-file <pem>, or skip verification with --insecure.",
+                );
+            }
         }
         _ => {}
     }
@@ -135,26 +156,12 @@ fn as_registry_error<'a>(
     }
 }
 
-fn is_certificate_error(e: &reqwest::Error) -> bool {
+/// Whether any cause under `e` mentions one of `needles` (lower case).
+fn cause_contains(e: &reqwest::Error, needles: &[&str]) -> bool {
     let mut cur: Option<&dyn std::error::Error> = Some(e);
     while let Some(c) = cur {
         let s = c.to_string().to_lowercase();
-        if s.contains("certificate") || s.contains("unknownissuer") {
-            return true;
-        }
-        cur = c.source();
-    }
-    false
-}
-
-fn is_http_to_https(e: &reqwest::Error) -> bool {
-    let mut cur: Option<&dyn std::error::Error> = Some(e);
-    while let Some(c) = cur {
-        let s = c.to_string();
-        if s.contains("InvalidContentType")
-            || s.contains("corrupt message")
-            || s.contains("received corrupt")
-        {
+        if needles.iter().any(|n| s.contains(n)) {
             return true;
         }
         cur = c.source();

@@ -191,6 +191,36 @@ impl Repository {
         upload_location(location, resp.headers())
     }
 
+    /// Streams a whole blob into an upload session with one `PATCH` (no `Content-Range`: the
+    /// spec's streamed upload), before its digest is known; returns the next location.
+    pub async fn upload_stream(
+        &self,
+        location: &Url,
+        len: u64,
+        body: reqwest::Body,
+    ) -> Result<Url, RegistryError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+        let resp = self
+            .client
+            .send_stream(
+                Method::PATCH,
+                location.clone(),
+                headers,
+                std::slice::from_ref(&self.scope),
+                body,
+            )
+            .await?;
+        if resp.status() != StatusCode::ACCEPTED {
+            return Err(status_error(&Method::PATCH, location, resp).await);
+        }
+        upload_location(location, resp.headers())
+    }
+
     /// Completes an upload with `PUT ?digest=`, carrying the remaining bytes if any.
     pub async fn finish_upload(
         &self,

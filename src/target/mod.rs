@@ -82,6 +82,26 @@ pub trait Target: Send + Sync {
         progress: Progress,
     ) -> Result<(), TargetError>;
 
+    /// Starts an upload of `size` bytes whose digest is not known yet, streaming `content` into
+    /// an upload session; `finish_stream_upload` completes it once the digest is known.
+    /// `None` when this target cannot do that (the caller then pushes the usual way).
+    async fn stream_upload(
+        &self,
+        _content: &dyn Content,
+        _size: u64,
+    ) -> Result<Option<url::Url>, TargetError> {
+        Ok(None)
+    }
+
+    /// Completes an upload begun with `stream_upload`.
+    async fn finish_stream_upload(
+        &self,
+        _pending: url::Url,
+        desc: &Descriptor,
+    ) -> Result<(), TargetError> {
+        Err(RegistryError::Protocol(format!("{}: no upload in progress", desc.digest)).into())
+    }
+
     /// Opens a blob for reading from byte `offset` on (to resume an interrupted download). The
     /// bytes are not yet verified: the caller hashes them as it consumes them.
     async fn fetch_blob(&self, desc: &Descriptor, offset: u64) -> Result<BlobReader, TargetError>;

@@ -112,6 +112,36 @@ impl Target for Remote {
         }
     }
 
+    async fn stream_upload(
+        &self,
+        content: &dyn Content,
+        size: u64,
+    ) -> Result<Option<url::Url>, TargetError> {
+        if self.chunk_size.is_some_and(|c| c < size) {
+            return Ok(None);
+        }
+        let (location, _) = self.repo.start_upload().await?;
+        let reader = content.open(0).await.map_err(|e| {
+            TargetError::from(RegistryError::Protocol(format!(
+                "failed to read the content: {e}"
+            )))
+        })?;
+        let progress: Progress = std::sync::Arc::new(|_| {});
+        let next = self
+            .repo
+            .upload_stream(&location, size, Self::body(reader, 0, &progress))
+            .await?;
+        Ok(Some(next))
+    }
+
+    async fn finish_stream_upload(
+        &self,
+        pending: url::Url,
+        desc: &Descriptor,
+    ) -> Result<(), TargetError> {
+        Ok(self.repo.finish_upload(pending, desc, None).await?)
+    }
+
     async fn fetch_blob(&self, desc: &Descriptor, offset: u64) -> Result<BlobReader, TargetError> {
         let resp = self.repo.fetch_blob(desc, offset).await?;
         let stream = resp.bytes_stream().map_err(std::io::Error::other);

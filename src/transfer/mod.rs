@@ -11,7 +11,7 @@ use tokio::io::{
     AsyncRead, AsyncReadExt as _, AsyncSeekExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf,
 };
 
-use crate::oci::{Descriptor, Hasher};
+use crate::oci::{Annotations, Descriptor, Hasher};
 use crate::target::{BlobReader, Content, OpenFuture, Progress, Target, TargetError};
 
 /// Buffer for moving blob bytes: large enough that syscalls and hashing calls stay cheap.
@@ -80,33 +80,164 @@ pub enum TransferError {
     },
 }
 
-/// Pushes blobs concurrently (at most `concurrency` at once), skipping those the target has.
-/// Blobs with the same digest are sent once.
+/// A blob to push.
+#[derive(Debug, Clone)]
+// A push has a handful of blobs: boxing the descriptor would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum Blob {
+    Ready {
+        desc: Descriptor,
+        source: Source,
+    },
+    /// A large file whose digest is computed while it uploads.
+    Unhashed {
+        path: PathBuf,
+        size: u64,
+        media_type: String,
+        annotations: Annotations,
+    },
+}
+
+/// Pushes blobs concurrently (at most `concurrency` at once), skipping those the target has,
+/// and returns their descriptors in the order given. Ready blobs with the same digest are
+/// sent once.
 pub async fn push_blobs(
     target: &dyn Target,
-    blobs: Vec<(Descriptor, Source)>,
+    blobs: Vec<Blob>,
     concurrency: usize,
     reporter: &Arc<dyn Reporter>,
-) -> Result<(), TransferError> {
-    let mut seen = std::collections::HashSet::new();
-    let unique: Vec<_> = blobs
-        .into_iter()
-        .filter(|(d, _)| seen.insert(d.digest.clone()))
-        .collect();
-    stream::iter(unique.into_iter().map(Ok))
-        .try_for_each_concurrent(concurrency.max(1), |(desc, source)| async move {
-            if target.blob_exists(&desc).await? {
-                reporter.state(&desc, State::Exists);
-                return Ok(());
+) -> Result<Vec<Descriptor>, TransferError> {
+    // Ready blobs with a digest seen earlier are pushed once and share its descriptor.
+    let mut first_of = std::collections::HashMap::new();
+    let mut alias = vec![None; blobs.len()];
+    let mut jobs = Vec::with_capacity(blobs.len());
+    for (i, blob) in blobs.into_iter().enumerate() {
+        if let Blob::Ready { desc, .. } = &blob {
+            if let Some(&first) = first_of.get(&desc.digest) {
+                alias[i] = Some(first);
+                continue;
             }
-            reporter.state(&desc, State::Started);
-            let (sink, d) = (Arc::clone(reporter), desc.clone());
-            let progress: Progress = Arc::new(move |n| sink.progress(&d, n));
-            target.push_blob(&desc, &source, progress).await?;
-            reporter.state(&desc, State::Done);
-            Ok(())
+            first_of.insert(desc.digest.clone(), i);
+        }
+        jobs.push((i, blob));
+    }
+    let done: Vec<(usize, Descriptor)> = stream::iter(jobs.into_iter().map(Ok))
+        .map_ok(|(i, blob)| async move {
+            let desc = match blob {
+                Blob::Ready { desc, source } => {
+                    push_ready(target, &desc, &source, reporter).await?;
+                    desc
+                }
+                Blob::Unhashed {
+                    path,
+                    size,
+                    media_type,
+                    annotations,
+                } => push_unhashed(target, path, size, media_type, annotations, reporter).await?,
+            };
+            Ok::<_, TransferError>((i, desc))
         })
-        .await
+        .try_buffer_unordered(concurrency.max(1))
+        .try_collect()
+        .await?;
+    let mut results: Vec<Option<Descriptor>> = vec![None; alias.len()];
+    for (i, desc) in done {
+        results[i] = Some(desc);
+    }
+    for (i, first) in alias.iter().enumerate() {
+        if let Some(first) = first {
+            let shared = results[*first].clone();
+            results[i] = shared;
+        }
+    }
+    Ok(results.into_iter().flatten().collect())
+}
+
+async fn push_ready(
+    target: &dyn Target,
+    desc: &Descriptor,
+    source: &Source,
+    reporter: &Arc<dyn Reporter>,
+) -> Result<(), TransferError> {
+    if target.blob_exists(desc).await? {
+        reporter.state(desc, State::Exists);
+        return Ok(());
+    }
+    reporter.state(desc, State::Started);
+    target
+        .push_blob(desc, source, progress_of(reporter, desc))
+        .await?;
+    reporter.state(desc, State::Done);
+    Ok(())
+}
+
+fn progress_of(reporter: &Arc<dyn Reporter>, desc: &Descriptor) -> Progress {
+    let (sink, d) = (Arc::clone(reporter), desc.clone());
+    Arc::new(move |n| sink.progress(&d, n))
+}
+
+/// Uploads a large file while a second thread hashes it: the registry receives the bytes in a
+/// streamed upload session, and the digest is in hand to complete it (or, if the registry
+/// already has the blob, to abandon the upload) without a second pass on the critical path.
+async fn push_unhashed(
+    target: &dyn Target,
+    path: PathBuf,
+    size: u64,
+    media_type: String,
+    annotations: Annotations,
+    reporter: &Arc<dyn Reporter>,
+) -> Result<Descriptor, TransferError> {
+    let read_err = |e: std::io::Error, path: &std::path::Path| TransferError::Read {
+        path: path.display().to_string(),
+        source: e,
+    };
+    let hash_path = path.clone();
+    let mut hashing = tokio::task::spawn_blocking(move || crate::files::hash_file(&hash_path));
+    let source = Source::File(path.clone());
+    // Progress is reported once the digest (the bar's identity) is known.
+    let upload = target.stream_upload(&source, size);
+    tokio::pin!(upload);
+    let (hashed, uploaded) = tokio::select! {
+        h = &mut hashing => (h, None),
+        u = &mut upload => (hashing.await, Some(u)),
+    };
+    let (digest, hashed_size) = hashed
+        .map_err(|e| read_err(std::io::Error::other(e), &path))?
+        .map_err(|e| read_err(e, &path))?;
+    if hashed_size != size {
+        return Err(read_err(
+            std::io::Error::other("the file changed size while it was being pushed"),
+            &path,
+        ));
+    }
+    let mut desc = Descriptor::new(media_type, digest, size);
+    desc.annotations = Some(annotations);
+    let checked = uploaded.is_none();
+    if checked && target.blob_exists(&desc).await? {
+        // Dropping the unfinished upload abandons its session.
+        reporter.state(&desc, State::Exists);
+        return Ok(desc);
+    }
+    reporter.state(&desc, State::Started);
+    let pending = match uploaded {
+        Some(u) => u?,
+        None => upload.await?,
+    };
+    if let Some(pending) = pending {
+        target.finish_stream_upload(pending, &desc).await?;
+    } else {
+        // The target cannot take an upload of unknown digest: push it the usual way.
+        if !checked && target.blob_exists(&desc).await? {
+            reporter.state(&desc, State::Exists);
+            return Ok(desc);
+        }
+        target
+            .push_blob(&desc, &source, progress_of(reporter, &desc))
+            .await?;
+    }
+    reporter.progress(&desc, size);
+    reporter.state(&desc, State::Done);
+    Ok(desc)
 }
 
 /// Pushes a manifest under its first reference and re-puts it under every extra tag.

@@ -17,6 +17,7 @@ mod credential_helpers;
 mod harness;
 mod harness_selftest;
 mod interop;
+mod large;
 mod layout;
 mod login;
 mod manifest_bytes;
