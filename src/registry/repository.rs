@@ -164,31 +164,13 @@ impl Repository {
         len: u64,
         body: reqwest::Body,
     ) -> Result<Url, RegistryError> {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/octet-stream"),
-        );
-        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-        let range = format!("{start}-{}", start + len - 1);
-        headers.insert(
-            header::CONTENT_RANGE,
-            HeaderValue::from_str(&range).map_err(|e| RegistryError::Protocol(e.to_string()))?,
-        );
-        let resp = self
-            .client
-            .send_stream(
-                Method::PATCH,
-                location.clone(),
-                headers,
-                std::slice::from_ref(&self.scope),
-                body,
-            )
-            .await?;
-        if resp.status() != StatusCode::ACCEPTED {
-            return Err(status_error(&Method::PATCH, location, resp).await);
-        }
-        upload_location(location, resp.headers())
+        self.patch(
+            location,
+            len,
+            Some(format!("{start}-{}", start + len - 1)),
+            body,
+        )
+        .await
     }
 
     /// Streams a whole blob into an upload session with one `PATCH` (no `Content-Range`: the
@@ -199,12 +181,29 @@ impl Repository {
         len: u64,
         body: reqwest::Body,
     ) -> Result<Url, RegistryError> {
+        self.patch(location, len, None, body).await
+    }
+
+    async fn patch(
+        &self,
+        location: &Url,
+        len: u64,
+        range: Option<String>,
+        body: reqwest::Body,
+    ) -> Result<Url, RegistryError> {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/octet-stream"),
         );
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+        if let Some(range) = range {
+            headers.insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&range)
+                    .map_err(|e| RegistryError::Protocol(e.to_string()))?,
+            );
+        }
         let resp = self
             .client
             .send_stream(
