@@ -4,8 +4,6 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use tokio::io::BufWriter;
-
 use crate::oci::{ANNOTATION_CONTENT_DIGEST, Descriptor, Hasher};
 use crate::transfer::{Fetch, download_verified};
 
@@ -113,11 +111,9 @@ pub async fn write_blob_file(
         .tempfile_in(dir)
         .map_err(io(dir))?;
     let file = tmp.as_file().try_clone().map_err(io(dest))?;
-    let mut writer = BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(file));
-    download_verified(fetch, &mut writer, desc, progress)
+    download_verified(fetch, file, desc, progress)
         .await
         .map_err(io(dest))?;
-    drop(writer);
     let result = if opts.keep_old_files {
         tmp.persist_noclobber(dest)
     } else {
@@ -155,11 +151,9 @@ pub async fn write_directory(
         .tempfile_in(&parent)
         .map_err(io(&parent))?;
     let file = archive.as_file().try_clone().map_err(io(dest))?;
-    let mut writer = BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(file));
-    download_verified(fetch, &mut writer, desc, progress)
+    download_verified(fetch, file, desc, progress)
         .await
         .map_err(io(dest))?;
-    drop(writer);
     let expected_tar = desc
         .annotation(ANNOTATION_CONTENT_DIGEST)
         .map(str::to_owned);
