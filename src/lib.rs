@@ -29,18 +29,33 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Logout(args) => commands::logout::run(&args),
         command => runtime().and_then(|rt| {
-            rt.block_on(async move {
-                match command {
-                    Command::Push(args) => commands::push::run(args).await,
-                    Command::Pull(args) => commands::pull::run(args).await,
-                    Command::Login(args) => commands::login::run(args).await,
-                    Command::Version(_) | Command::Logout(_) => Ok(()),
+            let result = rt.block_on(async move {
+                let run = async move {
+                    match command {
+                        Command::Push(args) => commands::push::run(args).await,
+                        Command::Pull(args) => commands::pull::run(args).await,
+                        Command::Login(args) => commands::login::run(args).await,
+                        Command::Version(_) | Command::Logout(_) => Ok(()),
+                    }
+                };
+                // Ctrl-C drops the command, and with it every temp file it was writing: an
+                // interrupted pull leaves no half-written file.
+                tokio::select! {
+                    result = run => result,
+                    _ = tokio::signal::ctrl_c() => Err(anyhow::Error::new(Interrupted)),
                 }
-            })
+            });
+            // Hashing or writing threads of a dropped transfer must not delay the exit.
+            rt.shutdown_background();
+            result
         }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<Interrupted>() => {
+            output::Output::new(output::Format::Text, true, false, true).warn("Error: interrupted");
+            ExitCode::from(130)
+        }
         Err(e) => {
             let text = output::render_error(&e, credential_file.as_deref(), suggest_login);
             output::Output::new(output::Format::Text, true, false, true).warn(&text);
@@ -48,6 +63,11 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     }
 }
+
+/// The user pressed Ctrl-C (SIGINT).
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+struct Interrupted;
 
 /// Two worker threads: transfers are I/O bound and the hashing runs beside them.
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -148,6 +148,9 @@ pub struct TargetArgs {
     /// sizes; without it, chunking starts only when a registry answers 413
     #[arg(long, value_name = "size", value_parser = parse_size)]
     pub chunk_size: Option<u64>,
+    /// Largest manifest accepted (e.g. `8MiB`); larger ones are refused
+    #[arg(long, value_name = "size", value_parser = parse_size, default_value = "4MiB")]
+    pub max_manifest_size: u64,
 }
 
 /// `1048576`, `512KiB`, `16MiB`, `1GiB` (also `K`, `M`, `G`, `KB`, `MB`, `GB` as powers of 1024).

@@ -278,7 +278,8 @@ pub(crate) fn open_target(
             Layout::create(Path::new(path))?
         } else {
             Layout::open(Path::new(path), raw)?
-        };
+        }
+        .with_max_manifest(args.max_manifest_size);
         return Ok(Opened {
             target: Box::new(layout),
             selector: selector.map(str::to_owned),
@@ -298,7 +299,8 @@ pub(crate) fn open_target(
         &reference.registry,
         &reference.repository,
         write,
-    );
+    )
+    .with_max_manifest(args.max_manifest_size);
     Ok(Opened {
         target: Box::new(Remote::new(repo, args.chunk_size)),
         selector: reference.selector.as_ref().map(Selector::to_string),

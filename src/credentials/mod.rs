@@ -150,6 +150,9 @@ impl Store {
         }
         let key = server_key(registry);
         let path = self.path();
+        // Read-modify-write under a lock, so that concurrent logins never lose each other's
+        // entries (the rename alone keeps the file whole, not complete).
+        let _lock = lock_config(path)?;
         let mut config = read_config(path)?;
         if let Some(helper) = helper_for(&config, &key) {
             return helper::store(&helper, &key, credential);
@@ -180,6 +183,7 @@ impl Store {
     pub fn delete(&self, registry: &str) -> Result<(), CredentialError> {
         let key = server_key(registry);
         let path = self.path();
+        let _lock = lock_config(path)?;
         let mut config = read_config(path)?;
         if let Some(helper) = helper_for(&config, &key) {
             return helper::erase(&helper, &key);
@@ -194,6 +198,36 @@ impl Store {
         }
         write_config(path, &config)
     }
+}
+
+/// An exclusive lock on `<config>.lock`, held until the returned file is dropped.
+fn lock_config(path: &Path) -> Result<std::fs::File, CredentialError> {
+    let err = |source| CredentialError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(err)?;
+    }
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(0o600)
+        .open(dir.join(name))
+        .map_err(err)?;
+    file.lock().map_err(err)?;
+    Ok(file)
 }
 
 fn default_config_path() -> PathBuf {
@@ -258,7 +292,7 @@ fn write_config(path: &Path, config: &Map<String, Value>) -> Result<(), Credenti
     Ok(())
 }
 
-use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 
 fn helper_for(config: &Map<String, Value>, key: &str) -> Option<String> {
     let per_host = config

@@ -158,6 +158,7 @@ pub async fn write_directory(
         .annotation(ANNOTATION_CONTENT_DIGEST)
         .map(str::to_owned);
     let gzipped = desc.media_type.ends_with("gzip");
+    let max_unpacked = unpack_limit(desc.size);
     let (title, dest) = (title.to_owned(), dest.to_owned());
     tokio::task::spawn_blocking(move || {
         let staging = tempfile::Builder::new()
@@ -174,7 +175,7 @@ pub async fn write_directory(
             inner: raw,
             hasher: Hasher::new(),
         };
-        extract(&mut hashing, &title, staging.path())?;
+        extract(&mut hashing, &title, staging.path(), max_unpacked)?;
         std::io::copy(&mut hashing, &mut std::io::sink()).map_err(io(&dest))?;
         let (digest, _) = hashing.hasher.finish();
         if let Some(want) = expected_tar
@@ -217,7 +218,26 @@ fn entry_rel(name: &Path, title: &str) -> Option<PathBuf> {
 }
 
 /// Extracts entries under `<staging>/root`, refusing anything that would land outside it.
-fn extract(reader: &mut dyn std::io::Read, title: &str, staging: &Path) -> Result<(), WriteError> {
+/// How far a directory archive may expand: generous for real content (text compresses about
+/// 5–10×), far below what a decompression bomb (1000× and more) needs.
+fn unpack_limit(compressed: u64) -> u64 {
+    compressed.saturating_mul(32).saturating_add(64 << 20)
+}
+
+/// Extracts entries under `<staging>/root`, refusing anything that would land outside it and
+/// stopping once more than `max_unpacked` bytes of file content would be written.
+fn extract(
+    reader: &mut dyn std::io::Read,
+    title: &str,
+    staging: &Path,
+    max_unpacked: u64,
+) -> Result<(), WriteError> {
+    let mut unpacked: u64 = 0;
+    let too_big = || {
+        WriteError::Unsafe(format!(
+            "the archive expands beyond {max_unpacked} bytes: refusing it as a decompression bomb"
+        ))
+    };
     let root = staging.join("root");
     std::fs::create_dir_all(&root).map_err(io(&root))?;
     let mut archive = tar::Archive::new(reader);
@@ -235,19 +255,8 @@ fn extract(reader: &mut dyn std::io::Read, title: &str, staging: &Path) -> Resul
                 std::fs::create_dir_all(&dest).map_err(io(&dest))?;
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
-                if let Some(p) = dest.parent() {
-                    std::fs::create_dir_all(p).map_err(io(p))?;
-                }
-                let mut out = std::fs::File::create(&dest).map_err(io(&dest))?;
-                std::io::copy(&mut entry, &mut out).map_err(io(&dest))?;
-                if let Ok(mode) = entry.header().mode() {
-                    use std::os::unix::fs::PermissionsExt as _;
-                    // Modes are kept (the Go client loses them), setuid/setgid/sticky are not.
-                    let _ = std::fs::set_permissions(
-                        &dest,
-                        std::fs::Permissions::from_mode(mode & 0o777),
-                    );
-                }
+                unpacked += write_entry_file(&mut entry, &dest, max_unpacked - unpacked)
+                    .map_err(|e| e.unwrap_or_else(too_big))?;
             }
             tar::EntryType::Symlink => {
                 let target = entry
@@ -301,6 +310,36 @@ fn extract(reader: &mut dyn std::io::Read, title: &str, staging: &Path) -> Resul
         }
     }
     Ok(())
+}
+
+/// Writes a regular file entry with its mode (without setuid/setgid/sticky, which the Go client
+/// also drops; unlike it, the other bits are kept). `Err(None)` when it would exceed `room`
+/// bytes.
+fn write_entry_file(
+    entry: &mut tar::Entry<'_, &mut dyn std::io::Read>,
+    dest: &Path,
+    room: u64,
+) -> Result<u64, Option<WriteError>> {
+    if entry.header().size().unwrap_or(u64::MAX) > room {
+        return Err(None);
+    }
+    if let Some(p) = dest.parent() {
+        std::fs::create_dir_all(p).map_err(|e| Some(io(p)(e)))?;
+    }
+    let mut out = std::fs::File::create(dest).map_err(|e| Some(io(dest)(e)))?;
+    let n = std::io::copy(
+        &mut std::io::Read::take(&mut *entry, room.saturating_add(1)),
+        &mut out,
+    )
+    .map_err(|e| Some(io(dest)(e)))?;
+    if n > room {
+        return Err(None);
+    }
+    if let Ok(mode) = entry.header().mode() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(dest, std::fs::Permissions::from_mode(mode & 0o777));
+    }
+    Ok(n)
 }
 
 /// Moves the staged tree into `dest`, merging into an existing directory.
@@ -404,7 +443,7 @@ mod tests {
         for (name, kind, link) in cases {
             let bytes = archive(|b| entry(b, name, kind, link, b""));
             let dir = tempfile::tempdir().unwrap();
-            let r = extract(&mut &bytes[..], "d", dir.path());
+            let r = extract(&mut &bytes[..], "d", dir.path(), u64::MAX);
             assert!(r.is_err(), "{name} {kind:?} {link:?}");
         }
         let ok = archive(|b| {
@@ -412,10 +451,15 @@ mod tests {
             entry(b, "d/l", T::Symlink, Some("a.txt"), b"");
         });
         let dir = tempfile::tempdir().unwrap();
-        extract(&mut &ok[..], "d", dir.path()).unwrap();
+        extract(&mut &ok[..], "d", dir.path(), u64::MAX).unwrap();
         assert_eq!(
             read_all(std::fs::File::open(dir.path().join("root/l")).unwrap()),
             b"hi"
+        );
+        let small = tempfile::tempdir().unwrap();
+        assert!(
+            extract(&mut &ok[..], "d", small.path(), 1).is_err(),
+            "expansion limit"
         );
     }
 }

@@ -14,6 +14,7 @@ use url::Url;
 
 use super::auth::{Challenge, merge_scopes, parse_challenges};
 use super::error::{ErrorEntry, RegistryError, parse_error_body};
+use super::retry;
 use crate::credentials::Credential;
 
 /// Caps what is read into memory from a registry for non-blob bodies (errors, tokens).
@@ -302,7 +303,7 @@ impl Client {
 
     /// Sends `req`, answering one auth challenge by retrying with credentials.
     pub async fn send(&self, req: Request) -> Result<Response, RegistryError> {
-        let (first, had_auth) = self.send_once(&req).await?;
+        let (first, had_auth) = self.send_retrying(&req).await?;
         if first.status() != StatusCode::UNAUTHORIZED {
             return Ok(first);
         }
@@ -331,7 +332,32 @@ impl Client {
                 state.tokens.clear();
             }
         }
-        Ok(self.send_once(&req).await?.0)
+        Ok(self.send_retrying(&req).await?.0)
+    }
+
+    /// `send_once`, repeated while the registry answers with a retryable status or the
+    /// connection fails (every `Request` has a replayable body and is safe to repeat).
+    async fn send_retrying(&self, req: &Request) -> Result<(Response, bool), RegistryError> {
+        let mut attempt = 1;
+        loop {
+            let what = format!("{} {}", req.method, display_url(&req.url));
+            let (wait, why) = match self.send_once(req).await {
+                Ok((resp, had_auth)) if retry::is_retryable_status(resp.status().as_u16()) => {
+                    match retry::delay(attempt, retry::retry_after(resp.headers())) {
+                        Some(wait) => (wait, resp.status().to_string()),
+                        None => return Ok((resp, had_auth)),
+                    }
+                }
+                Err(e) if retry::is_retryable(&e) => match retry::delay(attempt, None) {
+                    Some(wait) => (wait, e.to_string()),
+                    None => return Err(e),
+                },
+                other => return other,
+            };
+            retry::report(&what, &why, wait, attempt);
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
     }
 
     async fn send_once(&self, req: &Request) -> Result<(Response, bool), RegistryError> {
@@ -623,7 +649,7 @@ pub(super) async fn read_limited(
 ) -> Result<Vec<u8>, RegistryError> {
     if resp.content_length().is_some_and(|n| n > limit) {
         return Err(RegistryError::Protocol(format!(
-            "{what} size {} exceeds the limit of {limit} bytes",
+            "{what} size {} exceeds the limit of {limit} bytes (raise it with --max-manifest-size)",
             resp.content_length().unwrap_or_default()
         )));
     }
@@ -633,7 +659,7 @@ pub(super) async fn read_limited(
         out.extend_from_slice(&chunk);
         if out.len() as u64 > limit {
             return Err(RegistryError::Protocol(format!(
-                "{what} exceeds the limit of {limit} bytes"
+                "{what} exceeds the limit of {limit} bytes (raise it with --max-manifest-size)"
             )));
         }
     }

@@ -5,6 +5,7 @@ pub mod auth;
 mod client;
 mod error;
 mod repository;
+pub mod retry;
 
 pub use client::{Client, ClientOptions, Request, status_error as status_error_of};
 pub use error::{ErrorEntry, RegistryError, parse_error_body};

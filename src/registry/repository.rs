@@ -18,6 +18,8 @@ pub struct Repository {
     name: String,
     /// Scope hints so one token covers every request of a command (pull or pull+push).
     scope: String,
+    /// Manifests (and tag lists) larger than this are refused.
+    max_manifest: u64,
 }
 
 impl Repository {
@@ -29,7 +31,15 @@ impl Repository {
             display: format!("{registry}/{name}"),
             name: name.to_owned(),
             scope: format!("repository:{name}:{actions}"),
+            max_manifest: MAX_MANIFEST_BYTES,
         }
+    }
+
+    /// Accepts manifests up to `bytes` instead of the default 4 MiB.
+    #[must_use]
+    pub fn with_max_manifest(mut self, bytes: u64) -> Self {
+        self.max_manifest = bytes;
+        self
     }
 
     #[must_use]
@@ -287,7 +297,7 @@ impl Repository {
             .get("docker-content-digest")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let bytes = read_limited(resp, MAX_MANIFEST_BYTES, "manifest").await?;
+        let bytes = read_limited(resp, self.max_manifest, "manifest").await?;
         let digest = Digest::of(&bytes);
         if let Ok(want) = reference.parse::<Digest>()
             && want != digest
@@ -372,7 +382,7 @@ impl Repository {
                         .trim_end_matches('>')
                         .to_owned()
                 });
-            let body = read_limited(resp, MAX_MANIFEST_BYTES, "tag list").await?;
+            let body = read_limited(resp, self.max_manifest, "tag list").await?;
             let list: TagList = serde_json::from_slice(&body)
                 .map_err(|e| RegistryError::Protocol(format!("invalid tag list: {e}")))?;
             all.extend(list.tags.unwrap_or_default());

@@ -52,6 +52,7 @@ pub fn parse_layout_reference(raw: &str) -> (&str, Option<&str>) {
 
 pub struct Layout {
     root: PathBuf,
+    max_manifest: u64,
     display: String,
     index_lock: Mutex<()>,
 }
@@ -99,9 +100,17 @@ impl Layout {
     fn at(root: &Path) -> Self {
         Self {
             root: root.to_owned(),
+            max_manifest: crate::oci::MAX_MANIFEST_BYTES,
             display: root.display().to_string(),
             index_lock: Mutex::new(()),
         }
+    }
+
+    /// Accepts manifests up to `bytes` instead of the default 4 MiB.
+    #[must_use]
+    pub fn with_max_manifest(mut self, bytes: u64) -> Self {
+        self.max_manifest = bytes;
+        self
     }
 
     fn blob_path(&self, digest: &Digest) -> PathBuf {
@@ -248,11 +257,12 @@ impl Target for Layout {
         let path = self.blob_path(&desc.digest);
         let meta = std::fs::metadata(&path)
             .map_err(|_| LayoutError::NotFound(format!("{}@{}", self.display, desc.digest)))?;
-        if meta.len() > crate::oci::MAX_MANIFEST_BYTES {
+        if meta.len() > self.max_manifest {
             return Err(LayoutError::Invalid(format!(
-                "{}: manifest size {} exceeds the limit",
+                "{}: manifest size {} exceeds the limit of {} bytes (raise it with --max-manifest-size)",
                 desc.digest,
-                meta.len()
+                meta.len(),
+                self.max_manifest
             ))
             .into());
         }

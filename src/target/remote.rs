@@ -7,7 +7,7 @@ use tokio_util::io::{ReaderStream, StreamReader};
 
 use super::{BlobReader, Content, Progress, Target, TargetError, TargetKind};
 use crate::oci::Descriptor;
-use crate::registry::{RegistryError, Repository};
+use crate::registry::{RegistryError, Repository, retry};
 use crate::transfer::Counted;
 
 /// Read size for upload bodies: small reads cap throughput (transfer.md §5.3).
@@ -66,6 +66,32 @@ impl Remote {
     }
 }
 
+impl Remote {
+    async fn push_blob_once(
+        &self,
+        desc: &Descriptor,
+        content: &dyn Content,
+        progress: &Progress,
+    ) -> Result<(), TargetError> {
+        if let Some(chunk) = self.chunk_size.filter(|c| *c < desc.size) {
+            return self.push_chunked(desc, content, chunk, progress).await;
+        }
+        let reader = content.open(0).await.map_err(|e| read_error(desc, &e))?;
+        match self
+            .repo
+            .push_blob(desc, Self::body(reader, 0, progress))
+            .await
+        {
+            // The registry caps request sizes: send the blob in chunks instead.
+            Err(RegistryError::Status { status: 413, .. }) if desc.size > 1 => {
+                let chunk = FALLBACK_CHUNK.min(desc.size.div_ceil(2));
+                self.push_chunked(desc, content, chunk, progress).await
+            }
+            other => Ok(other?),
+        }
+    }
+}
+
 fn read_error(desc: &Descriptor, e: &std::io::Error) -> TargetError {
     RegistryError::Protocol(format!(
         "failed to read the content of {}: {e}",
@@ -94,21 +120,22 @@ impl Target for Remote {
         content: &dyn Content,
         progress: Progress,
     ) -> Result<(), TargetError> {
-        if let Some(chunk) = self.chunk_size.filter(|c| *c < desc.size) {
-            return self.push_chunked(desc, content, chunk, &progress).await;
-        }
-        let reader = content.open(0).await.map_err(|e| read_error(desc, &e))?;
-        match self
-            .repo
-            .push_blob(desc, Self::body(reader, 0, &progress))
-            .await
-        {
-            // The registry caps request sizes: send the blob in chunks instead.
-            Err(RegistryError::Status { status: 413, .. }) if desc.size > 1 => {
-                let chunk = FALLBACK_CHUNK.min(desc.size.div_ceil(2));
-                self.push_chunked(desc, content, chunk, &progress).await
-            }
-            other => Ok(other?),
+        // A broken upload session cannot be continued reliably: start over with a new one.
+        let mut attempt = 1;
+        loop {
+            let result = self.push_blob_once(desc, content, &progress).await;
+            let wait = match &result {
+                Err(TargetError::Registry(e)) if retry::is_retryable(e) => {
+                    retry::delay(attempt, None).map(|w| (w, e.to_string()))
+                }
+                _ => None,
+            };
+            let Some((wait, why)) = wait else {
+                return result;
+            };
+            retry::report(&format!("upload of {}", desc.digest), &why, wait, attempt);
+            tokio::time::sleep(wait).await;
+            attempt += 1;
         }
     }
 

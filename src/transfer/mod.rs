@@ -219,14 +219,18 @@ async fn push_unhashed(
         return Ok(desc);
     }
     reporter.state(&desc, State::Started);
+    // A streamed upload that failed is not fatal: the usual push (with its retries) follows.
     let pending = match uploaded {
-        Some(u) => u?,
-        None => upload.await?,
+        Some(u) => u,
+        None => upload.await,
+    }
+    .unwrap_or(None);
+    let finished = match pending {
+        Some(pending) => target.finish_stream_upload(pending, &desc).await.is_ok(),
+        None => false,
     };
-    if let Some(pending) = pending {
-        target.finish_stream_upload(pending, &desc).await?;
-    } else {
-        // The target cannot take an upload of unknown digest: push it the usual way.
+    if !finished {
+        // The target cannot take an upload of unknown digest, or it broke: push it the usual way.
         if !checked && target.blob_exists(&desc).await? {
             reporter.state(&desc, State::Exists);
             return Ok(desc);
