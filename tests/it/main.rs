@@ -14,8 +14,10 @@
 
 mod bad_input;
 mod credential_helpers;
+mod faults;
 mod harness;
 mod harness_selftest;
+mod hostile_archives;
 mod interop;
 mod large;
 mod layout;

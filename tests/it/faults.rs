@@ -1,0 +1,768 @@
+//! Faults injected by a proxy in front of the real registry: transient ones (503 with
+//! `Retry-After`, 429, a dropped upload, a download cut mid-blob, a truncated manifest) must be
+//! survived; hostile ones (wrong bytes, an oversized manifest, a redirect loop, an upload
+//! `Location` on another host) must fail with a clear error and leave no file behind.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::harness::{Output, Sandbox, registry, sha256_hex, tree};
+
+/// What the proxy does to a request matched by a [`Rule`].
+#[derive(Clone)]
+enum Fault {
+    /// Answer with this status (and `Retry-After` when given) without forwarding.
+    Status(u16, Option<&'static str>),
+    /// Read the request, forward nothing, close the connection without an answer.
+    Drop,
+    /// Forward, then send the full headers (`Content-Length` kept) but only this many body
+    /// bytes before closing the connection.
+    CutAfter(usize),
+    /// Forward, then flip the last body byte (same length, wrong digest).
+    Corrupt,
+    /// Answer with this body and media type instead of forwarding (headers only for HEAD).
+    Serve(Arc<Vec<u8>>, &'static str),
+    /// Answer 307 with a `Location` back to this same URL.
+    RedirectToSelf,
+    /// Forward, then point the `Location` header at this origin (`http://host:port`).
+    LocationTo(String),
+}
+
+/// Applies `fault` to requests whose method is in `methods` and whose path contains `path`,
+/// `times` times (`None`: every time).
+struct Rule {
+    methods: &'static [&'static str],
+    path: String,
+    times: Option<usize>,
+    fault: Fault,
+}
+
+impl Rule {
+    fn new(methods: &'static [&'static str], path: impl Into<String>, fault: Fault) -> Rule {
+        Rule {
+            methods,
+            path: path.into(),
+            times: None,
+            fault,
+        }
+    }
+
+    fn times(mut self, n: usize) -> Rule {
+        self.times = Some(n);
+        self
+    }
+}
+
+/// One request the proxy received.
+#[derive(Debug, Clone)]
+struct Seen {
+    method: String,
+    path: String,
+    headers: HashMap<String, String>,
+    at: Instant,
+    /// Whether a fault was applied to it.
+    faulted: bool,
+}
+
+/// A proxy on 127.0.0.1 in front of a registry, applying scripted faults.
+struct FaultProxy {
+    port: u16,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl FaultProxy {
+    fn start(upstream_port: u16, rules: Vec<Rule>) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+        let port = listener.local_addr().unwrap().port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let rules = Arc::new(Mutex::new(rules));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into();
+        let log = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (log, rules, agent) = (Arc::clone(&log), Arc::clone(&rules), agent.clone());
+                std::thread::spawn(move || {
+                    proxy_one(stream, upstream_port, &rules, &log, &agent);
+                });
+            }
+        });
+        FaultProxy { port, seen }
+    }
+
+    /// `localhost:<port>/<repo_and_tag>` (plain HTTP by default).
+    fn reference(&self, repo_and_tag: &str) -> String {
+        format!("localhost:{}/{repo_and_tag}", self.port)
+    }
+
+    /// Requests whose method is `method` and whose path contains `path`.
+    fn seen(&self, method: &str, path: &str) -> Vec<Seen> {
+        self.seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|s| s.method == method && s.path.contains(path))
+            .cloned()
+            .collect()
+    }
+
+    fn all_seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+/// A parsed request: method, path, lower-cased headers and the whole body.
+struct RawRequest {
+    method: String,
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl RawRequest {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn read_request(reader: &mut impl BufRead) -> Option<RawRequest> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_owned();
+    let path = parts.next()?.to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).ok()? == 0 || h.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+        }
+    }
+    let mut request = RawRequest {
+        method,
+        path,
+        headers,
+        body: Vec::new(),
+    };
+    let chunked = request
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
+    if chunked {
+        loop {
+            let mut size = String::new();
+            reader.read_line(&mut size).ok()?;
+            let size = usize::from_str_radix(size.trim().split(';').next()?, 16).ok()?;
+            let mut chunk = vec![0; size + 2];
+            reader.read_exact(&mut chunk).ok()?;
+            if size == 0 {
+                break;
+            }
+            request.body.extend_from_slice(&chunk[..size]);
+        }
+    } else {
+        let len: usize = request
+            .header("content-length")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        request.body = vec![0; len];
+        reader.read_exact(&mut request.body).ok()?;
+    }
+    Some(request)
+}
+
+/// The upstream answer, or one the proxy made up.
+struct Answer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    /// `Content-Length` to announce when it differs from the body (HEAD).
+    length: Option<String>,
+    cut_after: Option<usize>,
+}
+
+impl Answer {
+    fn new(status: u16) -> Answer {
+        Answer {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+            length: None,
+            cut_after: None,
+        }
+    }
+}
+
+fn forward(agent: &ureq::Agent, upstream_port: u16, request: &RawRequest) -> Answer {
+    let mut builder = ureq::http::Request::builder()
+        .method(request.method.as_str())
+        .uri(format!("http://127.0.0.1:{upstream_port}{}", request.path));
+    for (name, value) in &request.headers {
+        if !["host", "content-length", "transfer-encoding", "connection"].contains(&name.as_str()) {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+    }
+    let upstream = builder.body(request.body.clone()).unwrap();
+    let Ok(mut response) = agent.run(upstream) else {
+        return Answer::new(502);
+    };
+    let mut answer = Answer::new(response.status().as_u16());
+    for (name, value) in response.headers() {
+        let value = value.to_str().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "content-length" => answer.length = Some(value),
+            "transfer-encoding" | "connection" => {}
+            other => answer.headers.push((other.to_owned(), value)),
+        }
+    }
+    if request.method != "HEAD" {
+        answer.body = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_vec()
+            .unwrap_or_default();
+        answer.length = None;
+    }
+    answer
+}
+
+/// Points a `Location` the registry built for its own address at `origin` instead.
+fn relocate(answer: &mut Answer, upstream_port: u16, origin: &str) {
+    for (name, value) in &mut answer.headers {
+        if name == "location" {
+            for own in [
+                format!("http://127.0.0.1:{upstream_port}"),
+                format!("http://localhost:{upstream_port}"),
+            ] {
+                if let Some(rest) = value.strip_prefix(&own) {
+                    *value = format!("{origin}{rest}");
+                }
+            }
+        }
+    }
+}
+
+fn proxy_one(
+    stream: TcpStream,
+    upstream_port: u16,
+    rules: &Mutex<Vec<Rule>>,
+    log: &Mutex<Vec<Seen>>,
+    agent: &ureq::Agent,
+) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let Some(request) = read_request(&mut reader) else {
+        return;
+    };
+    let fault = {
+        let mut rules = rules.lock().unwrap();
+        rules
+            .iter_mut()
+            .find(|r| {
+                r.methods.contains(&request.method.as_str())
+                    && request.path.contains(&r.path)
+                    && r.times != Some(0)
+            })
+            .map(|r| {
+                if let Some(n) = &mut r.times {
+                    *n -= 1;
+                }
+                r.fault.clone()
+            })
+    };
+    log.lock().unwrap().push(Seen {
+        method: request.method.clone(),
+        path: request.path.clone(),
+        headers: request.headers.iter().cloned().collect(),
+        at: Instant::now(),
+        faulted: fault.is_some(),
+    });
+    let own_origin = format!("http://{}", request.header("host").unwrap_or("127.0.0.1"));
+    let mut answer = match fault {
+        None => forward(agent, upstream_port, &request),
+        Some(Fault::Status(status, retry_after)) => {
+            let mut a = Answer::new(status);
+            if let Some(seconds) = retry_after {
+                a.headers.push(("Retry-After".into(), seconds.into()));
+            }
+            a.body = br#"{"errors":[{"code":"UNAVAILABLE","message":"injected fault"}]}"#.to_vec();
+            a
+        }
+        Some(Fault::Drop) => {
+            let _ = stream.shutdown(Shutdown::Both);
+            return;
+        }
+        Some(Fault::CutAfter(n)) => {
+            let mut a = forward(agent, upstream_port, &request);
+            a.cut_after = Some(n);
+            a
+        }
+        Some(Fault::Corrupt) => {
+            let mut a = forward(agent, upstream_port, &request);
+            if let Some(last) = a.body.last_mut() {
+                *last ^= 0x01;
+            }
+            a
+        }
+        Some(Fault::Serve(body, media_type)) => {
+            let mut a = Answer::new(200);
+            a.headers.push(("Content-Type".into(), media_type.into()));
+            a.headers.push((
+                "Docker-Content-Digest".into(),
+                format!("sha256:{}", sha256_hex(&body)),
+            ));
+            if request.method == "HEAD" {
+                a.length = Some(body.len().to_string());
+            } else {
+                a.body = body.to_vec();
+            }
+            a
+        }
+        Some(Fault::RedirectToSelf) => {
+            let mut a = Answer::new(307);
+            a.headers
+                .push(("Location".into(), format!("{own_origin}{}", request.path)));
+            a
+        }
+        Some(Fault::LocationTo(origin)) => {
+            let mut a = forward(agent, upstream_port, &request);
+            relocate(&mut a, upstream_port, &origin);
+            a
+        }
+    };
+    relocate(&mut answer, upstream_port, &own_origin);
+    write_answer(stream, &answer);
+}
+
+fn write_answer(mut out: TcpStream, answer: &Answer) {
+    let reason = match answer.status {
+        200 => "OK",
+        201 => "Created",
+        202 => "Accepted",
+        206 => "Partial Content",
+        307 => "Temporary Redirect",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Status",
+    };
+    let length = answer
+        .length
+        .clone()
+        .unwrap_or_else(|| answer.body.len().to_string());
+    let mut head = format!(
+        "HTTP/1.1 {} {reason}\r\nConnection: close\r\nContent-Length: {length}\r\n",
+        answer.status
+    );
+    for (k, v) in &answer.headers {
+        let _ = write!(head, "{k}: {v}\r\n");
+    }
+    head.push_str("\r\n");
+    let _ = out.write_all(head.as_bytes());
+    let end = answer
+        .cut_after
+        .unwrap_or(answer.body.len())
+        .min(answer.body.len());
+    let _ = out.write_all(&answer.body[..end]);
+    let _ = out.flush();
+    let _ = out.shutdown(Shutdown::Both);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+fn random_bytes(n: usize, seed: u64) -> Vec<u8> {
+    // xorshift: incompressible enough, reproducible.
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// Pushes `name` with `content` straight to the registry (no proxy) as `repo_and_tag`.
+fn push_direct(sb: &Sandbox, repo_and_tag: &str, name: &str, content: &[u8]) {
+    sb.write(name, content);
+    sb.oras()
+        .args(["push", &registry().reference(repo_and_tag), name])
+        .success();
+}
+
+/// Pulls `repo_and_tag` straight from the registry into `dir` and returns `dir/name`.
+fn pull_direct(sb: &Sandbox, repo_and_tag: &str, dir: &str, name: &str) -> Vec<u8> {
+    sb.oras()
+        .args(["pull", &registry().reference(repo_and_tag), "-o", dir])
+        .success();
+    sb.read(&format!("{dir}/{name}"))
+}
+
+fn retry_lines(out: &Output) -> usize {
+    out.stderr
+        .lines()
+        .filter(|l| l.contains("retrying"))
+        .count()
+}
+
+/// A failed pull leaves nothing (not even a temp file) in its output directory.
+#[track_caller]
+fn assert_nothing_written(dir: &Path) {
+    if dir.exists() {
+        assert_eq!(
+            tree(dir),
+            Vec::<String>::new(),
+            "output dir must stay empty"
+        );
+    }
+}
+
+#[track_caller]
+fn assert_clear_error(out: &Output) {
+    out.error_first_line("Error");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transient faults: the transfer succeeds
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn push_retries_a_manifest_put_answered_503_twice_with_retry_after() {
+    let sb = Sandbox::new();
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(&["PUT"], "/manifests/", Fault::Status(503, Some("1"))).times(2)],
+    );
+    let content = b"pushed through two 503s\n";
+    sb.write("f.txt", content);
+    let out = sb
+        .oras()
+        .args(["push", &proxy.reference("faults/push503:v1"), "f.txt"])
+        .success();
+    let puts = proxy.seen("PUT", "/manifests/");
+    assert_eq!(
+        puts.len(),
+        3,
+        "two refused PUTs, then one that lands\n{out}"
+    );
+    for pair in puts.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(
+            gap >= Duration::from_millis(900),
+            "Retry-After: 1 must be honoured, waited {gap:?}\n{out}"
+        );
+    }
+    assert!(retry_lines(&out) >= 2, "each retry is reported\n{out}");
+    assert_eq!(
+        pull_direct(&sb, "faults/push503:v1", "back", "f.txt"),
+        content
+    );
+}
+
+#[test]
+fn pull_retries_a_blob_get_answered_503_twice_with_retry_after() {
+    let sb = Sandbox::new();
+    let content = random_bytes(64 * 1024, 503);
+    push_direct(&sb, "faults/pull503:v1", "data.bin", &content);
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(&["GET"], "/blobs/sha256:", Fault::Status(503, Some("1"))).times(2)],
+    );
+    let out = sb
+        .oras()
+        .args(["pull", &proxy.reference("faults/pull503:v1"), "-o", "out"])
+        .success();
+    assert_eq!(sb.read("out/data.bin"), content);
+    let gets = proxy.seen("GET", "/blobs/sha256:");
+    assert_eq!(gets.len(), 3, "two refused GETs, then one served\n{out}");
+    for pair in gets.windows(2) {
+        let gap = pair[1].at - pair[0].at;
+        assert!(
+            gap >= Duration::from_millis(900),
+            "Retry-After: 1 must be honoured, waited {gap:?}\n{out}"
+        );
+    }
+    let retries: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("retrying"))
+        .collect();
+    assert_eq!(retries.len(), 2, "one line per retry\n{out}");
+    assert!(
+        retries.iter().all(|l| l.contains("503")),
+        "the retry line names the status\n{out}"
+    );
+}
+
+#[test]
+fn push_and_pull_retry_a_429_once() {
+    let sb = Sandbox::new();
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![
+            Rule::new(&["POST"], "/blobs/uploads/", Fault::Status(429, None)).times(1),
+            Rule::new(&["GET", "HEAD"], "/manifests/", Fault::Status(429, None)).times(1),
+        ],
+    );
+    let content = b"throttled once each way\n";
+    sb.write("f.txt", content);
+    let reference = proxy.reference("faults/throttled:v1");
+    let push = sb.oras().args(["push", &reference, "f.txt"]).success();
+    assert!(retry_lines(&push) >= 1, "the retry is reported\n{push}");
+    let pull = sb.oras().args(["pull", &reference, "-o", "out"]).success();
+    assert!(retry_lines(&pull) >= 1, "the retry is reported\n{pull}");
+    assert_eq!(sb.read("out/f.txt"), content);
+    let faulted: Vec<_> = proxy.all_seen().into_iter().filter(|s| s.faulted).collect();
+    assert_eq!(faulted.len(), 2, "both faults were hit: {faulted:?}");
+}
+
+#[test]
+fn push_restarts_an_upload_whose_connection_dropped() {
+    let sb = Sandbox::new();
+    let content = random_bytes(256 * 1024, 77);
+    sb.write("data.bin", &content);
+    // Any request carrying the blob (monolithic PUT or PATCH) is dropped once.
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(&["PUT", "PATCH"], "/blobs/uploads/", Fault::Drop).times(1)],
+    );
+    let out = sb
+        .oras()
+        .args(["push", &proxy.reference("faults/dropped:v1"), "data.bin"])
+        .success();
+    assert!(retry_lines(&out) >= 1, "the retry is reported\n{out}");
+    let dropped_at = proxy
+        .all_seen()
+        .iter()
+        .find(|s| s.faulted)
+        .map(|s| s.at)
+        .expect("the drop was hit");
+    assert!(
+        proxy
+            .seen("POST", "/blobs/uploads/")
+            .iter()
+            .any(|s| s.at > dropped_at),
+        "the broken upload restarts from a fresh POST: {:?}",
+        proxy.all_seen()
+    );
+    assert_eq!(
+        pull_direct(&sb, "faults/dropped:v1", "back", "data.bin"),
+        content
+    );
+}
+
+#[test]
+fn pull_resumes_a_blob_cut_mid_body() {
+    let sb = Sandbox::new();
+    let content = random_bytes(1 << 20, 1234);
+    push_direct(&sb, "faults/cut:v1", "data.bin", &content);
+    let cut = 300 * 1024;
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(&["GET"], "/blobs/sha256:", Fault::CutAfter(cut)).times(1)],
+    );
+    sb.oras()
+        .args(["pull", &proxy.reference("faults/cut:v1"), "-o", "out"])
+        .success();
+    assert_eq!(sb.read("out/data.bin"), content);
+    let gets = proxy.seen("GET", "/blobs/sha256:");
+    assert_eq!(gets.len(), 2, "one cut download, one resumed: {gets:?}");
+    assert_eq!(
+        gets[1].headers.get("range").map(String::as_str),
+        Some(format!("bytes={cut}-").as_str()),
+        "the real registry is asked for the rest only"
+    );
+}
+
+#[test]
+fn pull_retries_a_truncated_manifest_body() {
+    let sb = Sandbox::new();
+    let content = b"behind a truncated manifest\n";
+    push_direct(&sb, "faults/truncated:v1", "f.txt", content);
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(&["GET"], "/manifests/", Fault::CutAfter(40)).times(1)],
+    );
+    let out = sb
+        .oras()
+        .args(["pull", &proxy.reference("faults/truncated:v1"), "-o", "out"])
+        .success();
+    assert_eq!(sb.read("out/f.txt"), content);
+    assert!(
+        proxy.seen("GET", "/manifests/").len() >= 2,
+        "the manifest was fetched again\n{out}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults that are not transient: a clear error, no file
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn pull_refuses_wrong_bytes_for_a_blob_digest() {
+    let sb = Sandbox::new();
+    let content = random_bytes(32 * 1024, 4242);
+    let digest = format!("sha256:{}", sha256_hex(&content));
+    push_direct(&sb, "faults/corrupt:v1", "data.bin", &content);
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(&["GET"], "/blobs/sha256:", Fault::Corrupt)],
+    );
+    let out = sb
+        .oras()
+        .args(["pull", &proxy.reference("faults/corrupt:v1"), "-o", "out"])
+        .failure();
+    assert_clear_error(&out);
+    let stderr = out.stderr.to_lowercase();
+    assert!(
+        stderr.contains("digest") && stderr.contains("mismatch"),
+        "stderr names the digest mismatch\n{out}"
+    );
+    out.stderr_contains(&digest);
+    assert_nothing_written(&sb.path("out"));
+}
+
+#[test]
+fn pull_refuses_a_5mib_manifest_unless_the_limit_is_raised() {
+    let sb = Sandbox::new();
+    let content = b"under a huge manifest\n";
+    push_direct(&sb, "faults/huge:small", "f.txt", content);
+    // The real manifest, padded past 5 MiB with an annotation: still valid, just big.
+    let small = http_manifest(registry().port(), "faults/huge", "small");
+    let mut manifest: serde_json::Value = serde_json::from_slice(&small).unwrap();
+    manifest["annotations"]["pad"] = "x".repeat(5 << 20).into();
+    let big = Arc::new(serde_json::to_vec(&manifest).unwrap());
+    assert!(big.len() > 5 << 20);
+    let big_digest = format!("sha256:{}", sha256_hex(&big));
+    let media_type = "application/vnd.oci.image.manifest.v1+json";
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![
+            Rule::new(
+                &["GET", "HEAD"],
+                "/manifests/big",
+                Fault::Serve(Arc::clone(&big), media_type),
+            ),
+            Rule::new(
+                &["GET", "HEAD"],
+                format!("/manifests/{big_digest}"),
+                Fault::Serve(Arc::clone(&big), media_type),
+            ),
+        ],
+    );
+    let reference = proxy.reference("faults/huge:big");
+
+    let out = sb.oras().args(["pull", &reference, "-o", "out"]).failure();
+    assert_clear_error(&out);
+    out.stderr_contains("exceeds the limit");
+    assert_nothing_written(&sb.path("out"));
+
+    sb.oras()
+        .args([
+            "pull",
+            &reference,
+            "-o",
+            "raised",
+            "--max-manifest-size",
+            "8MiB",
+        ])
+        .success();
+    assert_eq!(sb.read("raised/f.txt"), content);
+}
+
+/// The manifest stored under `repo:tag`, fetched from the registry with an OCI `Accept`.
+fn http_manifest(port: u16, repo: &str, tag: &str) -> Vec<u8> {
+    let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+    agent
+        .get(format!("http://127.0.0.1:{port}/v2/{repo}/manifests/{tag}"))
+        .header("Accept", "application/vnd.oci.image.manifest.v1+json")
+        .call()
+        .expect("fetch manifest")
+        .body_mut()
+        .read_to_vec()
+        .expect("read manifest")
+}
+
+#[test]
+fn pull_stops_at_a_redirect_loop() {
+    let sb = Sandbox::new();
+    push_direct(&sb, "faults/loop:v1", "f.txt", b"never reached\n");
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(
+            &["GET", "HEAD"],
+            "/manifests/",
+            Fault::RedirectToSelf,
+        )],
+    );
+    let out = sb
+        .oras()
+        .args(["pull", &proxy.reference("faults/loop:v1"), "-o", "out"])
+        .failure();
+    assert_clear_error(&out);
+    assert!(
+        out.stderr.to_lowercase().contains("redirect"),
+        "stderr says it gave up on redirects\n{out}"
+    );
+    let hops = proxy.seen("GET", "/manifests/").len() + proxy.seen("HEAD", "/manifests/").len();
+    assert!(
+        (2..=60).contains(&hops),
+        "the loop is followed a bounded number of times, and not retried forever: {hops}\n{out}"
+    );
+    assert_nothing_written(&sb.path("out"));
+}
+
+#[test]
+fn push_refuses_an_upload_location_on_another_host() {
+    let sb = Sandbox::new();
+    // Anything connecting here is a client that followed the foreign Location.
+    let trap = TcpListener::bind("127.0.0.1:0").unwrap();
+    let trap_port = trap.local_addr().unwrap().port();
+    trap.set_nonblocking(true).unwrap();
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(
+            &["POST"],
+            "/blobs/uploads/",
+            Fault::LocationTo(format!("http://127.0.0.1:{trap_port}")),
+        )],
+    );
+    sb.write("f.txt", b"must not go elsewhere\n");
+    let out = sb
+        .oras()
+        .args(["push", &proxy.reference("faults/foreign:v1"), "f.txt"])
+        .failure();
+    assert_clear_error(&out);
+    assert!(
+        out.stderr.contains(&format!("127.0.0.1:{trap_port}"))
+            && out.stderr.to_lowercase().contains("refus"),
+        "stderr names the refused location\n{out}"
+    );
+    assert!(
+        trap.accept().is_err(),
+        "the client connected to the foreign upload host\n{out}"
+    );
+    assert!(
+        proxy.seen("PUT", "/manifests/").is_empty(),
+        "no manifest is pushed after a failed upload"
+    );
+}

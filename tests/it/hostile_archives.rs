@@ -1,0 +1,363 @@
+//! Pushed directories arrive as tar+gzip layers that anyone may have built: entries that climb
+//! out with `..`, absolute names, symlinks and hardlinks leading outside, device files and a
+//! decompression bomb must all be refused, writing nothing outside (or inside) the output.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use flate2::write::GzEncoder;
+use flate2::{Compress, Compression, Crc, FlushCompress, Status};
+use sha2::{Digest as _, Sha256};
+
+use crate::harness::{Output, Sandbox, sha256_hex, tree};
+
+/// The directory name the layers unpack to (their title).
+const DIR: &str = "payload";
+
+/// One tar entry, its name written raw (the tar crate's `set_path` refuses `..` and `/`).
+struct Entry<'a> {
+    name: &'a str,
+    kind: tar::EntryType,
+    link: Option<&'a str>,
+    data: &'a [u8],
+    mode: u32,
+}
+
+fn entry<'a>(name: &'a str, kind: tar::EntryType, data: &'a [u8]) -> Entry<'a> {
+    Entry {
+        name,
+        kind,
+        link: None,
+        data,
+        mode: if kind == tar::EntryType::Directory {
+            0o755
+        } else {
+            0o644
+        },
+    }
+}
+
+fn link<'a>(name: &'a str, kind: tar::EntryType, target: &'a str) -> Entry<'a> {
+    Entry {
+        link: Some(target),
+        ..entry(name, kind, b"")
+    }
+}
+
+fn header(e: &Entry<'_>) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(e.kind);
+    h.set_size(e.data.len() as u64);
+    h.set_mode(e.mode);
+    h.set_mtime(1_700_000_000);
+    if let Some(target) = e.link {
+        h.set_link_name(target).expect("link name fits");
+    }
+    if e.kind == tar::EntryType::Char {
+        // /dev/null's numbers.
+        h.set_device_major(1).unwrap();
+        h.set_device_minor(3).unwrap();
+    }
+    let raw = &mut h.as_old_mut().name;
+    assert!(e.name.len() < raw.len(), "entry name too long: {}", e.name);
+    raw[..e.name.len()].copy_from_slice(e.name.as_bytes());
+    h.set_cksum();
+    h
+}
+
+/// The tar of `entries` and its gzip.
+fn tar_gz(entries: &[Entry<'_>]) -> (Vec<u8>, Vec<u8>) {
+    let mut builder = tar::Builder::new(Vec::new());
+    for e in entries {
+        builder.append(&header(e), e.data).expect("append entry");
+    }
+    let tar = builder.into_inner().expect("finish tar");
+    let mut gz = GzEncoder::new(Vec::new(), Compression::default());
+    gz.write_all(&tar).unwrap();
+    let gz = gz.finish().unwrap();
+    (tar, gz)
+}
+
+/// Writes an OCI image layout at `dir` whose manifest (tagged `v1`) has one directory layer
+/// titled [`DIR`], as `oras push <dir>` makes it: `gz` is the layer, `tar_digest` the digest
+/// of the tar inside it.
+fn write_dir_layout(dir: &Path, gz: &[u8], tar_digest: &str) {
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let blob = |bytes: &[u8]| {
+        let hex = sha256_hex(bytes);
+        std::fs::write(blobs.join(&hex), bytes).unwrap();
+        (format!("sha256:{hex}"), bytes.len())
+    };
+    let (config_digest, config_size) = blob(b"{}");
+    let (layer_digest, layer_size) = blob(gz);
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.unknown.artifact.v1",
+        "config": {
+            "mediaType": "application/vnd.oci.empty.v1+json",
+            "digest": config_digest,
+            "size": config_size,
+            "data": "e30=",
+        },
+        "layers": [{
+            "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+            "digest": layer_digest,
+            "size": layer_size,
+            "annotations": {
+                "io.deis.oras.content.digest": tar_digest,
+                "io.deis.oras.content.unpack": "true",
+                "org.opencontainers.image.title": DIR,
+            },
+        }],
+    }))
+    .unwrap();
+    let (manifest_digest, manifest_size) = blob(&manifest);
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": manifest_digest,
+            "size": manifest_size,
+            "annotations": {"org.opencontainers.image.ref.name": "v1"},
+        }],
+    }))
+    .unwrap();
+    std::fs::write(dir.join("index.json"), index).unwrap();
+}
+
+/// Builds a layout from `entries` in the sandbox's `lay/` and pulls it into `out/`.
+fn pull_archive(sb: &Sandbox, entries: &[Entry<'_>]) -> Output {
+    let (tar, gz) = tar_gz(entries);
+    write_dir_layout(
+        &sb.path("lay"),
+        &gz,
+        &format!("sha256:{}", sha256_hex(&tar)),
+    );
+    sb.oras()
+        .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
+        .run()
+}
+
+/// The refusal is a clear error naming the entry, and nothing was written: the sandbox holds
+/// only what it held before, and `out/` (if created) is empty.
+#[track_caller]
+fn assert_refused(sb: &Sandbox, out: &Output, names: &str) {
+    assert_eq!(out.code, 1, "expected exit code 1\n{out}");
+    out.error_first_line("Error");
+    out.stderr_contains(names);
+    assert_nothing_written(sb, out);
+}
+
+#[track_caller]
+fn assert_nothing_written(sb: &Sandbox, out: &Output) {
+    let mut root = tree(sb.root());
+    // Below lay/ is the input; below out/ is checked next.
+    root.retain(|p| {
+        !["work/lay/", "work/out/"]
+            .iter()
+            .any(|d| p.starts_with(d) && p != d)
+    });
+    let mut expected = vec!["docker/", "home/", "work/", "work/lay/"];
+    if sb.path("out").exists() {
+        expected.push("work/out/");
+    }
+    expected.sort_unstable();
+    assert_eq!(root, expected, "nothing written outside out/\n{out}");
+    if sb.path("out").exists() {
+        assert_eq!(
+            tree(&sb.path("out")),
+            Vec::<String>::new(),
+            "no partial tree in out/\n{out}"
+        );
+    }
+}
+
+#[test]
+fn benign_directory_archive_is_extracted_with_its_modes() {
+    // The control: the same builder, with harmless entries, pulls fine.
+    use std::os::unix::fs::PermissionsExt as _;
+    use tar::EntryType as T;
+    let sb = Sandbox::new();
+    let dir = format!("{DIR}/");
+    let sub = format!("{DIR}/sub/");
+    let script = format!("{DIR}/sub/run.sh");
+    let setuid = format!("{DIR}/setuid");
+    let rel_link = format!("{DIR}/sub/again");
+    let hard = format!("{DIR}/hard");
+    let out = pull_archive(
+        &sb,
+        &[
+            entry(&dir, T::Directory, b""),
+            entry(&sub, T::Directory, b""),
+            Entry {
+                mode: 0o755,
+                ..entry(&script, T::Regular, b"#!/bin/sh\necho hi\n")
+            },
+            Entry {
+                mode: 0o4755,
+                ..entry(&setuid, T::Regular, b"not really\n")
+            },
+            link(&rel_link, T::Symlink, "run.sh"),
+            link(&hard, T::Link, &script),
+        ],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    let base = sb.path("out").join(DIR);
+    assert_eq!(sb.read("out/payload/sub/again"), b"#!/bin/sh\necho hi\n");
+    assert_eq!(sb.read("out/payload/hard"), b"#!/bin/sh\necho hi\n");
+    let mode = |p: PathBuf| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode(base.join("sub/run.sh")), 0o755, "modes are kept");
+    assert_eq!(mode(base.join("setuid")), 0o755, "setuid is dropped");
+}
+
+#[test]
+fn archive_entry_climbing_out_with_dot_dot_is_refused() {
+    let sb = Sandbox::new();
+    let name = format!("{DIR}/../../evil");
+    let out = pull_archive(&sb, &[entry(&name, tar::EntryType::Regular, b"escaped\n")]);
+    assert_refused(&sb, &out, "evil");
+    assert!(!sb.path("evil").exists() && !sb.root().join("evil").exists());
+}
+
+#[test]
+fn archive_entry_with_an_absolute_name_is_refused() {
+    let sb = Sandbox::new();
+    let target = sb.root().join("absolute").join("evil");
+    let name = target.to_str().unwrap();
+    let out = pull_archive(&sb, &[entry(name, tar::EntryType::Regular, b"abs\n")]);
+    assert_refused(&sb, &out, "evil");
+    assert!(!target.exists());
+}
+
+#[test]
+fn archive_symlink_to_etc_followed_by_a_file_through_it_is_refused() {
+    let sb = Sandbox::new();
+    // A directory of our own stands in for /etc, so that a failure cannot touch the real one.
+    let victim = sb.root().join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    let (link_name, through) = (format!("{DIR}/link"), format!("{DIR}/link/passwd"));
+    let out = pull_archive(
+        &sb,
+        &[
+            link(
+                &link_name,
+                tar::EntryType::Symlink,
+                victim.to_str().unwrap(),
+            ),
+            entry(&through, tar::EntryType::Regular, b"root::0:0::/:/bin/sh\n"),
+        ],
+    );
+    // `victim/` is the sandbox's own; `assert_refused` must not count it.
+    std::fs::remove_dir(&victim).expect("victim/ stays empty");
+    assert_refused(&sb, &out, "link");
+
+    let sb = Sandbox::new();
+    let out = pull_archive(
+        &sb,
+        &[
+            link(&link_name, tar::EntryType::Symlink, "/etc"),
+            entry(&through, tar::EntryType::Regular, b"root::0:0::/:/bin/sh\n"),
+        ],
+    );
+    assert_refused(&sb, &out, "link");
+}
+
+#[test]
+fn archive_hardlink_to_etc_passwd_is_refused() {
+    let sb = Sandbox::new();
+    let name = format!("{DIR}/passwd");
+    let out = pull_archive(&sb, &[link(&name, tar::EntryType::Link, "/etc/passwd")]);
+    assert_refused(&sb, &out, "passwd");
+}
+
+#[test]
+fn archive_character_device_is_refused() {
+    let sb = Sandbox::new();
+    let name = format!("{DIR}/null");
+    let out = pull_archive(&sb, &[entry(&name, tar::EntryType::Char, b"")]);
+    assert_refused(&sb, &out, "null");
+}
+
+/// Raw-deflates `input` with `flush`, all in one call.
+fn deflate(c: &mut Compress, input: &[u8], flush: FlushCompress) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len() / 64 + 4096);
+    let before = c.total_in();
+    let status = c.compress_vec(input, &mut out, flush).expect("deflate");
+    assert_eq!(c.total_in() - before, input.len() as u64, "all input taken");
+    assert!(matches!(status, Status::Ok | Status::StreamEnd));
+    out
+}
+
+/// A tar+gzip holding `<DIR>/zeros`, a 1 GiB zero-filled file, and the tar's digest. Full
+/// flushes reset the compressor, so one compressed MiB of zeros is repeated 1024 times instead
+/// of compressing a GiB; the CRC is combined the same way.
+fn zip_bomb() -> (Vec<u8>, String) {
+    const MIB: usize = 1 << 20;
+    const GIB: u64 = 1 << 30;
+    let name = format!("{DIR}/zeros");
+    let mut h = header(&entry(&name, tar::EntryType::Regular, b""));
+    h.set_size(GIB);
+    h.set_cksum();
+    let head = h.as_bytes();
+    let zeros = vec![0u8; MIB];
+    // A tar ends with two zero blocks: 1 GiB of data, then 1024 more zeros.
+    let tail = &zeros[..1024];
+
+    let mut c = Compress::new(Compression::best(), false);
+    let mut gz = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 0xff];
+    gz.extend(deflate(&mut c, head, FlushCompress::Full));
+    let chunk = deflate(&mut c, &zeros, FlushCompress::Full);
+    assert_eq!(
+        deflate(&mut c, &zeros, FlushCompress::Full),
+        chunk,
+        "a full flush must reset the compressor"
+    );
+    for _ in 0..GIB / MIB as u64 {
+        gz.extend_from_slice(&chunk);
+    }
+    gz.extend(deflate(&mut c, tail, FlushCompress::Finish));
+
+    let mut crc = Crc::new();
+    crc.update(head);
+    let mut zero_crc = Crc::new();
+    zero_crc.update(&zeros);
+    let mut sha = Sha256::new();
+    sha.update(head);
+    for _ in 0..GIB / MIB as u64 {
+        crc.combine(&zero_crc);
+        sha.update(&zeros);
+    }
+    crc.update(tail);
+    sha.update(tail);
+    gz.extend_from_slice(&crc.sum().to_le_bytes());
+    gz.extend_from_slice(&crc.amount().to_le_bytes());
+    (gz, format!("sha256:{}", hex::encode(sha.finalize())))
+}
+
+#[test]
+fn decompression_bomb_is_refused_beyond_the_expansion_limit() {
+    let sb = Sandbox::new();
+    let (gz, tar_digest) = zip_bomb();
+    assert!(
+        gz.len() < 8 << 20,
+        "1 GiB compresses to a few MiB: {}",
+        gz.len()
+    );
+    write_dir_layout(&sb.path("lay"), &gz, &tar_digest);
+    let out = sb
+        .oras()
+        .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
+        .run();
+    assert_eq!(out.code, 1, "expected exit code 1\n{out}");
+    out.error_first_line("Error");
+    let stderr = out.stderr.to_lowercase();
+    assert!(
+        stderr.contains("limit") || stderr.contains("expan"),
+        "stderr names the expansion limit\n{out}"
+    );
+    assert_nothing_written(&sb, &out);
+}
