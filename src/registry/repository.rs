@@ -9,6 +9,7 @@ use url::Url;
 
 use super::client::{Client, Request, read_limited, status_error};
 use super::error::RegistryError;
+use super::retry;
 use crate::oci::{Descriptor, Digest, MANIFEST_ACCEPT, MAX_MANIFEST_BYTES};
 
 pub struct Repository {
@@ -268,6 +269,32 @@ impl Repository {
     /// descriptor (digest computed from the bytes, and checked against a digest reference and
     /// the registry's `Docker-Content-Digest`) and the bytes.
     pub async fn fetch_manifest(
+        &self,
+        reference: &str,
+    ) -> Result<(Descriptor, Vec<u8>), RegistryError> {
+        // The request itself is retried by the client; a body cut short is retried here.
+        let mut attempt = 1;
+        loop {
+            match self.fetch_manifest_once(reference).await {
+                Err(e @ RegistryError::Transport { .. }) if retry::is_retryable(&e) => {
+                    let Some(wait) = retry::delay(attempt, None) else {
+                        return Err(e);
+                    };
+                    retry::report(
+                        &format!("GET manifest {reference}"),
+                        &e.to_string(),
+                        wait,
+                        attempt,
+                    );
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn fetch_manifest_once(
         &self,
         reference: &str,
     ) -> Result<(Descriptor, Vec<u8>), RegistryError> {

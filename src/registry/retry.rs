@@ -28,16 +28,40 @@ pub fn is_retryable(error: &RegistryError) -> bool {
     match error {
         RegistryError::Status { status, .. } => is_retryable_status(*status),
         RegistryError::Transport { source, .. } => {
-            let text = format!("{source:?}").to_lowercase();
-            let tls =
-                text.contains("certificate") || text.contains("tls") || text.contains("alert");
+            let text = chain_text(source);
+            let tls = ["certificate", "tls", "alert"]
+                .iter()
+                .any(|t| text.contains(t));
+            // A body cut short surfaces as a decode error wrapping hyper's incomplete body.
+            let cut = source.is_decode()
+                && [
+                    "end of file",
+                    "incomplete",
+                    "connection reset",
+                    "unexpected eof",
+                ]
+                .iter()
+                .any(|t| text.contains(t));
             !tls && (source.is_connect()
                 || source.is_timeout()
                 || source.is_request()
-                || source.is_body())
+                || source.is_body()
+                || cut)
         }
         _ => false,
     }
+}
+
+/// Every cause's message, lower-cased.
+fn chain_text(e: &reqwest::Error) -> String {
+    let mut out = String::new();
+    let mut cur: Option<&dyn std::error::Error> = Some(e);
+    while let Some(c) = cur {
+        out.push_str(&c.to_string().to_lowercase());
+        out.push('\n');
+        cur = c.source();
+    }
+    out
 }
 
 /// The `Retry-After` of a response, in seconds (HTTP dates are treated as absent).
