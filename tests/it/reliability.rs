@@ -1,0 +1,168 @@
+//! No partial state: Ctrl-C during a 1 GiB pull leaves no file behind, and logins racing each
+//! other never lose an entry of config.json or leave it unreadable.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{PASSWORD, Sandbox, USER, registry};
+
+/// A fake registry whose single layer is 1 GiB of zeros, served slowly (about 40 MiB/s) for
+/// as long as the client keeps reading.
+fn slow_gigabyte_registry() -> u16 {
+    const SIZE: u64 = 1 << 30;
+    // The pull is interrupted long before the digest would be checked.
+    let zeros_digest = "5a1d1bd6ab3e2d2d8e5e2d6b6f9a7d8c4b3a2918172635445362718091a2b3c4";
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/vnd.test","config":{{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2,"data":"e30="}},"layers":[{{"mediaType":"application/octet-stream","digest":"sha256:{zeros_digest}","size":{SIZE},"annotations":{{"org.opencontainers.image.title":"big.bin"}}}}]}}"#
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let manifest = manifest.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                let _ = reader.read_line(&mut line);
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                        break;
+                    }
+                }
+                let mut out = stream;
+                if line.contains("/manifests/") {
+                    let _ = write!(
+                        out,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{manifest}",
+                        manifest.len()
+                    );
+                } else {
+                    let _ = write!(
+                        out,
+                        "HTTP/1.1 200 OK\r\nContent-Length: {SIZE}\r\nConnection: close\r\n\r\n"
+                    );
+                    let chunk = vec![0u8; 4 << 20];
+                    loop {
+                        if out.write_all(&chunk).is_err() {
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn ctrl_c_during_a_gigabyte_pull_leaves_no_file() {
+    let sb = Sandbox::new();
+    let port = slow_gigabyte_registry();
+    let out_dir = sb.path("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_oras"))
+        .args([
+            "pull",
+            "--plain-http",
+            &format!("127.0.0.1:{port}/slow/big:v1"),
+            "-o",
+        ])
+        .arg(&out_dir)
+        .current_dir(sb.work())
+        .env("HOME", sb.home())
+        .env("DOCKER_CONFIG", sb.docker_config())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the download is under way: its temp file exists and is growing.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let partial = loop {
+        let found = std::fs::read_dir(&out_dir).ok().and_then(|d| {
+            d.flatten()
+                .find(|e| e.metadata().is_ok_and(|m| m.len() > 0))
+        });
+        if let Some(entry) = found {
+            break entry.path();
+        }
+        assert!(Instant::now() < deadline, "the pull never started writing");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap().code();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(code, Some(130), "interrupted pull exits 130: {stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(
+        !partial.exists(),
+        "the partial download {partial:?} was removed"
+    );
+    let left: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "nothing is left in the output: {left:?}");
+}
+
+#[test]
+fn racing_logins_never_lose_an_entry() {
+    let sb = Sandbox::new();
+    let port = registry().port();
+    // Eight names for one registry (through --resolve): eight keys of config.json written by
+    // processes racing each other, twenty rounds.
+    let hosts: Vec<String> = (0..8).map(|i| format!("r{i}.race.test")).collect();
+    let expected_auth = base64_of(&format!("{USER}:{PASSWORD}"));
+    for round in 0..20 {
+        let children: Vec<_> = hosts
+            .iter()
+            .map(|host| {
+                Command::new(env!("CARGO_BIN_EXE_oras"))
+                    .args(["login", host, "--plain-http", "-u", USER, "-p", PASSWORD])
+                    .args(["--resolve", &format!("{host}:80:127.0.0.1:{port}")])
+                    .env("HOME", sb.home())
+                    .env("DOCKER_CONFIG", sb.docker_config())
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "round {round}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let text = std::fs::read_to_string(sb.config_json()).unwrap();
+        let config: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+            panic!("round {round}: config.json is not valid JSON ({e}):\n{text}")
+        });
+        for host in &hosts {
+            assert_eq!(
+                config["auths"][host]["auth"].as_str(),
+                Some(expected_auth.as_str()),
+                "round {round}: the entry for {host} was lost:\n{text}"
+            );
+        }
+        // Start every round from an empty file, so each round races from scratch.
+        std::fs::remove_file(sb.config_json()).unwrap();
+    }
+}
+
+fn base64_of(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
