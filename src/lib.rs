@@ -14,7 +14,7 @@ pub mod transfer;
 
 use std::process::ExitCode;
 
-use cli::{Cli, Command};
+use cli::{BlobCommand, Cli, Command, ManifestCommand, RepoCommand};
 
 /// Runs a parsed command line and renders any error. Every error exits with code 1, as the Go
 /// client does.
@@ -35,6 +35,26 @@ pub fn run(cli: Cli) -> ExitCode {
                         Command::Push(args) => commands::push::run(args).await,
                         Command::Pull(args) => commands::pull::run(args).await,
                         Command::Login(args) => commands::login::run(args).await,
+                        Command::Tag(args) => commands::tag::run(args).await,
+                        Command::Resolve(args) => commands::tag::resolve(args).await,
+                        Command::Manifest(cmd) => match cmd {
+                            ManifestCommand::Fetch(a) => commands::manifest::fetch(a).await,
+                            ManifestCommand::FetchConfig(a) => {
+                                commands::manifest::fetch_config(a).await
+                            }
+                            ManifestCommand::Push(a) => commands::manifest::push(a).await,
+                            ManifestCommand::Delete(a) => commands::manifest::delete(a).await,
+                        },
+                        Command::Blob(cmd) => match cmd {
+                            BlobCommand::Fetch(a) => commands::blob::fetch(a).await,
+                            BlobCommand::Push(a) => commands::blob::push(a).await,
+                            BlobCommand::Delete(a) => commands::blob::delete(a).await,
+                        },
+                        Command::Repo(cmd) => match cmd {
+                            RepoCommand::Ls(a) => commands::repo::ls(a).await,
+                            RepoCommand::Tags(a) => commands::repo::tags(a).await,
+                        },
+                        Command::Cp(args) => commands::copy::run(args).await,
                         Command::Version(_) | Command::Logout(_) => Ok(()),
                     }
                 };
@@ -83,6 +103,20 @@ fn credential_file(command: &Command) -> Option<String> {
         Command::Push(a) => &a.target.remote.registry_config,
         Command::Pull(a) => &a.target.remote.registry_config,
         Command::Login(a) => &a.remote.registry_config,
+        Command::Tag(a) => &a.target.remote.registry_config,
+        Command::Resolve(a) => &a.target.remote.registry_config,
+        Command::Manifest(ManifestCommand::Fetch(a) | ManifestCommand::FetchConfig(a)) => {
+            &a.target.remote.registry_config
+        }
+        Command::Manifest(ManifestCommand::Push(a)) => &a.target.remote.registry_config,
+        Command::Manifest(ManifestCommand::Delete(a)) | Command::Blob(BlobCommand::Delete(a)) => {
+            &a.target.remote.registry_config
+        }
+        Command::Blob(BlobCommand::Fetch(a)) => &a.target.remote.registry_config,
+        Command::Blob(BlobCommand::Push(a)) => &a.target.remote.registry_config,
+        Command::Repo(RepoCommand::Ls(a)) => &a.remote.registry_config,
+        Command::Repo(RepoCommand::Tags(a)) => &a.target.remote.registry_config,
+        Command::Cp(a) => &a.from_registry_config,
         Command::Logout(_) | Command::Version(_) => return None,
     };
     Some(

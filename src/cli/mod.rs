@@ -79,6 +79,314 @@ pub enum Command {
     Logout(LogoutArgs),
     /// Show the oras version information
     Version(VersionArgs),
+    /// Tag a manifest in a registry or an OCI image layout
+    #[command(
+        after_help = "Example - Tag the manifest 'v1.0.1' as 'v1.0.2':\n  oras tag localhost:5000/hello:v1.0.1 v1.0.2\n\nExample - Add several tags:\n  oras tag localhost:5000/hello:v1.0.1 v1.0.2 latest"
+    )]
+    Tag(TagArgs),
+    /// [Preview] Resolves digest of the target artifact
+    #[command(
+        visible_alias = "digest",
+        after_help = "Example - Resolve the digest of a tag:\n  oras resolve localhost:5000/hello:v1"
+    )]
+    Resolve(ResolveArgs),
+    /// Manifest operations
+    #[command(subcommand)]
+    Manifest(ManifestCommand),
+    /// Blob operations
+    #[command(subcommand)]
+    Blob(BlobCommand),
+    /// Repository operations
+    #[command(subcommand, visible_alias = "repository")]
+    Repo(RepoCommand),
+    /// Copy artifacts from one target to another
+    #[command(
+        visible_alias = "copy",
+        after_help = "Example - Copy an artifact between registries:\n  oras cp localhost:5000/net-monitor:v1 localhost:6000/net-monitor-copy:v1\n\nExample - Copy an artifact from a registry into an OCI image layout:\n  oras cp --to-oci-layout localhost:5000/net-monitor:v1 layout-dir:v1"
+    )]
+    Cp(CopyArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ManifestCommand {
+    /// Fetch manifest of the target artifact
+    #[command(visible_aliases = ["get", "show"], after_help = "Example - Fetch a manifest:\n  oras manifest fetch localhost:5000/hello:v1\n\nExample - Fetch its descriptor:\n  oras manifest fetch --descriptor localhost:5000/hello:v1")]
+    Fetch(ManifestFetchArgs),
+    /// Fetch the config of a manifest from a registry or an OCI image layout
+    #[command(
+        name = "fetch-config",
+        visible_alias = "get-config",
+        after_help = "Example - Fetch the config:\n  oras manifest fetch-config localhost:5000/hello:v1"
+    )]
+    FetchConfig(ManifestFetchArgs),
+    /// Push a manifest to a registry or an OCI image layout
+    #[command(
+        after_help = "Example - Push a manifest file:\n  oras manifest push localhost:5000/hello:v1 manifest.json\n\nExample - Push a manifest from stdin:\n  oras manifest push localhost:5000/hello:v1 - < manifest.json"
+    )]
+    Push(ManifestPushArgs),
+    /// Delete a manifest from remote registry
+    #[command(visible_aliases = ["remove", "rm"], after_help = "Example - Delete a manifest without a prompt:\n  oras manifest delete -f localhost:5000/hello:v1")]
+    Delete(DeleteArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BlobCommand {
+    /// Fetch a blob from a registry or an OCI image layout
+    #[command(
+        visible_alias = "get",
+        after_help = "Example - Fetch a blob to a file:\n  oras blob fetch localhost:5000/hello@sha256:... -o blob.bin\n\nExample - Fetch a blob to stdout:\n  oras blob fetch localhost:5000/hello@sha256:... -o -"
+    )]
+    Fetch(BlobFetchArgs),
+    /// Push a blob to a registry or an OCI image layout
+    #[command(
+        after_help = "Example - Push a blob:\n  oras blob push localhost:5000/hello blob.tar"
+    )]
+    Push(BlobPushArgs),
+    /// Delete a blob from a remote registry
+    #[command(visible_aliases = ["remove", "rm"], after_help = "Example - Delete a blob without a prompt:\n  oras blob delete -f localhost:5000/hello@sha256:...")]
+    Delete(DeleteArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RepoCommand {
+    /// List the repositories under the registry
+    #[command(
+        name = "ls",
+        visible_alias = "list",
+        after_help = "Example - List repositories:\n  oras repo ls localhost:5000\n\nExample - As JSON:\n  oras repo ls localhost:5000 --format json"
+    )]
+    Ls(RepoLsArgs),
+    /// Show tags of the target repository
+    #[command(
+        visible_alias = "show-tags",
+        after_help = "Example - Show tags:\n  oras repo tags localhost:5000/hello\n\nExample - As a template:\n  oras repo tags localhost:5000/hello --format json"
+    )]
+    Tags(RepoTagsArgs),
+}
+
+/// Flags of commands that print a descriptor instead of content.
+#[derive(Debug, Clone, Args)]
+pub struct DescriptorArgs {
+    /// Output the descriptor
+    #[arg(long)]
+    pub descriptor: bool,
+    /// Prettify JSON objects printed to stdout
+    #[arg(long)]
+    pub pretty: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TagArgs {
+    /// `<name>{:<tag>|@<digest>} <new_tag> [...]`
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Number of tags pushed concurrently
+    #[arg(long, default_value_t = 5)]
+    pub concurrency: usize,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ResolveArgs {
+    /// <name>{:<tag>|@<digest>}
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Print the full reference
+    #[arg(short = 'l', long)]
+    pub full_reference: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManifestFetchArgs {
+    /// <name>{:<tag>|@<digest>}
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Output file path, `-` for stdout
+    #[arg(short = 'o', long, value_name = "path")]
+    pub output: Option<String>,
+    /// Accepted media types (manifest fetch)
+    #[arg(long, value_delimiter = ',')]
+    pub media_type: Vec<String>,
+    #[command(flatten)]
+    pub descriptor: DescriptorArgs,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManifestPushArgs {
+    /// <name>[:<tag>[,<tag>][...]|@<digest>] <file>
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Media type of the manifest (default: its `mediaType` field)
+    #[arg(long, default_value = "")]
+    pub media_type: String,
+    #[command(flatten)]
+    pub descriptor: DescriptorArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DeleteArgs {
+    /// <name>{:<tag>|@<digest>}
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Ignore nonexistent references, never prompt
+    #[arg(short = 'f', long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub descriptor: DescriptorArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BlobFetchArgs {
+    /// <name>@<digest>
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Output file path, `-` for stdout
+    #[arg(short = 'o', long, value_name = "path")]
+    pub output: Option<String>,
+    /// [Preview] Disable progress bars
+    #[arg(long)]
+    pub no_tty: bool,
+    #[command(flatten)]
+    pub descriptor: DescriptorArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BlobPushArgs {
+    /// <name>[@digest] <file>
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Provide the blob size (needed when reading from stdin)
+    #[arg(long, default_value_t = -1, allow_negative_numbers = true)]
+    pub size: i64,
+    /// Media type of the blob
+    #[arg(long, default_value = "application/vnd.oci.image.layer.v1.tar")]
+    pub media_type: String,
+    /// [Preview] Disable progress bars
+    #[arg(long)]
+    pub no_tty: bool,
+    #[command(flatten)]
+    pub descriptor: DescriptorArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RepoLsArgs {
+    /// <registry>[/<namespace>]
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Start after the repository specified by `last`
+    #[arg(long, default_value = "")]
+    pub last: String,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RepoTagsArgs {
+    /// <name>
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Start after the tag specified by `last`
+    #[arg(long, default_value = "")]
+    pub last: String,
+    /// [Preview] Exclude all digest-like tags such as 'sha256-aaaa...'
+    #[arg(long)]
+    pub exclude_digest_tags: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CopyArgs {
+    /// <from>{:<tag>|@<digest>} <to>[:<tag>[,<tag>][...]]
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Number of blobs copied concurrently
+    #[arg(long, default_value_t = 3)]
+    pub concurrency: usize,
+    /// Set source as an OCI image layout
+    #[arg(long)]
+    pub from_oci_layout: bool,
+    /// Set destination as an OCI image layout
+    #[arg(long)]
+    pub to_oci_layout: bool,
+    /// Use plain HTTP for the source registry
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub from_plain_http: Option<bool>,
+    /// Use plain HTTP for the destination registry
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub to_plain_http: Option<bool>,
+    /// Source registry username
+    #[arg(long, default_value = "")]
+    pub from_username: String,
+    /// Source registry password or identity token
+    #[arg(long, default_value = "")]
+    pub from_password: String,
+    /// Destination registry username
+    #[arg(long, default_value = "")]
+    pub to_username: String,
+    /// Destination registry password or identity token
+    #[arg(long, default_value = "")]
+    pub to_password: String,
+    /// Authentication file for the source registry
+    #[arg(long, value_name = "path")]
+    pub from_registry_config: Vec<PathBuf>,
+    /// Authentication file for the destination registry
+    #[arg(long, value_name = "path")]
+    pub to_registry_config: Vec<PathBuf>,
+    /// Skip TLS verification for the source registry
+    #[arg(long)]
+    pub from_insecure: bool,
+    /// Skip TLS verification for the destination registry
+    #[arg(long)]
+    pub to_insecure: bool,
+    /// CA file for the source registry
+    #[arg(long, value_name = "path")]
+    pub from_ca_file: Option<PathBuf>,
+    /// CA file for the destination registry
+    #[arg(long, value_name = "path")]
+    pub to_ca_file: Option<PathBuf>,
+    /// [Preview] Disable progress bars
+    #[arg(long)]
+    pub no_tty: bool,
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 /// Flags every command has.

@@ -1,10 +1,15 @@
 //! One module per oras verb. Each turns its parsed arguments into plain options, opens its
 //! target and reports through the output handle.
 
+pub mod blob;
+pub mod copy;
 pub mod login;
 pub mod logout;
+pub mod manifest;
 pub mod pull;
 pub mod push;
+pub mod repo;
+pub mod tag;
 pub mod version;
 
 use std::io::Read as _;
@@ -305,6 +310,64 @@ pub(crate) fn open_target(
         target: Box::new(Remote::new(repo, args.chunk_size)),
         selector: reference.selector.as_ref().map(Selector::to_string),
     })
+}
+
+/// The tag or digest a reference must carry, else the Go client's error with usage and hint.
+pub(crate) fn require_selector(
+    opened: &Opened,
+    raw: &str,
+    cmd: &str,
+    usage: &str,
+) -> Result<String> {
+    opened.selector.clone().ok_or_else(|| {
+        UserError::new(format!("{raw:?}: no tag or digest specified"))
+            .usage(usage.to_owned())
+            .hint(format!(
+                "Please specify a reference in the form of \"<name>:<tag>\" or \"<name>@<digest>\". Run \"oras {cmd} -h\" for more options and examples"
+            ))
+            .into()
+    })
+}
+
+/// The digest a reference must carry (blob commands).
+pub(crate) fn require_digest(
+    opened: &Opened,
+    raw: &str,
+    cmd: &str,
+    usage: &str,
+) -> Result<crate::oci::Digest> {
+    match opened.selector.as_deref().map(str::parse::<crate::oci::Digest>) {
+        Some(Ok(d)) => Ok(d),
+        _ => Err(UserError::new(format!("{raw:?}: no digest specified"))
+            .usage(usage.to_owned())
+            .hint(format!(
+                "Please specify a reference in the form of \"<name>@<digest>\". Run \"oras {cmd} -h\" for more options and examples"
+            ))
+            .into()),
+    }
+}
+
+/// Asks `question` on stdout and reads a `y`/`yes` answer from stdin (anything else is no).
+pub(crate) fn confirm(out: &crate::output::Output, question: &str) -> bool {
+    use std::io::BufRead as _;
+    out.prompt(question);
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+/// A descriptor as `--descriptor` prints it: compact, or indented with `--pretty`.
+pub(crate) fn print_descriptor(
+    out: &crate::output::Output,
+    desc: &crate::oci::Descriptor,
+    pretty: bool,
+) -> Result<()> {
+    if pretty {
+        out.bytes(&crate::oci::to_go_json_pretty(desc)?);
+    } else {
+        out.bytes(&crate::oci::to_go_json(desc)?);
+    }
+    Ok(())
 }
 
 /// Writes `bytes` to `path` atomically (temp file in the same directory, then rename).

@@ -80,6 +80,13 @@ impl Output {
         let _ = out.flush();
     }
 
+    /// A question on stdout, without a newline, flushed.
+    pub fn prompt(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "{text}");
+        let _ = out.flush();
+    }
+
     /// A note on stderr (warnings, deprecations).
     pub fn warn(&self, text: &str) {
         let _ = writeln!(std::io::stderr().lock(), "{text}");

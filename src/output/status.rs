@@ -13,6 +13,7 @@ use crate::transfer::{Reporter, State};
 pub enum Operation {
     Push,
     Pull,
+    Copy,
 }
 
 impl Operation {
@@ -25,6 +26,12 @@ impl Operation {
             (Self::Push, State::Skipped) => "Skipped  ",
             (Self::Push, State::Processing) => "Processing",
             (Self::Push, State::Restored) => "Restored ",
+            (Self::Push | Self::Copy, State::Mounted) => "Mounted",
+            (Self::Pull, State::Mounted) => "Mounted    ",
+            (Self::Copy, State::Started | State::Processing) => "Copying",
+            (Self::Copy, State::Done | State::Restored) => "Copied ",
+            (Self::Copy, State::Exists) => "Exists ",
+            (Self::Copy, State::Skipped) => "Skipped",
             (Self::Pull, State::Started) => "Downloading",
             (Self::Pull, State::Done) => "Downloaded ",
             (Self::Pull, State::Processing) => "Processing ",
@@ -97,7 +104,7 @@ impl StatusReporter {
                 });
                 bar.set_message(line);
             }
-            State::Done | State::Exists | State::Skipped | State::Restored => {
+            State::Done | State::Exists | State::Skipped | State::Restored | State::Mounted => {
                 let bar = active.remove(&desc.digest).unwrap_or_else(|| {
                     let bar = bars.multi.add(ProgressBar::new(desc.size));
                     bar.set_style(

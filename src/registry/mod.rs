@@ -9,4 +9,4 @@ pub mod retry;
 
 pub use client::{Client, ClientOptions, Request, status_error as status_error_of};
 pub use error::{ErrorEntry, RegistryError, parse_error_body};
-pub use repository::Repository;
+pub use repository::{Repository, catalog};

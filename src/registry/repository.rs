@@ -48,6 +48,20 @@ impl Repository {
         &self.display
     }
 
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The registry as the reference named it.
+    #[must_use]
+    pub fn registry(&self) -> &str {
+        self.display
+            .strip_suffix(&self.name)
+            .and_then(|r| r.strip_suffix('/'))
+            .unwrap_or(&self.display)
+    }
+
     fn url(&self, tail: &str) -> Url {
         self.client.url(&format!("/v2/{}/{tail}", self.name))
     }
@@ -68,6 +82,64 @@ impl Repository {
             StatusCode::NOT_FOUND => Ok(false),
             _ => Err(status_error(&Method::HEAD, &url, resp).await),
         }
+    }
+
+    /// `HEAD /v2/<name>/blobs/<digest>`: the blob's descriptor (size from `Content-Length`),
+    /// or `None` when the registry does not have it.
+    pub async fn stat_blob(&self, digest: &Digest) -> Result<Option<Descriptor>, RegistryError> {
+        let url = self.url(&format!("blobs/{digest}"));
+        let resp = self
+            .client
+            .send(self.request(Method::HEAD, url.clone()))
+            .await?;
+        match resp.status() {
+            s if s.is_success() => {
+                let size = resp
+                    .headers()
+                    .get(header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                Ok(Some(Descriptor::new(
+                    "application/octet-stream",
+                    digest.clone(),
+                    size,
+                )))
+            }
+            StatusCode::NOT_FOUND => Ok(None),
+            _ => Err(status_error(&Method::HEAD, &url, resp).await),
+        }
+    }
+
+    /// `DELETE /v2/<name>/{manifests|blobs}/<digest>`.
+    pub async fn delete(&self, kind: &str, digest: &Digest) -> Result<(), RegistryError> {
+        let url = self.url(&format!("{kind}/{digest}"));
+        let req = self
+            .request(Method::DELETE, url.clone())
+            .scope(format!("repository:{}:delete", self.name));
+        let resp = self.client.send(req).await?;
+        match resp.status() {
+            s if s.is_success() => Ok(()),
+            StatusCode::NOT_FOUND => Err(RegistryError::NotFound(format!(
+                "{}@{digest}",
+                self.display
+            ))),
+            _ => Err(status_error(&Method::DELETE, &url, resp).await),
+        }
+    }
+
+    /// Cross-repository mount (`POST ?mount=<digest>&from=<repo>`): true when the registry
+    /// linked the blob without any upload.
+    pub async fn mount_blob(&self, digest: &Digest, from: &str) -> Result<bool, RegistryError> {
+        let mut url = self.url("blobs/uploads/");
+        url.query_pairs_mut()
+            .append_pair("mount", &digest.to_string())
+            .append_pair("from", from);
+        let req = self
+            .request(Method::POST, url.clone())
+            .scope(format!("repository:{from}:pull"));
+        let resp = self.client.send(req).await?;
+        Ok(resp.status() == StatusCode::CREATED)
     }
 
     /// `GET /v2/<name>/blobs/<digest>`, following redirects (without credentials to other
@@ -419,6 +491,47 @@ impl Repository {
             }
         }
     }
+}
+
+/// `GET /v2/_catalog`, following `Link` pagination on the same origin.
+pub async fn catalog(client: &Client) -> Result<Vec<String>, RegistryError> {
+    #[derive(serde::Deserialize)]
+    struct Catalog {
+        #[serde(default)]
+        repositories: Option<Vec<String>>,
+    }
+    let mut url = client.url("/v2/_catalog");
+    let mut all = Vec::new();
+    loop {
+        let req = Request::new(Method::GET, url.clone()).scope("registry:catalog:*".to_owned());
+        let resp = client.send(req).await?;
+        if !resp.status().is_success() {
+            return Err(status_error(&Method::GET, &url, resp).await);
+        }
+        let next = next_link(resp.headers());
+        let body = read_limited(resp, MAX_MANIFEST_BYTES, "repository list").await?;
+        let list: Catalog = serde_json::from_slice(&body)
+            .map_err(|e| RegistryError::Protocol(format!("invalid repository list: {e}")))?;
+        all.extend(list.repositories.unwrap_or_default());
+        match next.and_then(|n| url.join(&n).ok()) {
+            Some(n) if n.origin() == url.origin() => url = n,
+            _ => return Ok(all),
+        }
+    }
+}
+
+/// The target of a `Link: <url>; rel="next"` header.
+fn next_link(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::LINK)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| l.split(';').next())
+        .map(|l| {
+            l.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_owned()
+        })
 }
 
 /// Resolves an upload `Location` against the request URL and refuses one that moves to another

@@ -308,6 +308,29 @@ impl Target for Layout {
         Ok(self.record(desc, tag).await?)
     }
 
+    async fn stat_blob(&self, digest: &Digest) -> Result<Option<Descriptor>, TargetError> {
+        Ok(tokio::fs::metadata(self.blob_path(digest))
+            .await
+            .ok()
+            .map(|m| Descriptor::new("application/octet-stream", digest.clone(), m.len())))
+    }
+
+    async fn delete(&self, digest: &Digest, manifest: bool) -> Result<(), TargetError> {
+        let path = self.blob_path(digest);
+        if !path.exists() {
+            return Err(LayoutError::NotFound(format!("{}@{digest}", self.display)).into());
+        }
+        if manifest {
+            let _guard = self.index_lock.lock().await;
+            let mut index = self.read_index()?;
+            index.manifests.retain(|m| m.digest != *digest);
+            let bytes = to_go_json(&index).map_err(|e| LayoutError::Invalid(e.to_string()))?;
+            write_atomic(&self.root.join(INDEX_FILE), &bytes)?;
+        }
+        std::fs::remove_file(&path).map_err(io_err(&path))?;
+        Ok(())
+    }
+
     async fn tags(&self) -> Result<Vec<String>, TargetError> {
         let index = self.read_index()?;
         let mut tags: Vec<String> = index

@@ -11,7 +11,7 @@ use std::pin::Pin;
 use async_trait::async_trait;
 use tokio::io::AsyncRead;
 
-use crate::oci::Descriptor;
+use crate::oci::{Descriptor, Digest};
 use crate::registry::RegistryError;
 
 pub use layout::{Layout, LayoutError, parse_layout_reference};
@@ -118,4 +118,21 @@ pub trait Target: Send + Sync {
     ) -> Result<(), TargetError>;
 
     async fn tags(&self) -> Result<Vec<String>, TargetError>;
+
+    /// A blob's descriptor if the target has it.
+    async fn stat_blob(&self, digest: &Digest) -> Result<Option<Descriptor>, TargetError>;
+
+    /// Deletes a manifest (`manifest` true) or a blob by digest.
+    async fn delete(&self, digest: &Digest, manifest: bool) -> Result<(), TargetError>;
+
+    /// `(registry, repository)` of a remote target, to tell when a copy stays in one registry.
+    fn remote_location(&self) -> Option<(&str, &str)> {
+        None
+    }
+
+    /// Links a blob from another repository of the same registry without uploading it; false
+    /// when the target cannot (the caller then copies the bytes).
+    async fn mount_blob(&self, _desc: &Descriptor, _from: &str) -> Result<bool, TargetError> {
+        Ok(false)
+    }
 }

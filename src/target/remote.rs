@@ -6,7 +6,7 @@ use tokio::io::AsyncReadExt as _;
 use tokio_util::io::{ReaderStream, StreamReader};
 
 use super::{BlobReader, Content, Progress, Target, TargetError, TargetKind};
-use crate::oci::Descriptor;
+use crate::oci::{Descriptor, Digest};
 use crate::registry::{RegistryError, Repository, retry};
 use crate::transfer::Counted;
 
@@ -190,5 +190,27 @@ impl Target for Remote {
 
     async fn tags(&self) -> Result<Vec<String>, TargetError> {
         Ok(self.repo.tags().await?)
+    }
+
+    async fn stat_blob(&self, digest: &Digest) -> Result<Option<Descriptor>, TargetError> {
+        Ok(self.repo.stat_blob(digest).await?)
+    }
+
+    async fn delete(&self, digest: &Digest, manifest: bool) -> Result<(), TargetError> {
+        let kind = if manifest { "manifests" } else { "blobs" };
+        Ok(self.repo.delete(kind, digest).await?)
+    }
+
+    fn remote_location(&self) -> Option<(&str, &str)> {
+        Some((self.repo.registry(), self.repo.name()))
+    }
+
+    async fn mount_blob(&self, desc: &Descriptor, from: &str) -> Result<bool, TargetError> {
+        // A refused mount is not an error: the bytes are copied instead.
+        Ok(self
+            .repo
+            .mount_blob(&desc.digest, from)
+            .await
+            .unwrap_or(false))
     }
 }

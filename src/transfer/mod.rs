@@ -31,6 +31,8 @@ pub enum State {
     Skipped,
     /// Copied from another file with the same digest.
     Restored,
+    /// Linked from another repository of the same registry (no bytes moved).
+    Mounted,
 }
 
 /// Receives transfer events; renderers live in `output/`.

@@ -1,0 +1,247 @@
+//! `oras blob fetch|push|delete` (oras-cli.md §9): single blobs, to and from files or
+//! stdin/stdout, always verified.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result, bail};
+
+use super::{check_args, confirm, open_target, print_descriptor, require_digest};
+use crate::cli::{BlobFetchArgs, BlobPushArgs, DeleteArgs};
+use crate::oci::{Descriptor, Digest, Hasher};
+use crate::output::{Format, Output, io_error_text};
+use crate::target::OpenFuture;
+use crate::transfer::{Source, download_verified};
+
+const FETCH_USAGE: &str =
+    "oras blob fetch [flags] {--output <file> | --descriptor} <name>@<digest>";
+const PUSH_USAGE: &str = "oras blob push [flags] <name>[@digest] <file>";
+const DELETE_USAGE: &str = "oras blob delete [flags] <name>@<digest>";
+
+pub async fn fetch(args: BlobFetchArgs) -> Result<()> {
+    let out = Output::new(Format::Text, true, args.common.debug, true);
+    super::verbose(&args.common, &out);
+    check_args(
+        "blob fetch",
+        &args.args,
+        Some(1),
+        FETCH_USAGE,
+        "blob reference",
+    )?;
+    let output = args.output.as_deref();
+    if output.is_none() && !args.descriptor.descriptor {
+        bail!("either `--output` or `--descriptor` must be provided");
+    }
+    if output == Some("-") && args.descriptor.descriptor {
+        bail!("`--output -` cannot be used with `--descriptor` at the same time");
+    }
+    let raw = &args.args[0];
+    let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
+    let digest = require_digest(&opened, raw, "blob fetch", FETCH_USAGE)?;
+    let target = opened.target.as_ref();
+    let desc = target
+        .stat_blob(&digest)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("{raw}: not found"))
+        .with_context(|| format!("failed to fetch the content of {raw:?}"))?;
+    let fetch = |offset: u64| -> OpenFuture<'_> {
+        let desc = &desc;
+        Box::pin(async move {
+            target
+                .fetch_blob(desc, offset)
+                .await
+                .map_err(std::io::Error::other)
+        })
+    };
+    match output {
+        Some("-") => {
+            // Verified into a temp file first: stdout only ever sees bytes that match.
+            let tmp = tempfile::tempfile().context("failed to create a temp file")?;
+            download_verified(&fetch, tmp.try_clone()?, &desc, &|_| {}).await?;
+            let mut tmp = tmp;
+            std::io::Seek::rewind(&mut tmp)?;
+            let mut stdout = std::io::stdout().lock();
+            match std::io::copy(&mut tmp, &mut stdout) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                other => {
+                    other?;
+                }
+            }
+            let _ = stdout.flush();
+        }
+        Some(path) => {
+            let dest = PathBuf::from(path);
+            crate::files::write_blob_file(
+                &fetch,
+                &desc,
+                &dest,
+                crate::files::WriteOptions::default(),
+                &|_| {},
+            )
+            .await
+            .with_context(|| format!("failed to fetch {raw}"))?;
+        }
+        None => {}
+    }
+    if args.descriptor.descriptor {
+        return print_descriptor(&out, &desc, args.descriptor.pretty);
+    }
+    Ok(())
+}
+
+pub async fn push(args: BlobPushArgs) -> Result<()> {
+    let out = Output::new(Format::Text, args.no_tty, args.common.debug, true);
+    super::verbose(&args.common, &out);
+    check_args(
+        "blob push",
+        &args.args,
+        Some(2),
+        PUSH_USAGE,
+        "blob reference and file",
+    )?;
+    let (raw, file) = (&args.args[0], &args.args[1]);
+    if file == "-" && (args.target.remote.password_stdin || args.target.remote.identity_token_stdin)
+    {
+        let flag = if args.target.remote.password_stdin {
+            "password-stdin"
+        } else {
+            "identity-token-stdin"
+        };
+        bail!(
+            "`-` read file from input and `--{flag}` read password from input cannot be both used"
+        );
+    }
+    if file == "-" && args.size < 0 {
+        bail!("`--size` must be provided if the blob is read from stdin");
+    }
+    let opened = open_target(raw, &args.target, true, args.common.debug, &out)?;
+    let given: Option<Digest> = match opened.selector.as_deref() {
+        None => None,
+        Some(s) => Some(
+            s.parse()
+                .map_err(|e| anyhow::anyhow!("invalid digest {s}: {e}"))?,
+        ),
+    };
+    // stdin is spooled to a temp file (hashed on the way) so the upload can be retried.
+    let (path, _spool, digest, size) = if file == "-" {
+        if given.is_none() {
+            bail!("content digest must be provided if it is read from stdin");
+        }
+        let (spool, digest, size) = spool_stdin()?;
+        (spool.path().to_owned(), Some(spool), digest, size)
+    } else {
+        let path = PathBuf::from(file);
+        let (digest, size) = crate::files::hash_file(&path)
+            .map_err(|e| anyhow::anyhow!("failed to open {file}: {}", io_error_text(&e)))?;
+        (path, None, digest, size)
+    };
+    if args.size >= 0 && u64::try_from(args.size).ok() != Some(size) {
+        bail!(
+            "input size {} does not match the actual content size {size}",
+            args.size
+        );
+    }
+    if let Some(g) = &given
+        && *g != digest
+    {
+        bail!("{raw}: the content's digest is {digest}, not {g}");
+    }
+    let desc = Descriptor::new(args.media_type.clone(), digest, size);
+    let target = opened.target.as_ref();
+    let quiet = args.descriptor.descriptor;
+    let line = |prompt: &str| {
+        if !quiet {
+            out.line(&format!(
+                "{prompt} {} {}",
+                desc.digest.short(),
+                desc.media_type
+            ));
+        }
+    };
+    if target.blob_exists(&desc).await? {
+        line("Exists   ");
+    } else {
+        line("Uploading");
+        target
+            .push_blob(&desc, &Source::File(path), Arc::new(|_| {}))
+            .await?;
+        line("Uploaded ");
+    }
+    if quiet {
+        return print_descriptor(&out, &desc, args.descriptor.pretty);
+    }
+    let shown = if given.is_some() {
+        raw.clone()
+    } else {
+        format!("{raw}@{}", desc.digest)
+    };
+    out.line(&format!("Pushed: [{}] {shown}", target.kind()));
+    out.line(&format!("Digest: {}", desc.digest));
+    Ok(())
+}
+
+fn spool_stdin() -> Result<(tempfile::NamedTempFile, Digest, u64)> {
+    let mut spool = tempfile::NamedTempFile::new().context("failed to create a temp file")?;
+    let mut hasher = Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut stdin = std::io::stdin().lock();
+    loop {
+        let n = std::io::Read::read(&mut stdin, &mut buf).context("failed to read stdin")?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        spool.write_all(&buf[..n])?;
+    }
+    spool.flush()?;
+    let (digest, size) = hasher.finish();
+    Ok((spool, digest, size))
+}
+
+pub async fn delete(args: DeleteArgs) -> Result<()> {
+    let out = Output::new(Format::Text, true, args.common.debug, true);
+    super::verbose(&args.common, &out);
+    check_args(
+        "blob delete",
+        &args.args,
+        Some(1),
+        DELETE_USAGE,
+        "blob reference",
+    )?;
+    if args.descriptor.descriptor && !args.force {
+        bail!("must apply --force to confirm the deletion if the descriptor is outputted");
+    }
+    let raw = &args.args[0];
+    let opened = open_target(raw, &args.target, true, args.common.debug, &out)?;
+    let digest = require_digest(&opened, raw, "blob delete", DELETE_USAGE)?;
+    let target = opened.target.as_ref();
+    let Some(desc) = target.stat_blob(&digest).await? else {
+        if args.force && !args.descriptor.descriptor {
+            out.line(&format!("Missing {raw}"));
+            return Ok(());
+        }
+        bail!("{raw}: the specified blob does not exist");
+    };
+    if !args.force
+        && !confirm(
+            &out,
+            &format!(
+                "Are you sure you want to delete the blob {:?}? [y/N] ",
+                digest.to_string()
+            ),
+        )
+    {
+        out.line("Operation cancelled.");
+        return Ok(());
+    }
+    target
+        .delete(&digest, false)
+        .await
+        .map_err(|e| anyhow::Error::new(e).context(format!("failed to delete {raw}")))?;
+    if args.descriptor.descriptor {
+        return print_descriptor(&out, &desc, args.descriptor.pretty);
+    }
+    out.line(&format!("Deleted [{}] {raw}", target.kind()));
+    Ok(())
+}

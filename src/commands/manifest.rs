@@ -1,0 +1,311 @@
+//! `oras manifest fetch|fetch-config|push|delete` (oras-cli.md §9).
+
+use std::io::Read as _;
+use std::path::Path;
+
+use anyhow::{Context as _, Result, bail};
+use serde::Serialize;
+
+use super::{
+    check_args, confirm, open_target, parse_format, print_descriptor, require_selector,
+    write_file_atomic,
+};
+use crate::cli::{DeleteArgs, ManifestFetchArgs, ManifestPushArgs};
+use crate::oci::{Descriptor, Digest, is_index_type, parse_manifest};
+use crate::output::{Format, Output, UserError, io_error_text};
+use crate::reference::{is_valid_tag, split_tags};
+
+const FETCH_USAGE: &str = "oras manifest fetch [flags] <name>{:<tag>|@<digest>}";
+const CONFIG_USAGE: &str = "oras manifest fetch-config [flags] <name>{:<tag>|@<digest>}";
+const PUSH_USAGE: &str = "oras manifest push [flags] <name>[:<tag>[,<tag>][...]|@<digest>] <file>";
+const DELETE_USAGE: &str = "oras manifest delete [flags] <name>{:<tag>|@<digest>}";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FetchJson<'a> {
+    reference: String,
+    media_type: &'a str,
+    digest: String,
+    size: u64,
+    content: serde_json::Value,
+}
+
+pub async fn fetch(args: ManifestFetchArgs) -> Result<()> {
+    let format = parse_format(&args.format)?;
+    let out = Output::new(format, true, args.common.debug, true);
+    super::verbose(&args.common, &out);
+    check_args(
+        "manifest fetch",
+        &args.args,
+        Some(1),
+        FETCH_USAGE,
+        "artifact reference",
+    )?;
+    validate_output_flags(&args, format)?;
+    if !args.media_type.is_empty() && args.target.oci_layout {
+        bail!("`--media-type` cannot be used with `--oci-layout` at the same time");
+    }
+    let raw = &args.args[0];
+    let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
+    let selector = require_selector(&opened, raw, "manifest fetch", FETCH_USAGE)?;
+    let target = opened.target.as_ref();
+    let (desc, bytes) = target.fetch_manifest(&selector).await.map_err(|e| {
+        anyhow::Error::new(e).context(format!("failed to fetch the content of {raw:?}"))
+    })?;
+    if !args.media_type.is_empty() && !args.media_type.contains(&desc.media_type) {
+        bail!(
+            "{raw}: manifest media type {} is not one of the accepted {}",
+            desc.media_type,
+            args.media_type.join(", ")
+        );
+    }
+    if let Some(path) = args.output.as_deref().filter(|p| *p != "-") {
+        write_file_atomic(Path::new(path), &bytes)?;
+    }
+    if args.descriptor.descriptor {
+        return print_descriptor(&out, &desc.plain(), args.descriptor.pretty);
+    }
+    match format {
+        Format::Json => out.json(&FetchJson {
+            reference: format!("{}@{}", target.display(), desc.digest),
+            media_type: &desc.media_type,
+            digest: desc.digest.to_string(),
+            size: desc.size,
+            content: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        }),
+        Format::Text if args.output.as_deref().is_none_or(|o| o == "-") => {
+            print_content(&out, &bytes, args.descriptor.pretty);
+            Ok(())
+        }
+        Format::Text => Ok(()),
+    }
+}
+
+fn validate_output_flags(args: &ManifestFetchArgs, format: Format) -> Result<()> {
+    let to_stdout = args.output.as_deref() == Some("-");
+    if to_stdout && format != Format::Text {
+        bail!(
+            "`--output -` cannot be used with `--format {}` at the same time",
+            args.format.format
+        );
+    }
+    if to_stdout && args.descriptor.descriptor {
+        bail!("`--descriptor` cannot be used with `--output -` at the same time");
+    }
+    if format != Format::Text && args.descriptor.pretty {
+        bail!("--format, --pretty cannot be used at the same time");
+    }
+    if format != Format::Text && args.descriptor.descriptor {
+        bail!("--format, --descriptor cannot be used at the same time");
+    }
+    Ok(())
+}
+
+/// Raw bytes, or indented JSON with a trailing newline for `--pretty`.
+fn print_content(out: &Output, bytes: &[u8], pretty: bool) {
+    if pretty
+        && let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Ok(p) = crate::oci::to_go_json_pretty(&v)
+    {
+        out.bytes(&p);
+        return;
+    }
+    out.bytes(bytes);
+}
+
+pub async fn fetch_config(args: ManifestFetchArgs) -> Result<()> {
+    let out = Output::new(Format::Text, true, args.common.debug, true);
+    super::verbose(&args.common, &out);
+    check_args(
+        "manifest fetch-config",
+        &args.args,
+        Some(1),
+        CONFIG_USAGE,
+        "artifact reference",
+    )?;
+    let raw = &args.args[0];
+    let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
+    let selector = require_selector(&opened, raw, "manifest fetch-config", CONFIG_USAGE)?;
+    let target = opened.target.as_ref();
+    let (desc, bytes) = target.fetch_manifest(&selector).await.map_err(|e| {
+        anyhow::Error::new(e).context(format!("failed to fetch the content of {raw:?}"))
+    })?;
+    if is_index_type(&desc.media_type) {
+        bail!(
+            "{:?} is not an image manifest and does not have a config",
+            desc.digest.to_string()
+        );
+    }
+    let manifest =
+        parse_manifest(&bytes).with_context(|| format!("{}: invalid manifest", desc.digest))?;
+    let config = manifest.config;
+    if args.descriptor.descriptor {
+        return print_descriptor(&out, &config, args.descriptor.pretty);
+    }
+    let reader = target.fetch_blob(&config, 0).await?;
+    let mut data = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(
+        &mut tokio::io::AsyncReadExt::take(reader, crate::oci::MAX_MANIFEST_BYTES + 1),
+        &mut data,
+    )
+    .await?;
+    if Digest::of(&data) != config.digest || data.len() as u64 != config.size {
+        bail!("{}: mismatched digest", config.digest);
+    }
+    match args.output.as_deref() {
+        Some(path) if path != "-" => write_file_atomic(Path::new(path), &data),
+        _ => {
+            print_content(&out, &data, args.descriptor.pretty);
+            Ok(())
+        }
+    }
+}
+
+pub async fn push(args: ManifestPushArgs) -> Result<()> {
+    let out = Output::new(Format::Text, true, args.common.debug, true);
+    super::verbose(&args.common, &out);
+    check_args(
+        "manifest push",
+        &args.args,
+        Some(2),
+        PUSH_USAGE,
+        "artifact reference and file",
+    )?;
+    let file = &args.args[1];
+    if file == "-" && (args.target.remote.password_stdin || args.target.remote.identity_token_stdin)
+    {
+        let flag = if args.target.remote.password_stdin {
+            "password-stdin"
+        } else {
+            "identity-token-stdin"
+        };
+        bail!(
+            "`-` read file from input and `--{flag}` read password from input cannot be both used"
+        );
+    }
+    let (raw, extra_tags) = split_tags(&args.args[0]);
+    for t in &extra_tags {
+        if !is_valid_tag(t) {
+            bail!("{:?}: invalid reference: invalid tag {t:?}", args.args[0]);
+        }
+    }
+    let bytes = if file == "-" {
+        let mut b = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut b)
+            .context("failed to read the manifest from stdin")?;
+        b
+    } else {
+        std::fs::read(file)
+            .map_err(|e| anyhow::anyhow!("failed to open {file}: {}", io_error_text(&e)))?
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|_| anyhow::anyhow!("not a valid json file"))?;
+    let media_type = if args.media_type.is_empty() {
+        value.get("mediaType").and_then(|m| m.as_str()).map(str::to_owned).ok_or_else(|| {
+            UserError::new(format!("media type is not specified via the flag \"--media-type\" nor in {file:?}"))
+                .usage(PUSH_USAGE)
+                .hint("Please specify a valid media type in the manifest JSON or via the \"--media-type\" flag")
+        })?
+    } else {
+        args.media_type.clone()
+    };
+    let desc = Descriptor::for_bytes(media_type, &bytes);
+    let opened = open_target(raw, &args.target, true, args.common.debug, &out)?;
+    let target = opened.target.as_ref();
+    let reference = opened
+        .selector
+        .clone()
+        .unwrap_or_else(|| desc.digest.to_string());
+    if let Ok(d) = reference.parse::<Digest>()
+        && d != desc.digest
+    {
+        bail!("{raw}: the manifest's digest is {}, not {d}", desc.digest);
+    }
+    let exists = target
+        .fetch_manifest(&reference)
+        .await
+        .is_ok_and(|(d, _)| d.digest == desc.digest);
+    let quiet = args.descriptor.descriptor;
+    let line = |prompt: &str| {
+        if !quiet {
+            out.line(&format!(
+                "{prompt} {} {}",
+                desc.digest.short(),
+                desc.media_type
+            ));
+        }
+    };
+    if exists {
+        line("Exists   ");
+    } else {
+        line("Uploading");
+    }
+    target.push_manifest(&desc, &bytes, &reference).await?;
+    if !exists {
+        line("Uploaded ");
+    }
+    for tag in &extra_tags {
+        target.push_manifest(&desc, &bytes, tag).await?;
+    }
+    if quiet {
+        return print_descriptor(&out, &desc, args.descriptor.pretty);
+    }
+    out.line(&format!("Pushed: [{}] {raw}", target.kind()));
+    for tag in &extra_tags {
+        out.line(&format!("Tagged {tag}"));
+    }
+    out.line(&format!("Digest: {}", desc.digest));
+    Ok(())
+}
+
+pub async fn delete(args: DeleteArgs) -> Result<()> {
+    let out = Output::new(Format::Text, true, args.common.debug, true);
+    super::verbose(&args.common, &out);
+    check_args(
+        "manifest delete",
+        &args.args,
+        Some(1),
+        DELETE_USAGE,
+        "artifact reference",
+    )?;
+    if args.descriptor.descriptor && !args.force {
+        bail!("must apply --force to confirm the deletion if the descriptor is outputted");
+    }
+    let raw = &args.args[0];
+    let opened = open_target(raw, &args.target, true, args.common.debug, &out)?;
+    let selector = require_selector(&opened, raw, "manifest delete", DELETE_USAGE)?;
+    let target = opened.target.as_ref();
+    let desc = match target.fetch_manifest(&selector).await {
+        Ok((desc, _)) => desc,
+        Err(e) if e.is_not_found() => {
+            if args.force && !args.descriptor.descriptor {
+                out.line(&format!("Missing {raw}"));
+                return Ok(());
+            }
+            bail!("{raw}: the specified manifest does not exist");
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !args.force
+        && !confirm(
+            &out,
+            &format!(
+                "Are you sure you want to delete the manifest {:?} and all tags associated with it? [y/N] ",
+                desc.digest.to_string()
+            ),
+        )
+    {
+        out.line("Operation cancelled.");
+        return Ok(());
+    }
+    target
+        .delete(&desc.digest, true)
+        .await
+        .map_err(|e| anyhow::Error::new(e).context(format!("failed to delete {raw}")))?;
+    if args.descriptor.descriptor {
+        return print_descriptor(&out, &desc.plain(), args.descriptor.pretty);
+    }
+    out.line(&format!("Deleted [{}] {raw}", target.kind()));
+    Ok(())
+}

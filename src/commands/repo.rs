@@ -1,0 +1,117 @@
+//! `oras repo ls` and `oras repo tags`.
+
+use std::sync::Arc;
+
+use anyhow::{Result, bail};
+use serde::Serialize;
+
+use super::{check_args, flag_credential, open_target, parse_format, registry_client};
+use crate::cli::{RepoLsArgs, RepoTagsArgs};
+use crate::oci::Digest;
+use crate::output::{Format, Output};
+use crate::reference::Reference;
+
+const LS_USAGE: &str = "oras repo ls [flags] <registry>[/<namespace>]";
+const TAGS_USAGE: &str = "oras repo tags [flags] <name>";
+
+#[derive(Serialize)]
+struct LsJson<'a> {
+    registry: &'a str,
+    repositories: &'a [String],
+}
+
+#[derive(Serialize)]
+struct TagsJson<'a> {
+    tags: &'a [String],
+}
+
+pub async fn ls(args: RepoLsArgs) -> Result<()> {
+    let format = parse_format(&args.format)?;
+    let out = Output::new(format, true, args.common.debug, true);
+    super::verbose(&args.common, &out);
+    check_args("repo ls", &args.args, Some(1), LS_USAGE, "registry")?;
+    let raw = args.args[0].trim_end_matches('/');
+    let (registry, namespace) = raw
+        .split_once('/')
+        .map_or((raw, None), |(r, n)| (r, Some(n)));
+    if namespace.is_some_and(|n| n.contains([':', '@'])) {
+        bail!("could not parse repository path: tags or digests should not be provided");
+    }
+    Reference::parse(&format!("{registry}/x")).map_err(|e| super::invalid_reference(raw, e))?;
+    let credential = flag_credential(&args.remote, &out)?;
+    let host = if registry == "docker.io" {
+        "registry-1.docker.io"
+    } else {
+        registry
+    };
+    let client = registry_client(registry, host, &args.remote, credential, args.common.debug)?;
+    let all = crate::registry::catalog(&Arc::new(client))
+        .await
+        .map_err(|e| {
+            let what = namespace.map_or_else(String::new, |n| format!(" with prefix \"{n}/\""));
+            anyhow::Error::new(e).context(format!(
+                "could not list repositories for {registry:?}{what}"
+            ))
+        })?;
+    let mut repos: Vec<String> = all
+        .into_iter()
+        .filter(|r| namespace.is_none_or(|n| r.starts_with(&format!("{n}/"))))
+        .filter(|r| args.last.is_empty() || r.as_str() > args.last.as_str())
+        .collect();
+    repos.sort();
+    if format == Format::Json {
+        return out.json(&LsJson {
+            registry,
+            repositories: &repos,
+        });
+    }
+    for r in &repos {
+        let shown = namespace.map_or(r.as_str(), |n| {
+            r.strip_prefix(&format!("{n}/")).unwrap_or(r)
+        });
+        out.line(shown);
+    }
+    Ok(())
+}
+
+pub async fn tags(args: RepoTagsArgs) -> Result<()> {
+    let format = parse_format(&args.format)?;
+    let out = Output::new(format, true, args.common.debug, true);
+    super::verbose(&args.common, &out);
+    check_args("repo tags", &args.args, Some(1), TAGS_USAGE, "repository")?;
+    let raw = &args.args[0];
+    let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
+    let target = opened.target.as_ref();
+    let mut tags = target.tags().await?;
+    if args.exclude_digest_tags {
+        tags.retain(|t| t.replacen('-', ":", 1).parse::<Digest>().is_err());
+    }
+    if !args.last.is_empty() {
+        tags.retain(|t| t.as_str() > args.last.as_str());
+    }
+    if let Some(selector) = &opened.selector {
+        // Only the tags that point at the same manifest as the given tag or digest.
+        out.warn(&format!(
+            "[Experimental] querying tags associated to {selector}, it may take a while..."
+        ));
+        let (want, _) = target.fetch_manifest(selector).await?;
+        let mut same = Vec::new();
+        for t in tags {
+            if target
+                .fetch_manifest(&t)
+                .await
+                .is_ok_and(|(d, _)| d.digest == want.digest)
+            {
+                same.push(t);
+            }
+        }
+        tags = same;
+    }
+    if format == Format::Json {
+        return out.json(&TagsJson { tags: &tags });
+    }
+    for t in &tags {
+        out.line(t);
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! `oras tag` and `oras resolve`: name a manifest, or print the digest a reference names.
+
+use anyhow::{Result, bail};
+use futures_util::stream::{self, TryStreamExt as _};
+
+use super::{check_args, open_target, require_selector};
+use crate::cli::{ResolveArgs, TagArgs};
+use crate::output::{Format, Output};
+use crate::reference::is_valid_tag;
+
+const TAG_USAGE: &str = "oras tag [flags] <name>{:<tag>|@<digest>} <new_tag> [...]";
+const RESOLVE_USAGE: &str = "oras resolve [flags] <name>{:<tag>|@<digest>}";
+
+pub async fn run(args: TagArgs) -> Result<()> {
+    let out = Output::new(Format::Text, true, args.common.debug, true);
+    super::verbose(&args.common, &out);
+    if matches!(args.args.first().map(String::as_str), Some("list" | "ls")) {
+        return Err(crate::output::UserError::new(
+            "there is no \"list\" sub-command for \"oras tag\" command",
+        )
+        .usage(TAG_USAGE)
+        .hint("If you want to list available tags in a repository, use \"oras repo tags\"")
+        .into());
+    }
+    if args.args.len() < 2 {
+        return Err(crate::output::UserError::new(format!(
+            "\"oras tag\" requires at least 2 arguments but got {}",
+            args.args.len()
+        ))
+        .usage(TAG_USAGE)
+        .hint("Please specify at least 2 arguments as artifact reference and new tags. Run \"oras tag -h\" for more options and examples")
+        .into());
+    }
+    let raw = &args.args[0];
+    let opened = open_target(raw, &args.target, true, args.common.debug, &out)
+        .map_err(|e| e.context(format!("unable to add tag for '{raw}'")))?;
+    let selector = require_selector(&opened, raw, "tag", TAG_USAGE)?;
+    for tag in &args.args[1..] {
+        if !is_valid_tag(tag) {
+            bail!("unable to add tag for '{raw}': invalid reference: invalid tag {tag:?}");
+        }
+    }
+    let target = opened.target.as_ref();
+    let (desc, bytes) = target.fetch_manifest(&selector).await?;
+    out.line(&format!(
+        "Tagging [{}] {}@{}",
+        target.kind(),
+        target.display(),
+        desc.digest
+    ));
+    stream::iter(args.args[1..].iter().map(Ok))
+        .try_for_each_concurrent(args.concurrency.max(1), |tag| {
+            let (desc, bytes, out) = (&desc, &bytes, &out);
+            async move {
+                target.push_manifest(desc, bytes, tag).await?;
+                out.line(&format!("Tagged {tag}"));
+                Ok::<_, anyhow::Error>(())
+            }
+        })
+        .await
+}
+
+pub async fn resolve(args: ResolveArgs) -> Result<()> {
+    let out = Output::new(Format::Text, true, args.common.debug, true);
+    super::verbose(&args.common, &out);
+    check_args(
+        "resolve",
+        &args.args,
+        Some(1),
+        RESOLVE_USAGE,
+        "artifact reference",
+    )?;
+    let raw = &args.args[0];
+    let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
+    let selector = require_selector(&opened, raw, "resolve", RESOLVE_USAGE)?;
+    let target = opened.target.as_ref();
+    let (desc, _) = target
+        .fetch_manifest(&selector)
+        .await
+        .map_err(|e| anyhow::Error::new(e).context("failed to resolve digest"))?;
+    if args.full_reference {
+        out.line(&format!("{}@{}", target.display(), desc.digest));
+    } else {
+        out.line(&desc.digest.to_string());
+    }
+    Ok(())
+}
