@@ -27,6 +27,7 @@ mod output;
 mod pki;
 mod readme;
 mod redirects;
+mod reliability;
 mod safety;
 mod servers;
 mod tls;
