@@ -197,6 +197,9 @@ pub struct ResolveArgs {
     /// Print the full reference
     #[arg(short = 'l', long)]
     pub full_reference: bool,
+    /// Request platform in the form of `os[/arch][/variant][:os_version]`
+    #[arg(long)]
+    pub platform: Option<String>,
     #[command(flatten)]
     pub target: TargetArgs,
     #[command(flatten)]
@@ -214,6 +217,9 @@ pub struct ManifestFetchArgs {
     /// Accepted media types (manifest fetch)
     #[arg(long, value_delimiter = ',')]
     pub media_type: Vec<String>,
+    /// Request platform in the form of `os[/arch][/variant][:os_version]`
+    #[arg(long)]
+    pub platform: Option<String>,
     #[command(flatten)]
     pub descriptor: DescriptorArgs,
     #[command(flatten)]
@@ -340,6 +346,9 @@ pub struct CopyArgs {
     /// Number of blobs copied concurrently
     #[arg(long, default_value_t = 3)]
     pub concurrency: usize,
+    /// Request platform in the form of `os[/arch][/variant][:os_version]`
+    #[arg(long)]
+    pub platform: Option<String>,
     /// Set source as an OCI image layout
     #[arg(long)]
     pub from_oci_layout: bool,
@@ -482,9 +491,12 @@ fn parse_size(s: &str) -> Result<u64, String> {
 
 #[derive(Debug, Clone, Args)]
 pub struct FormatArgs {
-    /// [Experimental] Format output using a custom template: 'text' or 'json'
+    /// [Experimental] Format output: `text`, `json` or `go-template=TEMPLATE`
     #[arg(long, default_value = "text")]
     pub format: String,
+    /// [Experimental] Template used with `--format go-template`
+    #[arg(long, default_value = "")]
+    pub template: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -551,6 +563,9 @@ pub struct PullArgs {
     /// Number of blobs downloaded concurrently
     #[arg(long, default_value_t = 3)]
     pub concurrency: usize,
+    /// Request platform in the form of `os[/arch][/variant][:os_version]`
+    #[arg(long)]
+    pub platform: Option<String>,
     /// [Deprecated, oras 0.x] pull only layers of this media type (repeatable)
     #[arg(short = 't', long, hide = true)]
     pub media_type: Vec<String>,

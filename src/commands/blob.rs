@@ -171,12 +171,7 @@ pub async fn push(args: BlobPushArgs) -> Result<()> {
     if quiet {
         return print_descriptor(&out, &desc, args.descriptor.pretty);
     }
-    let shown = if given.is_some() {
-        raw.clone()
-    } else {
-        format!("{raw}@{}", desc.digest)
-    };
-    out.line(&format!("Pushed: [{}] {shown}", target.kind()));
+    out.line(&format!("Pushed: [{}] {raw}", target.kind()));
     out.line(&format!("Digest: {}", desc.digest));
     Ok(())
 }

@@ -111,11 +111,29 @@ pub async fn run(args: CopyArgs) -> Result<()> {
     let selector = require_selector(&src, src_raw, "cp", USAGE)?;
     let (source, target) = (src.target.as_ref(), dst.target.as_ref());
 
-    let (root, root_bytes) = source.fetch_manifest(&selector).await?;
-    let mut graph = Graph::default();
-    walk(source, &root, &root_bytes, &mut graph, 0).await?;
-
+    let platform = args
+        .platform
+        .as_deref()
+        .map(super::parse_platform)
+        .transpose()?;
+    let (mut root, mut root_bytes) = source.fetch_manifest(&selector).await?;
+    if let Some(p) = &platform {
+        (root, root_bytes) = super::select_platform(source, root, root_bytes, p).await?;
+        root = root.plain();
+    }
     let reporter: Arc<dyn Reporter> = Arc::new(StatusReporter::new(&out, Operation::Copy));
+    // A destination that has the root has everything under it: only the tags are set.
+    let root_exists = target
+        .fetch_manifest(&root.digest.to_string())
+        .await
+        .is_ok_and(|(d, _)| d.digest == root.digest);
+    let mut graph = Graph::default();
+    if root_exists {
+        reporter.state(&root, State::Exists);
+    } else {
+        walk(source, &root, &root_bytes, &mut graph, 0).await?;
+    }
+
     let mount_from = match (source.remote_location(), target.remote_location()) {
         (Some((sr, srepo)), Some((dr, drepo))) if sr == dr && srepo != drepo => {
             Some(srepo.to_owned())
@@ -124,33 +142,15 @@ pub async fn run(args: CopyArgs) -> Result<()> {
     };
     let mut seen = std::collections::HashSet::new();
     graph.blobs.retain(|d| seen.insert(d.digest.clone()));
-    stream::iter(graph.blobs.iter().map(Ok))
-        .try_for_each_concurrent(args.concurrency.max(1), |desc| {
-            let (reporter, mount_from) = (&reporter, &mount_from);
-            async move {
-                if target.blob_exists(desc).await? {
-                    reporter.state(desc, State::Exists);
-                    return Ok(());
-                }
-                if let Some(from) = mount_from
-                    && target.mount_blob(desc, from).await?
-                {
-                    reporter.state(desc, State::Mounted);
-                    return Ok(());
-                }
-                reporter.state(desc, State::Started);
-                let (sink, d) = (Arc::clone(reporter), desc.clone());
-                let progress: Progress = Arc::new(move |n| sink.progress(&d, n));
-                let content = FromTarget {
-                    target: source,
-                    desc: desc.clone(),
-                };
-                target.push_blob(desc, &content, progress).await?;
-                reporter.state(desc, State::Done);
-                Ok::<_, anyhow::Error>(())
-            }
-        })
-        .await?;
+    copy_blobs(
+        source,
+        target,
+        &graph.blobs,
+        args.concurrency,
+        mount_from.as_deref(),
+        &reporter,
+    )
+    .await?;
     for (desc, bytes) in &graph.manifests {
         reporter.state(desc, State::Started);
         target
@@ -162,15 +162,24 @@ pub async fn run(args: CopyArgs) -> Result<()> {
         .selector
         .clone()
         .unwrap_or_else(|| root.digest.to_string());
-    reporter.state(&root, State::Started);
+    if !root_exists {
+        reporter.state(&root, State::Started);
+    }
     target.push_manifest(&root, &root_bytes, &first).await?;
-    reporter.state(&root, State::Done);
+    if !root_exists {
+        reporter.state(&root, State::Done);
+    }
     for tag in &extra_tags {
         target.push_manifest(&root, &root_bytes, tag).await?;
     }
     drop(reporter);
+    // A digest source narrowed to another manifest by --platform shows the copied digest.
+    let shown_src = match selector.parse::<crate::oci::Digest>() {
+        Ok(d) if d != root.digest => format!("{}@{}", source.display(), root.digest),
+        _ => src_raw.clone(),
+    };
     out.line(&format!(
-        "Copied [{}] {src_raw} => [{}] {dst_raw}",
+        "Copied [{}] {shown_src} => [{}] {dst_raw}",
         source.kind(),
         target.kind()
     ));
@@ -179,6 +188,42 @@ pub async fn run(args: CopyArgs) -> Result<()> {
     }
     out.line(&format!("Digest: {}", root.digest));
     Ok(())
+}
+
+/// Copies blobs the destination lacks, at most `concurrency` at once, mounting them instead
+/// when both sides are repositories of one registry.
+async fn copy_blobs(
+    source: &dyn Target,
+    target: &dyn Target,
+    blobs: &[Descriptor],
+    concurrency: usize,
+    mount_from: Option<&str>,
+    reporter: &Arc<dyn Reporter>,
+) -> Result<()> {
+    stream::iter(blobs.iter().map(Ok))
+        .try_for_each_concurrent(concurrency.max(1), |desc| async move {
+            if target.blob_exists(desc).await? {
+                reporter.state(desc, State::Exists);
+                return Ok(());
+            }
+            if let Some(from) = mount_from
+                && target.mount_blob(desc, from).await?
+            {
+                reporter.state(desc, State::Mounted);
+                return Ok(());
+            }
+            reporter.state(desc, State::Started);
+            let (sink, d) = (Arc::clone(reporter), desc.clone());
+            let progress: Progress = Arc::new(move |n| sink.progress(&d, n));
+            let content = FromTarget {
+                target: source,
+                desc: desc.clone(),
+            };
+            target.push_blob(desc, &content, progress).await?;
+            reporter.state(desc, State::Done);
+            Ok::<_, anyhow::Error>(())
+        })
+        .await
 }
 
 async fn walk(

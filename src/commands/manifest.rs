@@ -31,8 +31,8 @@ struct FetchJson<'a> {
 }
 
 pub async fn fetch(args: ManifestFetchArgs) -> Result<()> {
-    let format = parse_format(&args.format)?;
-    let out = Output::new(format, true, args.common.debug, true);
+    let (format, template) = parse_format(&args.format)?;
+    let out = Output::new(format, true, args.common.debug, true).with_template(template);
     super::verbose(&args.common, &out);
     check_args(
         "manifest fetch",
@@ -49,9 +49,17 @@ pub async fn fetch(args: ManifestFetchArgs) -> Result<()> {
     let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
     let selector = require_selector(&opened, raw, "manifest fetch", FETCH_USAGE)?;
     let target = opened.target.as_ref();
-    let (desc, bytes) = target.fetch_manifest(&selector).await.map_err(|e| {
+    let platform = args
+        .platform
+        .as_deref()
+        .map(super::parse_platform)
+        .transpose()?;
+    let (mut desc, mut bytes) = target.fetch_manifest(&selector).await.map_err(|e| {
         anyhow::Error::new(e).context(format!("failed to fetch the content of {raw:?}"))
     })?;
+    if let Some(p) = &platform {
+        (desc, bytes) = super::select_platform(target, desc, bytes, p).await?;
+    }
     if !args.media_type.is_empty() && !args.media_type.contains(&desc.media_type) {
         bail!(
             "{raw}: manifest media type {} is not one of the accepted {}",
@@ -63,10 +71,10 @@ pub async fn fetch(args: ManifestFetchArgs) -> Result<()> {
         write_file_atomic(Path::new(path), &bytes)?;
     }
     if args.descriptor.descriptor {
-        return print_descriptor(&out, &desc.plain(), args.descriptor.pretty);
+        return print_descriptor(&out, &desc, args.descriptor.pretty);
     }
     match format {
-        Format::Json => out.json(&FetchJson {
+        Format::Json | Format::Template => out.json(&FetchJson {
             reference: format!("{}@{}", target.display(), desc.digest),
             media_type: &desc.media_type,
             digest: desc.digest.to_string(),
@@ -103,10 +111,7 @@ fn validate_output_flags(args: &ManifestFetchArgs, format: Format) -> Result<()>
 
 /// Raw bytes, or indented JSON with a trailing newline for `--pretty`.
 fn print_content(out: &Output, bytes: &[u8], pretty: bool) {
-    if pretty
-        && let Ok(v) = serde_json::from_slice::<serde_json::Value>(bytes)
-        && let Ok(p) = crate::oci::to_go_json_pretty(&v)
-    {
+    if pretty && let Some(p) = crate::oci::indent_json(bytes) {
         out.bytes(&p);
         return;
     }
@@ -127,9 +132,17 @@ pub async fn fetch_config(args: ManifestFetchArgs) -> Result<()> {
     let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
     let selector = require_selector(&opened, raw, "manifest fetch-config", CONFIG_USAGE)?;
     let target = opened.target.as_ref();
-    let (desc, bytes) = target.fetch_manifest(&selector).await.map_err(|e| {
+    let platform = args
+        .platform
+        .as_deref()
+        .map(super::parse_platform)
+        .transpose()?;
+    let (mut desc, mut bytes) = target.fetch_manifest(&selector).await.map_err(|e| {
         anyhow::Error::new(e).context(format!("failed to fetch the content of {raw:?}"))
     })?;
+    if let Some(p) = &platform {
+        (desc, bytes) = super::select_platform(target, desc, bytes, p).await?;
+    }
     if is_index_type(&desc.media_type) {
         bail!(
             "{:?} is not an image manifest and does not have a config",
@@ -304,7 +317,7 @@ pub async fn delete(args: DeleteArgs) -> Result<()> {
         .await
         .map_err(|e| anyhow::Error::new(e).context(format!("failed to delete {raw}")))?;
     if args.descriptor.descriptor {
-        return print_descriptor(&out, &desc.plain(), args.descriptor.pretty);
+        return print_descriptor(&out, &desc, args.descriptor.pretty);
     }
     out.line(&format!("Deleted [{}] {raw}", target.kind()));
     Ok(())

@@ -59,18 +59,31 @@ pub(crate) fn check_args(
     .into())
 }
 
-pub(crate) fn parse_format(args: &FormatArgs) -> Result<Format> {
-    match args.format.as_str() {
-        "text" | "" => Ok(Format::Text),
-        "json" => Ok(Format::Json),
-        t if t == "go-template" || t.starts_with("go-template=") => {
-            Err(UserError::new("--format go-template is not supported yet")
-                .hint("use --format json and a JSON tool such as jq")
-                .into())
-        }
-        other => Err(UserError::new(format!("invalid format type: {other:?}"))
-            .hint("supported types: json, text")
-            .into()),
+pub(crate) fn parse_format(args: &FormatArgs) -> Result<(Format, Option<String>)> {
+    let template = args.template.clone().filter(|t| !t.is_empty());
+    let (kind, inline) = match args.format.split_once('=') {
+        Some((k, t)) => (k, Some(t.to_owned())),
+        None => (args.format.as_str(), None),
+    };
+    if template.is_some() && kind != "go-template" {
+        bail!("--template must be used with --format go-template");
+    }
+    match kind {
+        "text" | "" if inline.is_none() => Ok((Format::Text, None)),
+        "json" if inline.is_none() => Ok((Format::Json, None)),
+        "go-template" => match inline.filter(|t| !t.is_empty()).or(template) {
+            Some(t) => Ok((Format::Template, Some(t))),
+            None => Err(
+                UserError::new("\"go-template\" format specified but no template given")
+                    .hint("use `--format go-template=TEMPLATE` to specify the template")
+                    .into(),
+            ),
+        },
+        _ => Err(
+            UserError::new(format!("invalid format type: {:?}", args.format))
+                .hint("supported types: json, go-template, text")
+                .into(),
+        ),
     }
 }
 
@@ -370,6 +383,129 @@ pub(crate) fn print_descriptor(
     Ok(())
 }
 
+/// A `--platform` value: `os[/arch[/variant]][:os_version]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PlatformSpec {
+    os: String,
+    arch: String,
+    variant: Option<String>,
+    os_version: Option<String>,
+}
+
+pub(crate) fn parse_platform(raw: &str) -> Result<PlatformSpec> {
+    let (spec, os_version) = match raw.split_once(':') {
+        Some((s, v)) => (s, Some(v.to_owned())),
+        None => (raw, None),
+    };
+    let parts: Vec<&str> = spec.split('/').collect();
+    if parts.len() > 3 {
+        bail!("failed to parse platform {raw:?}: expected format os[/arch[/variant]]");
+    }
+    let os = parts[0].to_owned();
+    if os.is_empty() {
+        bail!("invalid platform: OS cannot be empty");
+    }
+    let arch = match parts.get(1) {
+        Some(&"") => bail!("invalid platform: Architecture cannot be empty"),
+        Some(a) => (*a).to_owned(),
+        None => match std::env::consts::ARCH {
+            "x86_64" => "amd64".to_owned(),
+            "aarch64" => "arm64".to_owned(),
+            other => other.to_owned(),
+        },
+    };
+    Ok(PlatformSpec {
+        os,
+        arch,
+        variant: parts.get(2).map(|v| (*v).to_owned()),
+        os_version,
+    })
+}
+
+impl PlatformSpec {
+    fn matches(
+        &self,
+        os: &str,
+        arch: &str,
+        variant: Option<&str>,
+        os_version: Option<&str>,
+    ) -> bool {
+        self.os == os
+            && self.arch == arch
+            && self.variant.as_deref().is_none_or(|v| Some(v) == variant)
+            && self
+                .os_version
+                .as_deref()
+                .is_none_or(|v| Some(v) == os_version)
+    }
+}
+
+/// Narrows a fetched manifest to `platform`: the matching child of an index (its index entry,
+/// with `platform`, and its bytes), or the manifest itself when its config says it matches.
+pub(crate) async fn select_platform(
+    target: &dyn Target,
+    desc: crate::oci::Descriptor,
+    bytes: Vec<u8>,
+    platform: &PlatformSpec,
+) -> Result<(crate::oci::Descriptor, Vec<u8>)> {
+    #[derive(serde::Deserialize)]
+    struct ConfigPlatform {
+        #[serde(default)]
+        os: String,
+        #[serde(default)]
+        architecture: String,
+        variant: Option<String>,
+        #[serde(rename = "os.version")]
+        os_version: Option<String>,
+    }
+    if crate::oci::is_index_type(&desc.media_type) {
+        let index = crate::oci::parse_index(&bytes)
+            .with_context(|| format!("{}: invalid index", desc.digest))?;
+        let child = index
+            .manifests
+            .iter()
+            .find(|m| {
+                m.platform.as_ref().is_some_and(|p| {
+                    platform.matches(
+                        &p.os,
+                        &p.architecture,
+                        p.variant.as_deref(),
+                        p.os_version.as_deref(),
+                    )
+                })
+            })
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}: no matching manifest was found in the manifest list",
+                    desc.digest
+                )
+            })?;
+        let (_, child_bytes) = target.fetch_manifest(&child.digest.to_string()).await?;
+        return Ok((child.clone(), child_bytes));
+    }
+    let manifest = crate::oci::parse_manifest(&bytes)
+        .with_context(|| format!("{}: invalid manifest", desc.digest))?;
+    let mut reader = target.fetch_blob(&manifest.config, 0).await?;
+    let mut config = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut config).await?;
+    let p: ConfigPlatform = serde_json::from_slice(&config)
+        .map_err(|_| anyhow::anyhow!("{}: the manifest has no platform to match", desc.digest))?;
+    if !platform.matches(
+        &p.os,
+        &p.architecture,
+        p.variant.as_deref(),
+        p.os_version.as_deref(),
+    ) {
+        bail!(
+            "{}: the manifest's platform {}/{} does not match",
+            desc.digest,
+            p.os,
+            p.architecture
+        );
+    }
+    Ok((desc, bytes))
+}
+
 /// Writes `bytes` to `path` atomically (temp file in the same directory, then rename).
 pub(crate) fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write as _;
@@ -392,6 +528,23 @@ pub(crate) fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_platforms() {
+        let p = parse_platform("linux/arm/v7").unwrap();
+        assert!(p.matches("linux", "arm", Some("v7"), None));
+        assert!(!p.matches("linux", "arm", Some("v6"), None));
+        assert!(
+            parse_platform("linux/amd64")
+                .unwrap()
+                .matches("linux", "amd64", None, None)
+        );
+        assert_eq!(
+            parse_platform("/amd64").unwrap_err().to_string(),
+            "invalid platform: OS cannot be empty"
+        );
+        assert!(parse_platform("a/b/c/d").is_err());
+    }
 
     #[test]
     fn parses_resolve_flags() {

@@ -62,8 +62,8 @@ struct PullJson {
 }
 
 pub async fn run(args: PullArgs) -> Result<()> {
-    let format = parse_format(&args.format)?;
-    let out = Output::new(format, args.no_tty, args.common.debug, true);
+    let (format, template) = parse_format(&args.format)?;
+    let out = Output::new(format, args.no_tty, args.common.debug, true).with_template(template);
     let out = Output {
         verbose: verbose(&args.common, &out),
         ..out
@@ -93,7 +93,15 @@ pub async fn run(args: PullArgs) -> Result<()> {
     };
 
     let reporter = Arc::new(StatusReporter::new(&out, Operation::Pull));
-    let (root, root_bytes) = target.fetch_manifest(&selector).await?;
+    let platform = args
+        .platform
+        .as_deref()
+        .map(super::parse_platform)
+        .transpose()?;
+    let (mut root, mut root_bytes) = target.fetch_manifest(&selector).await?;
+    if let Some(p) = &platform {
+        (root, root_bytes) = super::select_platform(target, root, root_bytes, p).await?;
+    }
     let walk = Walk {
         target,
         reporter: reporter.as_ref(),
@@ -121,8 +129,20 @@ pub async fn run(args: PullArgs) -> Result<()> {
     reporter.state(&root, State::Done);
     drop(reporter);
 
-    match format {
-        Format::Text if plan.skipped_unnamed => {
+    print_result(&out, target, raw, &root, plan.skipped_unnamed, written)
+}
+
+/// The lines (or JSON) a pull prints once it succeeded.
+fn print_result(
+    out: &Output,
+    target: &dyn Target,
+    raw: &str,
+    root: &Descriptor,
+    skipped_unnamed: bool,
+    written: Vec<(Item, PathBuf)>,
+) -> Result<()> {
+    match out.format {
+        Format::Text if skipped_unnamed => {
             out.line(
                 "Skipped pulling layers without file name in \"org.opencontainers.image.title\"",
             );
@@ -134,7 +154,7 @@ pub async fn run(args: PullArgs) -> Result<()> {
             out.line(&format!("Pulled [{}] {raw}", target.kind()));
             out.line(&format!("Digest: {}", root.digest));
         }
-        Format::Json => {
+        Format::Json | Format::Template => {
             let files: Vec<FileJson> = written
                 .into_iter()
                 .map(|(item, path)| {

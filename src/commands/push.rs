@@ -56,8 +56,8 @@ struct Request {
 }
 
 pub async fn run(args: PushArgs) -> Result<()> {
-    let format = parse_format(&args.format)?;
-    let out = Output::new(format, args.no_tty, args.common.debug, true);
+    let (format, template) = parse_format(&args.format)?;
+    let out = Output::new(format, args.no_tty, args.common.debug, true).with_template(template);
     let out = Output {
         verbose: verbose(&args.common, &out),
         ..out
@@ -170,7 +170,7 @@ struct Done<'a> {
 impl Done<'_> {
     fn print(&self, out: &Output) -> Result<()> {
         let target = self.target;
-        if out.format == Format::Json {
+        if out.format != Format::Text {
             let mut tags: Vec<String> = self
                 .tags
                 .iter()

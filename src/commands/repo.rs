@@ -26,8 +26,8 @@ struct TagsJson<'a> {
 }
 
 pub async fn ls(args: RepoLsArgs) -> Result<()> {
-    let format = parse_format(&args.format)?;
-    let out = Output::new(format, true, args.common.debug, true);
+    let (format, template) = parse_format(&args.format)?;
+    let out = Output::new(format, true, args.common.debug, true).with_template(template);
     super::verbose(&args.common, &out);
     check_args("repo ls", &args.args, Some(1), LS_USAGE, "registry")?;
     let raw = args.args[0].trim_end_matches('/');
@@ -59,7 +59,7 @@ pub async fn ls(args: RepoLsArgs) -> Result<()> {
         .filter(|r| args.last.is_empty() || r.as_str() > args.last.as_str())
         .collect();
     repos.sort();
-    if format == Format::Json {
+    if format != Format::Text {
         return out.json(&LsJson {
             registry,
             repositories: &repos,
@@ -75,8 +75,8 @@ pub async fn ls(args: RepoLsArgs) -> Result<()> {
 }
 
 pub async fn tags(args: RepoTagsArgs) -> Result<()> {
-    let format = parse_format(&args.format)?;
-    let out = Output::new(format, true, args.common.debug, true);
+    let (format, template) = parse_format(&args.format)?;
+    let out = Output::new(format, true, args.common.debug, true).with_template(template);
     super::verbose(&args.common, &out);
     check_args("repo tags", &args.args, Some(1), TAGS_USAGE, "repository")?;
     let raw = &args.args[0];
@@ -107,7 +107,7 @@ pub async fn tags(args: RepoTagsArgs) -> Result<()> {
         }
         tags = same;
     }
-    if format == Format::Json {
+    if format != Format::Text {
         return out.json(&TagsJson { tags: &tags });
     }
     for t in &tags {

@@ -19,7 +19,11 @@ pub async fn run(args: TagArgs) -> Result<()> {
             "there is no \"list\" sub-command for \"oras tag\" command",
         )
         .usage(TAG_USAGE)
-        .hint("If you want to list available tags in a repository, use \"oras repo tags\"")
+        .hint(if args.target.oci_layout {
+            "If you want to list available tags in an OCI image layout, use \"oras repo tags\""
+        } else {
+            "If you want to list available tags in a repository, use \"oras repo tags\""
+        })
         .into());
     }
     if args.args.len() < 2 {
@@ -74,10 +78,18 @@ pub async fn resolve(args: ResolveArgs) -> Result<()> {
     let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
     let selector = require_selector(&opened, raw, "resolve", RESOLVE_USAGE)?;
     let target = opened.target.as_ref();
-    let (desc, _) = target
+    let platform = args
+        .platform
+        .as_deref()
+        .map(super::parse_platform)
+        .transpose()?;
+    let (mut desc, bytes) = target
         .fetch_manifest(&selector)
         .await
         .map_err(|e| anyhow::Error::new(e).context("failed to resolve digest"))?;
+    if let Some(p) = &platform {
+        desc = super::select_platform(target, desc, bytes, p).await?.0;
+    }
     if args.full_reference {
         out.line(&format!("{}@{}", target.display(), desc.digest));
     } else {

@@ -99,8 +99,82 @@ pub fn to_go_json_pretty<T: Serialize + ?Sized>(value: &T) -> serde_json::Result
     Ok(out)
 }
 
+/// Re-indents JSON text with two spaces, keeping its key order and string bytes (Go's
+/// `json.Indent`), with a trailing newline. `None` when `src` is not valid JSON.
+#[must_use]
+pub fn indent_json(src: &[u8]) -> Option<Vec<u8>> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(src).ok()?;
+    let mut out = Vec::with_capacity(src.len() * 2);
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let newline = |out: &mut Vec<u8>, depth: usize| {
+        out.push(b'\n');
+        out.extend(std::iter::repeat_n(b' ', depth * 2));
+    };
+    let mut i = 0;
+    while i < src.len() {
+        let c = src[i];
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            b'"' => {
+                in_string = true;
+                out.push(c);
+            }
+            b'{' | b'[' => {
+                // An empty object or array stays on one line.
+                let close = if c == b'{' { b'}' } else { b']' };
+                let next = src[i + 1..].iter().position(|b| !b.is_ascii_whitespace());
+                if next.is_some_and(|n| src[i + 1 + n] == close) {
+                    out.extend([c, close]);
+                    i += 2 + next.unwrap_or(0);
+                    continue;
+                }
+                out.push(c);
+                depth += 1;
+                newline(&mut out, depth);
+            }
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            b',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            b':' => out.extend(b": "),
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    out.push(b'\n');
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn indents_keeping_key_order() {
+        let src = br#"{"b":1,"a":[true,{"x":"y, z: \"q\""}],"e":{},"f":[]}"#;
+        assert_eq!(
+            String::from_utf8(super::indent_json(src).unwrap()).unwrap(),
+            "{\n  \"b\": 1,\n  \"a\": [\n    true,\n    {\n      \"x\": \"y, z: \\\"q\\\"\"\n    }\n  ],\n  \"e\": {},\n  \"f\": []\n}\n"
+        );
+        assert_eq!(super::indent_json(b"{nope"), None);
+    }
+
     use super::*;
     use std::collections::BTreeMap;
 

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 pub use digest::{Digest, DigestError, Hasher, HashingWriter};
-pub use json::{to_go_json, to_go_json_pretty};
+pub use json::{indent_json, to_go_json, to_go_json_pretty};
 
 pub const MEDIA_TYPE_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const MEDIA_TYPE_INDEX: &str = "application/vnd.oci.image.index.v1+json";

@@ -5,6 +5,7 @@
 
 mod error;
 mod status;
+mod template;
 
 use std::io::{IsTerminal as _, Write as _};
 
@@ -27,6 +28,8 @@ pub enum StatusMode {
 pub enum Format {
     Text,
     Json,
+    /// `--format go-template=…`: the JSON result rendered through a template.
+    Template,
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +38,8 @@ pub struct Output {
     pub format: Format,
     /// Show status lines for unnamed blobs (the deprecated `--verbose`, default on).
     pub verbose: bool,
+    /// The template of `--format go-template`.
+    pub template: Option<String>,
 }
 
 impl Output {
@@ -53,7 +58,14 @@ impl Output {
             status,
             format,
             verbose,
+            template: None,
         }
+    }
+
+    #[must_use]
+    pub fn with_template(mut self, template: Option<String>) -> Self {
+        self.template = template;
+        self
     }
 
     /// Prints a line of result data on stdout. A closed pipe is not an error.
@@ -92,9 +104,16 @@ impl Output {
         let _ = writeln!(std::io::stderr().lock(), "{text}");
     }
 
-    /// Prints `value` as the Go client's `--format json` does.
+    /// Prints a command's result as `--format json` (indented JSON) or `--format go-template`
+    /// (the template applied to that JSON; no newline added) asks.
     pub fn json<T: serde::Serialize>(&self, value: &T) -> anyhow::Result<()> {
-        self.bytes(&crate::oci::to_go_json_pretty(value)?);
+        match (&self.format, &self.template) {
+            (Format::Template, Some(t)) => {
+                let data = serde_json::to_value(value)?;
+                self.bytes(template::render(t, &data)?.as_bytes());
+            }
+            _ => self.bytes(&crate::oci::to_go_json_pretty(value)?),
+        }
         Ok(())
     }
 }

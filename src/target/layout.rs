@@ -154,8 +154,11 @@ impl Layout {
     fn find(&self, reference: &str) -> Result<Descriptor, LayoutError> {
         let index = self.read_index()?;
         if let Ok(digest) = reference.parse::<Digest>() {
+            // By digest: a plain descriptor, as the Go client resolves it (no tag annotation).
             if let Some(m) = index.manifests.iter().find(|m| m.digest == digest) {
-                return Ok(m.clone());
+                let mut d = m.plain();
+                d.artifact_type.clone_from(&m.artifact_type);
+                return Ok(d);
             }
             let path = self.blob_path(&digest);
             let size = std::fs::metadata(&path)

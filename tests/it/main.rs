@@ -13,6 +13,11 @@
 )]
 
 mod bad_input;
+mod cmd_blob;
+mod cmd_cp;
+mod cmd_manifest;
+mod cmd_repo;
+mod cmd_tag_resolve;
 mod credential_helpers;
 mod faults;
 mod harness;

@@ -1,0 +1,294 @@
+//! `oras repo ls` and `oras repo tags` (alias `show-tags`) against the registry, and `repo tags`
+//! on OCI layouts (oras-cli.md §4 repo ls argument, §9, §13.10).
+
+use crate::harness::{Output, Sandbox, registry};
+
+/// stdout's lines, sorted: docker-registry 2.8 lists tags in directory order and the Go client
+/// prints them as received.
+fn sorted_lines(out: &Output) -> Vec<&str> {
+    let mut lines: Vec<&str> = out.stdout.lines().collect();
+    lines.sort_unstable();
+    lines
+}
+
+fn push(sandbox: &Sandbox, reference: &str, layout: bool) -> String {
+    sandbox.write("f.txt", format!("{reference}\n"));
+    let mut oras = sandbox.oras().arg("push");
+    if layout {
+        oras = oras.arg("--oci-layout");
+    }
+    let out = oras.args([reference, "f.txt"]).success();
+    format!("sha256:{}", out.digest_line())
+}
+
+#[test]
+fn repo_tags_lists_one_tag_per_line() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let repo = registry.reference("cmd-repo/tags");
+    push(&sandbox, &format!("{repo}:v1,v2,latest"), false);
+    push(&sandbox, &format!("{repo}:other"), false);
+
+    let out = sandbox.oras().args(["repo", "tags", &repo]).success();
+    assert_eq!(sorted_lines(&out), ["latest", "other", "v1", "v2"], "{out}");
+    assert!(out.stdout.ends_with('\n'), "{out}");
+    let listed = out.stdout.clone();
+    let out = sandbox
+        .oras()
+        .args(["repository", "show-tags", &repo])
+        .success();
+    assert_eq!(out.stdout, listed, "{out}");
+
+    let out = sandbox
+        .oras()
+        .args(["repo", "tags", &repo, "--format", "json"])
+        .success();
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let in_order: Vec<&str> = listed.lines().collect();
+    assert_eq!(json, serde_json::json!({ "tags": in_order }));
+}
+
+#[test]
+fn repo_tags_filtered_by_a_digest() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let repo = registry.reference("cmd-repo/tags-filter");
+    let first = push(&sandbox, &format!("{repo}:a1,a2"), false);
+    push(&sandbox, &format!("{repo}:b1"), false);
+
+    let out = sandbox
+        .oras()
+        .args(["repo", "tags", &format!("{repo}@{first}")])
+        .success();
+    assert_eq!(sorted_lines(&out), ["a1", "a2"], "{out}");
+    out.stderr_contains("[Experimental] querying tags associated to");
+    out.stderr_contains(&first);
+
+    let out = sandbox
+        .oras()
+        .args(["repo", "tags", &format!("{repo}:a2")])
+        .success();
+    assert_eq!(sorted_lines(&out), ["a1", "a2"], "{out}");
+}
+
+#[test]
+fn repo_tags_can_hide_digest_tags() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let repo = registry.reference("cmd-repo/tags-digest");
+    let digest = push(&sandbox, &format!("{repo}:v1"), false);
+    let digest_tag = digest.replacen(':', "-", 1);
+    sandbox
+        .oras()
+        .args(["tag", &format!("{repo}:v1"), &digest_tag])
+        .success();
+
+    let out = sandbox.oras().args(["repo", "tags", &repo]).success();
+    assert_eq!(sorted_lines(&out), [digest_tag.as_str(), "v1"], "{out}");
+    let out = sandbox
+        .oras()
+        .args(["repo", "tags", &repo, "--exclude-digest-tags"])
+        .success();
+    assert_eq!(out.stdout, "v1\n", "{out}");
+}
+
+#[test]
+fn repo_tags_in_an_oci_layout() {
+    let sandbox = Sandbox::new();
+    let digest = push(&sandbox, "lay:v2,v1", true);
+    push(&sandbox, "lay:zeta", true);
+
+    let out = sandbox
+        .oras()
+        .args(["repo", "tags", "--oci-layout", "lay"])
+        .success();
+    assert_eq!(out.stdout, "v1\nv2\nzeta\n", "{out}");
+    let out = sandbox
+        .oras()
+        .args(["repo", "tags", "--oci-layout", &format!("lay@{digest}")])
+        .success();
+    assert_eq!(out.stdout, "v1\nv2\n", "{out}");
+    let out = sandbox
+        .oras()
+        .args(["repo", "tags", "--oci-layout", "lay", "--format", "json"])
+        .success();
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(json, serde_json::json!({"tags": ["v1", "v2", "zeta"]}));
+}
+
+#[test]
+fn repo_tags_errors() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let out = sandbox
+        .oras()
+        .args(["repo", "tags", &registry.host()])
+        .failure();
+    out.error_first_line("Error:");
+    let out = sandbox
+        .oras()
+        .args(["repo", "tags", &registry.reference("cmd-repo/never-pushed")])
+        .failure();
+    out.error_first_line("Error response from registry:");
+    let out = sandbox.oras().args(["repo", "tags"]).failure();
+    out.stderr_contains("Usage: oras repo tags");
+}
+
+#[test]
+fn repo_ls_lists_repositories() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    for repo in [
+        "cmd-repo-ls/ns/alpha",
+        "cmd-repo-ls/ns/beta/deep",
+        "cmd-repo-ls/ns-draft/gamma",
+        "cmd-repo-ls/other",
+    ] {
+        push(&sandbox, &registry.reference(&format!("{repo}:v1")), false);
+    }
+
+    let out = sandbox
+        .oras()
+        .args(["repo", "ls", &registry.host()])
+        .success();
+    for repo in [
+        "cmd-repo-ls/ns/alpha",
+        "cmd-repo-ls/ns/beta/deep",
+        "cmd-repo-ls/ns-draft/gamma",
+        "cmd-repo-ls/other",
+    ] {
+        out.assert_line(repo);
+    }
+    let all: Vec<&str> = out.stdout.lines().collect();
+    let mut sorted = all.clone();
+    sorted.sort_unstable();
+    assert_eq!(all, sorted, "catalog order\n{out}");
+
+    // A namespace: only repositories below it, with the namespace stripped.
+    let out = sandbox
+        .oras()
+        .args(["repository", "list", &registry.reference("cmd-repo-ls/ns")])
+        .success();
+    assert_eq!(out.stdout, "alpha\nbeta/deep\n", "{out}");
+    let out = sandbox
+        .oras()
+        .args([
+            "repo",
+            "ls",
+            &format!("{}/", registry.reference("cmd-repo-ls/ns")),
+        ])
+        .success();
+    assert_eq!(
+        out.stdout, "alpha\nbeta/deep\n",
+        "trailing slash trimmed\n{out}"
+    );
+
+    let out = sandbox
+        .oras()
+        .args([
+            "repo",
+            "ls",
+            &registry.reference("cmd-repo-ls/ns"),
+            "--format",
+            "json",
+        ])
+        .success();
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "registry": registry.host(),
+            "repositories": ["cmd-repo-ls/ns/alpha", "cmd-repo-ls/ns/beta/deep"],
+        })
+    );
+
+    // --last skips up to and including the given repository.
+    let out = sandbox
+        .oras()
+        .args([
+            "repo",
+            "ls",
+            &registry.host(),
+            "--last",
+            "cmd-repo-ls/ns/beta/deep",
+        ])
+        .success();
+    let after: Vec<&str> = out.stdout.lines().collect();
+    assert!(!after.contains(&"cmd-repo-ls/ns/alpha"), "{out}");
+    assert!(!after.contains(&"cmd-repo-ls/ns/beta/deep"), "{out}");
+    assert!(after.contains(&"cmd-repo-ls/other"), "{out}");
+
+    let out = sandbox
+        .oras()
+        .args(["repo", "ls", &registry.reference("cmd-repo-ls/ns:tag")])
+        .failure();
+    out.error_first_line("Error:");
+    out.stderr_contains("tags or digests should not be provided");
+}
+
+#[test]
+fn repo_ls_follows_catalog_pages() {
+    // docker-registry pages its catalog (100 names by default): list more than a page.
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let layout = sandbox.path("one");
+    sandbox.write("f.txt", "same content everywhere\n");
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout", "one:v1", "f.txt"])
+        .success();
+    let names: Vec<String> = (0..105)
+        .map(|i| format!("cmd-repo-pages/r{i:03}"))
+        .collect();
+    for name in &names {
+        registry.skopeo_push_layout(&layout, "v1", &format!("{name}:v1"));
+    }
+    let out = sandbox
+        .oras()
+        .args(["repo", "ls", &registry.reference("cmd-repo-pages")])
+        .success();
+    let expected: Vec<String> = (0..105).map(|i| format!("r{i:03}")).collect();
+    assert_eq!(out.stdout.lines().collect::<Vec<_>>(), expected, "{out}");
+}
+
+#[test]
+fn repo_ls_and_repo_tags_render_go_templates() {
+    // oras-cli.md §2.3/§10: `--format go-template=<tmpl>` on repo ls and repo tags.
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let repo = registry.reference("cmd-repo-tpl/ns/tags");
+    push(&sandbox, &format!("{repo}:v1,v2"), false);
+    let listed = sandbox
+        .oras()
+        .args(["repo", "tags", &repo])
+        .success()
+        .stdout;
+
+    let out = sandbox
+        .oras()
+        .args([
+            "repo",
+            "tags",
+            &repo,
+            "--format",
+            "go-template={{range .tags}}<{{.}}>{{end}}",
+        ])
+        .success();
+    let expected: String = listed.lines().flat_map(|t| ["<", t, ">"]).collect();
+    assert_eq!(out.stdout, expected, "{out}");
+
+    let out = sandbox
+        .oras()
+        .args([
+            "repo",
+            "ls",
+            &registry.reference("cmd-repo-tpl/ns"),
+            "--format",
+            "go-template={{.registry}} {{range .repositories}}[{{.}}]{{end}}",
+        ])
+        .success();
+    assert_eq!(
+        out.stdout,
+        format!("{} [cmd-repo-tpl/ns/tags]", registry.host())
+    );
+}
