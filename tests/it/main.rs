@@ -19,6 +19,7 @@ mod cmd_manifest;
 mod cmd_repo;
 mod cmd_tag_resolve;
 mod credential_helpers;
+mod downgrade;
 mod faults;
 mod harness;
 mod harness_selftest;

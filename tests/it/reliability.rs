@@ -119,10 +119,10 @@ fn racing_logins_never_lose_an_entry() {
     let sb = Sandbox::new();
     let port = registry().port();
     // Eight names for one registry (through --resolve): eight keys of config.json written by
-    // processes racing each other, twenty rounds.
+    // processes racing each other, fifty rounds.
     let hosts: Vec<String> = (0..8).map(|i| format!("r{i}.race.test")).collect();
     let expected_auth = base64_of(&format!("{USER}:{PASSWORD}"));
-    for round in 0..20 {
+    for round in 0..50 {
         let children: Vec<_> = hosts
             .iter()
             .map(|host| {
