@@ -37,21 +37,20 @@ fn https_redirecting_to_http(http_port: u16) -> u16 {
             std::thread::spawn(move || {
                 let conn = rustls::ServerConnection::new(config).unwrap();
                 let mut tls = rustls::StreamOwned::new(conn, tcp);
-                let mut path = String::new();
-                {
+                let path = {
                     let mut reader = BufReader::new(&mut tls);
                     let mut line = String::new();
                     if reader.read_line(&mut line).is_err() {
                         return;
                     }
-                    path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
                     loop {
                         let mut h = String::new();
                         if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
                             break;
                         }
                     }
-                }
+                    line.split_whitespace().nth(1).unwrap_or("/").to_owned()
+                };
                 let _ = write!(
                     tls,
                     "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{http_port}{path}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
@@ -95,6 +94,12 @@ fn an_https_registry_redirecting_to_http_is_not_followed() {
         ])
         .failure();
     out.stderr_contains("https to http");
-    assert_eq!(reached.load(Ordering::SeqCst), 0, "the http host was contacted: {out}");
-    assert!(!sb.path("out").exists() || std::fs::read_dir(sb.path("out")).unwrap().next().is_none());
+    assert_eq!(
+        reached.load(Ordering::SeqCst),
+        0,
+        "the http host was contacted: {out}"
+    );
+    assert!(
+        !sb.path("out").exists() || std::fs::read_dir(sb.path("out")).unwrap().next().is_none()
+    );
 }
