@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -42,10 +43,15 @@ impl Operation {
     }
 }
 
+/// In CI logs (no terminal), a long transfer reports its progress this often.
+const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
 pub struct StatusReporter {
     output: Output,
     op: Operation,
     bars: Option<Bars>,
+    /// Plain mode: when each running transfer started and last printed a progress line.
+    ticks: Mutex<HashMap<Digest, (Instant, Instant)>>,
 }
 
 struct Bars {
@@ -64,10 +70,23 @@ impl StatusReporter {
             output: output.clone(),
             op,
             bars,
+            ticks: Mutex::new(HashMap::new()),
         }
     }
 
     fn plain(&self, desc: &Descriptor, state: State) {
+        {
+            let mut ticks = self
+                .ticks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if state == State::Started {
+                let now = Instant::now();
+                ticks.insert(desc.digest.clone(), (now, now));
+            } else {
+                ticks.remove(&desc.digest);
+            }
+        }
         if desc.title().is_none() && !self.output.verbose {
             return;
         }
@@ -131,6 +150,9 @@ impl Reporter for StatusReporter {
     }
 
     fn progress(&self, desc: &Descriptor, bytes: u64) {
+        if self.output.status == StatusMode::Plain {
+            self.plain_progress(desc, bytes);
+        }
         if let Some(bars) = &self.bars
             && let Some(bar) = bars
                 .active
@@ -141,6 +163,77 @@ impl Reporter for StatusReporter {
             bar.set_position(bytes);
         }
     }
+}
+
+impl StatusReporter {
+    /// A line every few seconds for a long transfer, so a CI log shows it is moving (the Go
+    /// client prints nothing until a blob ends).
+    fn plain_progress(&self, desc: &Descriptor, bytes: u64) {
+        let now = Instant::now();
+        let started = {
+            let mut ticks = self
+                .ticks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let Some((started, last)) = ticks.get_mut(&desc.digest) else {
+                return;
+            };
+            if now.duration_since(*last) < PLAIN_PROGRESS_EVERY {
+                return;
+            }
+            *last = now;
+            *started
+        };
+        let secs = now.duration_since(started).as_secs_f64().max(0.001);
+        #[allow(clippy::cast_precision_loss)]
+        let rate = bytes as f64 / secs;
+        #[allow(clippy::cast_precision_loss)]
+        let percent = if desc.size == 0 {
+            100.0
+        } else {
+            bytes as f64 * 100.0 / desc.size as f64
+        };
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let rate = rate as u64;
+        self.output.line(&format!(
+            "Progress {} {}: {} / {} ({percent:.0}%), {}/s",
+            desc.digest.short(),
+            desc.display_name(),
+            humanize(bytes),
+            humanize(desc.size),
+            humanize(rate)
+        ));
+    }
+}
+
+/// Byte sizes as the Go client prints them: `512 B`, `1.5 KB`, `12.3 MB`, `123 GB`.
+#[must_use]
+pub(super) fn humanize(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let text = if value < 10.0 {
+        format!("{value:.2}")
+    } else if value < 100.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.0}")
+    };
+    // `%g` drops trailing zeros.
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    };
+    format!("{text} {}", UNITS[unit])
 }
 
 impl Drop for StatusReporter {
@@ -155,6 +248,26 @@ impl Drop for StatusReporter {
                 bar.abandon();
             }
             let _ = bars.multi.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::humanize;
+
+    #[test]
+    fn humanizes_like_go() {
+        for (n, want) in [
+            (0, "0 B"),
+            (1023, "1023 B"),
+            (1024, "1 KB"),
+            (1536, "1.5 KB"),
+            (10 * 1024 * 1024 + 300 * 1024, "10.3 MB"),
+            (1 << 30, "1 GB"),
+            (150 << 30, "150 GB"),
+        ] {
+            assert_eq!(humanize(n), want, "{n}");
         }
     }
 }

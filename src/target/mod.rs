@@ -89,6 +89,7 @@ pub trait Target: Send + Sync {
         &self,
         _content: &dyn Content,
         _size: u64,
+        _progress: Progress,
     ) -> Result<Option<url::Url>, TargetError> {
         Ok(None)
     }

@@ -143,6 +143,7 @@ impl Target for Remote {
         &self,
         content: &dyn Content,
         size: u64,
+        progress: Progress,
     ) -> Result<Option<url::Url>, TargetError> {
         if self.chunk_size.is_some_and(|c| c < size) {
             return Ok(None);
@@ -153,7 +154,6 @@ impl Target for Remote {
                 "failed to read the content: {e}"
             )))
         })?;
-        let progress: Progress = std::sync::Arc::new(|_| {});
         let next = self
             .repo
             .upload_stream(&location, size, Self::body(reader, 0, &progress))

@@ -197,7 +197,15 @@ async fn push_unhashed(
     let mut hashing = tokio::task::spawn_blocking(move || crate::files::hash_file(&hash_path));
     let source = Source::File(path.clone());
     // Progress is reported once the digest (the bar's identity) is known.
-    let upload = target.stream_upload(&source, size);
+    // Progress is reported once the digest (what the status lines and bars are keyed by) is known.
+    let known: Arc<std::sync::OnceLock<Descriptor>> = Arc::new(std::sync::OnceLock::new());
+    let (sink, cell) = (Arc::clone(reporter), Arc::clone(&known));
+    let progress: Progress = Arc::new(move |n| {
+        if let Some(d) = cell.get() {
+            sink.progress(d, n);
+        }
+    });
+    let upload = target.stream_upload(&source, size, progress);
     tokio::pin!(upload);
     let (hashed, uploaded) = tokio::select! {
         h = &mut hashing => (h, None),
@@ -214,6 +222,7 @@ async fn push_unhashed(
     }
     let mut desc = Descriptor::new(media_type, digest, size);
     desc.annotations = Some(annotations);
+    let _ = known.set(desc.clone());
     let checked = uploaded.is_none();
     if checked && target.blob_exists(&desc).await? {
         // Dropping the unfinished upload abandons its session.

@@ -166,3 +166,53 @@ fn base64_of(s: &str) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(s)
 }
+
+#[test]
+fn a_long_download_reports_progress_in_plain_logs() {
+    // Without a terminal (a CI log), a transfer still running after a few seconds prints a
+    // progress line, where the Go client stays silent until the blob ends.
+    let sb = Sandbox::new();
+    let port = slow_gigabyte_registry();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_oras"))
+        .args([
+            "pull",
+            "--plain-http",
+            &format!("127.0.0.1:{port}/slow/progress:v1"),
+            "-o",
+            "out",
+        ])
+        .current_dir(sb.work())
+        .env("HOME", sb.home())
+        .env("DOCKER_CONFIG", sb.docker_config())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = Vec::new();
+    let progress = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.starts_with("Progress ") => break Some(line),
+            Ok(line) => seen.push(line),
+            Err(_) => break None,
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = progress.unwrap_or_else(|| panic!("no progress line within 20 s; saw {seen:?}"));
+    assert!(
+        line.contains("big.bin") && line.contains(" / 1 GB (") && line.ends_with("/s"),
+        "{line}"
+    );
+}
