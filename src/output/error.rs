@@ -92,6 +92,22 @@ pub fn render_error(
             }
         }
         Some(RegistryError::Status {
+            status: 401, url, ..
+        }) if docker_hub_repo_without_namespace(url).is_some() => {
+            let repo = docker_hub_repo_without_namespace(url).unwrap_or_default();
+            let _ = write!(
+                out,
+                "\nNamespace seems missing. Do you mean `docker.io/library/{repo}`?"
+            );
+        }
+        Some(RegistryError::Status {
+            status: 400, url, ..
+        }) if url.starts_with("http://") => {
+            out.push_str(
+                "\nThe registry may only speak HTTPS: drop --plain-http (for localhost, pass --plain-http=false).",
+            );
+        }
+        Some(RegistryError::Status {
             status: 401,
             errors,
             ..
@@ -156,6 +172,16 @@ fn as_registry_error<'a>(
     }
 }
 
+/// The repository of a Docker Hub URL whose name has no namespace (`/v2/alpine/…`), which
+/// Docker Hub only knows as `library/alpine`.
+fn docker_hub_repo_without_namespace(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("https://registry-1.docker.io/v2/")
+        .or_else(|| url.strip_prefix("https://index.docker.io/v2/"))?;
+    let (repo, kind) = rest.split_once('/')?;
+    matches!(kind.split('/').next(), Some("manifests" | "blobs" | "tags")).then(|| repo.to_owned())
+}
+
 /// Whether any cause under `e` mentions one of `needles` (lower case).
 fn cause_contains(e: &reqwest::Error, needles: &[&str]) -> bool {
     let mut cur: Option<&dyn std::error::Error> = Some(e);
@@ -217,6 +243,42 @@ mod tests {
             render_error(&e, None, true),
             "Error response from registry: denied: no"
         );
+    }
+
+    #[test]
+    fn hints_for_docker_hub_and_https_only_registries() {
+        let status = |status: u16, url: &str| {
+            anyhow::Error::new(RegistryError::Status {
+                method: "GET".into(),
+                url: url.into(),
+                status,
+                errors: Vec::new(),
+            })
+        };
+        let text = render_error(
+            &status(401, "https://registry-1.docker.io/v2/alpine/manifests/3"),
+            None,
+            true,
+        );
+        assert!(
+            text.ends_with("Namespace seems missing. Do you mean `docker.io/library/alpine`?"),
+            "{text}"
+        );
+        let text = render_error(
+            &status(
+                401,
+                "https://registry-1.docker.io/v2/library/alpine/manifests/3",
+            ),
+            None,
+            true,
+        );
+        assert!(!text.contains("Namespace"), "{text}");
+        let text = render_error(
+            &status(400, "http://r.io:443/v2/x/manifests/v1"),
+            None,
+            true,
+        );
+        assert!(text.contains("drop --plain-http"), "{text}");
     }
 
     #[test]
