@@ -24,7 +24,7 @@ Example - Push into an OCI image layout directory (no registry needed):
   oras push --oci-layout layout-dir:v1 hi.txt
 
 Example - The oras 0.x syntax still works (with a deprecation note):
-  oras push localhost:5000/hello:v1 --manifest-config /dev/null:application/vnd.unknown.config.v1+json hi.txt:text/plain";
+  oras push localhost:5000/hello:v1 --manifest-config config.json:a/b hi.txt:text/plain";
 
 const EXAMPLES_PULL: &str = "\
 Example - Pull the files of an artifact into the current directory:
@@ -67,28 +67,38 @@ pub struct Cli {
 pub enum Command {
     /// Push files to a registry or an OCI image layout
     #[command(after_help = EXAMPLES_PUSH)]
+    #[command(
+        override_usage = "oras push [flags] <name>[:<tag>[,<tag>][...]] <file>[:<type>] [...]"
+    )]
     Push(PushArgs),
     /// Pull files from a registry or an OCI image layout
     #[command(after_help = EXAMPLES_PULL)]
+    #[command(override_usage = "oras pull [flags] <name>{:<tag>|@<digest>}")]
     Pull(PullArgs),
     /// Log in to a remote registry
     #[command(after_help = EXAMPLES_LOGIN)]
+    #[command(override_usage = "oras login [flags] <registry>")]
     Login(LoginArgs),
     /// Log out from a remote registry
     #[command(after_help = "Example - Log out:\n  oras logout localhost:5000")]
+    #[command(override_usage = "oras logout [flags] <registry>")]
     Logout(LogoutArgs),
     /// Show the oras version information
+    #[command(after_help = "Example - Print the version:\n  oras version")]
+    #[command(override_usage = "oras version [flags]")]
     Version(VersionArgs),
     /// Tag a manifest in a registry or an OCI image layout
     #[command(
         after_help = "Example - Tag the manifest 'v1.0.1' as 'v1.0.2':\n  oras tag localhost:5000/hello:v1.0.1 v1.0.2\n\nExample - Add several tags:\n  oras tag localhost:5000/hello:v1.0.1 v1.0.2 latest"
     )]
+    #[command(override_usage = "oras tag [flags] <name>{:<tag>|@<digest>} <new_tag> [...]")]
     Tag(TagArgs),
     /// [Preview] Resolves digest of the target artifact
     #[command(
         visible_alias = "digest",
         after_help = "Example - Resolve the digest of a tag:\n  oras resolve localhost:5000/hello:v1"
     )]
+    #[command(override_usage = "oras resolve [flags] <name>{:<tag>|@<digest>}")]
     Resolve(ResolveArgs),
     /// Manifest operations
     #[command(subcommand)]
@@ -104,6 +114,9 @@ pub enum Command {
         visible_alias = "copy",
         after_help = "Example - Copy an artifact between registries:\n  oras cp localhost:5000/net-monitor:v1 localhost:6000/net-monitor-copy:v1\n\nExample - Copy an artifact from a registry into an OCI image layout:\n  oras cp --to-oci-layout localhost:5000/net-monitor:v1 layout-dir:v1"
     )]
+    #[command(
+        override_usage = "oras cp [flags] <from>{:<tag>|@<digest>} <to>[:<tag>[,<tag>][...]]"
+    )]
     Cp(CopyArgs),
 }
 
@@ -111,6 +124,7 @@ pub enum Command {
 pub enum ManifestCommand {
     /// Fetch manifest of the target artifact
     #[command(visible_aliases = ["get", "show"], after_help = "Example - Fetch a manifest:\n  oras manifest fetch localhost:5000/hello:v1\n\nExample - Fetch its descriptor:\n  oras manifest fetch --descriptor localhost:5000/hello:v1")]
+    #[command(override_usage = "oras manifest fetch [flags] <name>{:<tag>|@<digest>}")]
     Fetch(ManifestFetchArgs),
     /// Fetch the config of a manifest from a registry or an OCI image layout
     #[command(
@@ -118,14 +132,19 @@ pub enum ManifestCommand {
         visible_alias = "get-config",
         after_help = "Example - Fetch the config:\n  oras manifest fetch-config localhost:5000/hello:v1"
     )]
+    #[command(override_usage = "oras manifest fetch-config [flags] <name>{:<tag>|@<digest>}")]
     FetchConfig(ManifestFetchArgs),
     /// Push a manifest to a registry or an OCI image layout
     #[command(
         after_help = "Example - Push a manifest file:\n  oras manifest push localhost:5000/hello:v1 manifest.json\n\nExample - Push a manifest from stdin:\n  oras manifest push localhost:5000/hello:v1 - < manifest.json"
     )]
+    #[command(
+        override_usage = "oras manifest push [flags] <name>[:<tag>[,<tag>][...]|@<digest>] <file>"
+    )]
     Push(ManifestPushArgs),
     /// Delete a manifest from remote registry
     #[command(visible_aliases = ["remove", "rm"], after_help = "Example - Delete a manifest without a prompt:\n  oras manifest delete -f localhost:5000/hello:v1")]
+    #[command(override_usage = "oras manifest delete [flags] <name>{:<tag>|@<digest>}")]
     Delete(DeleteArgs),
 }
 
@@ -136,14 +155,19 @@ pub enum BlobCommand {
         visible_alias = "get",
         after_help = "Example - Fetch a blob to a file:\n  oras blob fetch localhost:5000/hello@sha256:... -o blob.bin\n\nExample - Fetch a blob to stdout:\n  oras blob fetch localhost:5000/hello@sha256:... -o -"
     )]
+    #[command(
+        override_usage = "oras blob fetch [flags] {--output <file> | --descriptor} <name>@<digest>"
+    )]
     Fetch(BlobFetchArgs),
     /// Push a blob to a registry or an OCI image layout
     #[command(
         after_help = "Example - Push a blob:\n  oras blob push localhost:5000/hello blob.tar"
     )]
+    #[command(override_usage = "oras blob push [flags] <name>[@digest] <file>")]
     Push(BlobPushArgs),
     /// Delete a blob from a remote registry
     #[command(visible_aliases = ["remove", "rm"], after_help = "Example - Delete a blob without a prompt:\n  oras blob delete -f localhost:5000/hello@sha256:...")]
+    #[command(override_usage = "oras blob delete [flags] <name>@<digest>")]
     Delete(DeleteArgs),
 }
 
@@ -155,12 +179,14 @@ pub enum RepoCommand {
         visible_alias = "list",
         after_help = "Example - List repositories:\n  oras repo ls localhost:5000\n\nExample - As JSON:\n  oras repo ls localhost:5000 --format json"
     )]
+    #[command(override_usage = "oras repo ls [flags] <registry>[/<namespace>]")]
     Ls(RepoLsArgs),
     /// Show tags of the target repository
     #[command(
         visible_alias = "show-tags",
-        after_help = "Example - Show tags:\n  oras repo tags localhost:5000/hello\n\nExample - As a template:\n  oras repo tags localhost:5000/hello --format json"
+        after_help = "Example - Show tags:\n  oras repo tags localhost:5000/hello\n\nExample - As JSON:\n  oras repo tags localhost:5000/hello --format json\n\nExample - Through a template:\n  oras repo tags localhost:5000/hello --format go-template='{{range .tags}}{{println .}}{{end}}'"
     )]
+    #[command(override_usage = "oras repo tags [flags] <name>")]
     Tags(RepoTagsArgs),
 }
 
@@ -177,7 +203,7 @@ pub struct DescriptorArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct TagArgs {
-    /// `<name>{:<tag>|@<digest>} <new_tag> [...]`
+    /// The artifact reference, then the new tags
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
     /// Number of tags pushed concurrently

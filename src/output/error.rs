@@ -89,6 +89,7 @@ pub fn render_error(
                     out,
                     "\nPlease check whether the registry credential stored in the authentication file at {path:?} is correct"
                 );
+                out.push_str("\nTo sign in, run `oras login <registry>`, or pass `-u` with `--password-stdin`.");
             }
         }
         Some(RegistryError::Status {

@@ -29,9 +29,8 @@ const COMMANDS: &[&[&str]] = &[
 ];
 
 /// Commands whose help has no `Example - ` section: the root and the groups only list their
-/// subcommands (as the Go client's do), and `version` lacks the Go client's
-/// `Example - print version:` (reported, not yet in the binary).
-const WITHOUT_EXAMPLES: &[&[&str]] = &[&[], &["manifest"], &["blob"], &["repo"], &["version"]];
+/// subcommands (as the Go client's do).
+const WITHOUT_EXAMPLES: &[&[&str]] = &[&[], &["manifest"], &["blob"], &["repo"]];
 
 /// Runs `oras <args>` in `sb` with a fixed help width (clap wraps at `COLUMNS`).
 fn oras(sb: &Sandbox, args: &[&str]) -> Output {
