@@ -114,13 +114,20 @@ impl StatusReporter {
                     let bar = bars.multi.add(ProgressBar::new(desc.size));
                     bar.set_style(
                         ProgressStyle::with_template(
-                            "{spinner} [{bar:20}] {binary_bytes_per_sec:>11} {msg} {bytes}/{total_bytes} {percent}% {elapsed}",
+                            "{spinner} [{bar:20}] {binary_bytes_per_sec:>11} {msg} {bytes}/{total_bytes} {percent}% {elapsed} (ETA {eta})",
                         )
                         .unwrap_or_else(|_| ProgressStyle::default_bar())
                         .progress_chars("=> "),
                     );
+                    // The spinner keeps turning while no bytes arrive, so a stall is visible
+                    // as a frozen count rather than a frozen screen.
+                    bar.enable_steady_tick(Duration::from_millis(200));
                     bar
                 });
+                if state == State::Processing {
+                    // A manifest being walked is already fully downloaded.
+                    bar.set_position(desc.size);
+                }
                 bar.set_message(line);
             }
             State::Done | State::Exists | State::Skipped | State::Restored | State::Mounted => {
