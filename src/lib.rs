@@ -28,6 +28,22 @@ pub fn run(cli: Cli) -> ExitCode {
             Ok(())
         }
         Command::Logout(args) => commands::logout::run(&args),
+        // Generated into memory first: a closed pipe (`| head`) is not an error.
+        Command::Completion(args) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut cmd, "oras", &mut script);
+            output::Output::new(output::Format::Text, true, false, true).bytes(&script);
+            Ok(())
+        }
+        Command::Manpage => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut page)
+                .map_err(anyhow::Error::from)
+                .map(|()| output::Output::new(output::Format::Text, true, false, true).bytes(&page))
+        }
         command => runtime().and_then(|rt| {
             let result = rt.block_on(async move {
                 let run = async move {
@@ -55,7 +71,10 @@ pub fn run(cli: Cli) -> ExitCode {
                             RepoCommand::Tags(a) => commands::repo::tags(a).await,
                         },
                         Command::Cp(args) => commands::copy::run(args).await,
-                        Command::Version(_) | Command::Logout(_) => Ok(()),
+                        Command::Version(_)
+                        | Command::Logout(_)
+                        | Command::Completion(_)
+                        | Command::Manpage => Ok(()),
                     }
                 };
                 // Ctrl-C drops the command, and with it every temp file it was writing: an
@@ -117,7 +136,9 @@ fn credential_file(command: &Command) -> Option<String> {
         Command::Repo(RepoCommand::Ls(a)) => &a.remote.registry_config,
         Command::Repo(RepoCommand::Tags(a)) => &a.target.remote.registry_config,
         Command::Cp(a) => &a.from_registry_config,
-        Command::Logout(_) | Command::Version(_) => return None,
+        Command::Logout(_) | Command::Version(_) | Command::Completion(_) | Command::Manpage => {
+            return None;
+        }
     };
     Some(
         credentials::Store::new(configs)

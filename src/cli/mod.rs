@@ -109,6 +109,19 @@ pub enum Command {
     /// Repository operations
     #[command(subcommand, visible_alias = "repository")]
     Repo(RepoCommand),
+    /// Generate the autocompletion script for the specified shell
+    #[command(
+        override_usage = "oras completion [flags] <bash|zsh|fish|powershell>",
+        after_help = "Example - Load completions in the current bash session:\n  source <(oras completion bash)\n\nExample - Install for zsh:\n  oras completion zsh > \"${fpath[1]}/_oras\""
+    )]
+    Completion(CompletionArgs),
+    /// Print the manual page (roff) of oras
+    #[command(
+        name = "manpage",
+        override_usage = "oras manpage",
+        after_help = "Example - Read it:\n  oras manpage | man -l -"
+    )]
+    Manpage,
     /// Copy artifacts from one target to another
     #[command(
         visible_alias = "copy",
@@ -631,6 +644,13 @@ pub struct LogoutArgs {
     /// Output debug logs
     #[arg(short = 'd', long)]
     pub debug: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionArgs {
+    /// The shell: bash, zsh, fish or powershell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -18,6 +18,7 @@ mod cmd_cp;
 mod cmd_manifest;
 mod cmd_repo;
 mod cmd_tag_resolve;
+mod completion;
 mod credential_helpers;
 mod downgrade;
 mod faults;
