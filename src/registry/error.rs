@@ -69,6 +69,9 @@ pub enum RegistryError {
     },
     #[error("{0}")]
     Protocol(String),
+    /// No bytes moved for too long; worth a fresh attempt.
+    #[error("{0}")]
+    Stalled(String),
 }
 
 impl RegistryError {

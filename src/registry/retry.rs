@@ -27,6 +27,7 @@ pub fn is_retryable_status(status: u16) -> bool {
 pub fn is_retryable(error: &RegistryError) -> bool {
     match error {
         RegistryError::Status { status, .. } => is_retryable_status(*status),
+        RegistryError::Stalled(_) => true,
         RegistryError::Transport { source, .. } => {
             let text = chain_text(source);
             let tls = ["certificate", "tls", "alert"]

@@ -12,6 +12,8 @@ use crate::transfer::Counted;
 
 /// Read size for upload bodies: small reads cap throughput (transfer.md §5.3).
 const UPLOAD_CHUNK: usize = 1 << 20;
+/// An upload that moves no bytes for this long has stalled.
+const STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// Chunk size used when a registry refuses a monolithic upload as too large (413).
 const FALLBACK_CHUNK: u64 = 16 << 20;
 
@@ -67,7 +69,43 @@ impl Remote {
 }
 
 impl Remote {
+    /// One upload attempt, abandoned when the registry stops taking bytes for `STALL_TIMEOUT`
+    /// before the body is complete (waiting for its answer afterwards is not a stall).
     async fn push_blob_once(
+        &self,
+        desc: &Descriptor,
+        content: &dyn Content,
+        progress: &Progress,
+    ) -> Result<(), TargetError> {
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (counter, inner) = (std::sync::Arc::clone(&sent), progress.clone());
+        let watched: Progress = std::sync::Arc::new(move |n| {
+            counter.store(n, std::sync::atomic::Ordering::Relaxed);
+            inner(n);
+        });
+        let watchdog = async {
+            let (mut last, mut since) = (u64::MAX, tokio::time::Instant::now());
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                let now = sent.load(std::sync::atomic::Ordering::Relaxed);
+                if now != last || now >= desc.size {
+                    (last, since) = (now, tokio::time::Instant::now());
+                } else if since.elapsed() >= STALL_TIMEOUT {
+                    return RegistryError::Stalled(format!(
+                        "upload of {} stalled: no bytes taken for {} s",
+                        desc.digest,
+                        STALL_TIMEOUT.as_secs()
+                    ));
+                }
+            }
+        };
+        tokio::select! {
+            result = self.push_blob_unwatched(desc, content, &watched) => result,
+            stalled = watchdog => Err(stalled.into()),
+        }
+    }
+
+    async fn push_blob_unwatched(
         &self,
         desc: &Descriptor,
         content: &dyn Content,
