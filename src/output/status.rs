@@ -57,14 +57,49 @@ pub struct StatusReporter {
 struct Bars {
     multi: MultiProgress,
     active: Mutex<HashMap<Digest, ProgressBar>>,
+    /// The overall line: blobs done and running, bytes moved, elapsed time.
+    overall: ProgressBar,
+    totals: Mutex<Totals>,
+}
+
+/// What the overall line counts.
+#[derive(Default)]
+struct Totals {
+    done: u64,
+    done_bytes: u64,
+    /// Bytes moved so far by each running transfer.
+    running: HashMap<Digest, u64>,
+}
+
+impl Bars {
+    fn refresh(&self, totals: &Totals) {
+        let bytes = totals.done_bytes + totals.running.values().sum::<u64>();
+        self.overall.set_message(format!(
+            "{} done, {} running, {}",
+            totals.done,
+            totals.running.len(),
+            humanize(bytes)
+        ));
+    }
 }
 
 impl StatusReporter {
     #[must_use]
     pub fn new(output: &Output, op: Operation) -> Self {
-        let bars = (output.status == StatusMode::Tty).then(|| Bars {
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(5)),
-            active: Mutex::new(HashMap::new()),
+        let bars = (output.status == StatusMode::Tty).then(|| {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(5));
+            let overall = multi.add(ProgressBar::no_length());
+            overall.set_style(
+                ProgressStyle::with_template("{spinner} Total: {msg} {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            overall.enable_steady_tick(Duration::from_millis(200));
+            Bars {
+                multi,
+                active: Mutex::new(HashMap::new()),
+                overall,
+                totals: Mutex::new(Totals::default()),
+            }
         });
         Self {
             output: output.clone(),
@@ -99,6 +134,26 @@ impl StatusReporter {
     }
 
     fn bar(&self, bars: &Bars, desc: &Descriptor, state: State) {
+        {
+            let mut totals = bars
+                .totals
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match state {
+                State::Started => {
+                    totals.running.entry(desc.digest.clone()).or_insert(0);
+                }
+                State::Processing => {}
+                State::Done | State::Exists | State::Skipped | State::Restored | State::Mounted => {
+                    totals.running.remove(&desc.digest);
+                    totals.done += 1;
+                    if state == State::Done {
+                        totals.done_bytes += desc.size;
+                    }
+                }
+            }
+            bars.refresh(&totals);
+        }
         let mut active = bars
             .active
             .lock()
@@ -160,14 +215,23 @@ impl Reporter for StatusReporter {
         if self.output.status == StatusMode::Plain {
             self.plain_progress(desc, bytes);
         }
-        if let Some(bars) = &self.bars
-            && let Some(bar) = bars
+        if let Some(bars) = &self.bars {
+            if let Some(bar) = bars
                 .active
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .get(&desc.digest)
-        {
-            bar.set_position(bytes);
+            {
+                bar.set_position(bytes);
+            }
+            let mut totals = bars
+                .totals
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(moved) = totals.running.get_mut(&desc.digest) {
+                *moved = bytes;
+                bars.refresh(&totals);
+            }
         }
     }
 }
@@ -254,6 +318,7 @@ impl Drop for StatusReporter {
             {
                 bar.abandon();
             }
+            bars.overall.finish_and_clear();
             let _ = bars.multi.clear();
         }
     }

@@ -263,6 +263,10 @@ fn a_slow_pull_on_a_terminal_draws_bars_on_stderr_and_keeps_stdout_clean() {
         "the bar names the file\n{run}"
     );
     assert!(
+        run.terminal.contains("Total: ") && run.terminal.contains(" running, "),
+        "an overall line counts the blobs and bytes\n{run}"
+    );
+    assert!(
         run.terminal.contains("✓ Downloaded big.bin"),
         "a finished blob is ticked off\n{run}"
     );
