@@ -23,6 +23,9 @@ Example - Push with several tags:
 Example - Push into an OCI image layout directory (no registry needed):
   oras push --oci-layout layout-dir:v1 hi.txt
 
+Example - Push in 16 MiB chunks to a registry that caps request sizes:
+  oras push --chunk-size 16MiB localhost:5000/hello:v1 big.bin
+
 Example - The oras 0.x syntax still works (with a deprecation note):
   oras push localhost:5000/hello:v1 --manifest-config config.json:a/b hi.txt:text/plain";
 
@@ -501,8 +504,9 @@ pub struct TargetArgs {
     #[arg(long)]
     pub oci_layout: bool,
     /// Upload blobs larger than this in chunks (e.g. `16MiB`) for registries that cap request
-    /// sizes; without it, chunking starts only when a registry answers 413
-    #[arg(long, value_name = "size", value_parser = parse_size)]
+    /// sizes; without it, chunking starts only when a registry answers 413. Hidden: it only
+    /// matters to uploads, and push's examples show it.
+    #[arg(long, value_name = "size", value_parser = parse_size, hide = true)]
     pub chunk_size: Option<u64>,
     /// Largest manifest accepted (e.g. `8MiB`); larger ones are refused
     #[arg(long, value_name = "size", value_parser = parse_size, default_value = "4MiB")]
