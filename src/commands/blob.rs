@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 
-use super::{check_args, confirm, open_target, print_descriptor, require_digest};
+use super::{check_args, delete_found, open_target, print_descriptor, require_digest};
 use crate::cli::{BlobFetchArgs, BlobPushArgs, DeleteArgs};
 use crate::oci::{Descriptor, Digest, Hasher};
 use crate::output::{Format, Output, io_error_text};
@@ -211,32 +211,6 @@ pub async fn delete(args: DeleteArgs) -> Result<()> {
     let opened = open_target(raw, &args.target, true, args.common.debug, &out)?;
     let digest = require_digest(&opened, raw, "blob delete", DELETE_USAGE)?;
     let target = opened.target.as_ref();
-    let Some(desc) = target.stat_blob(&digest).await? else {
-        if args.force && !args.descriptor.descriptor {
-            out.line(&format!("Missing {raw}"));
-            return Ok(());
-        }
-        bail!("{raw}: the specified blob does not exist");
-    };
-    if !args.force
-        && !confirm(
-            &out,
-            &format!(
-                "Are you sure you want to delete the blob {:?}? [y/N] ",
-                digest.to_string()
-            ),
-        )
-    {
-        out.line("Operation cancelled.");
-        return Ok(());
-    }
-    target
-        .delete(&digest, false)
-        .await
-        .map_err(|e| anyhow::Error::new(e).context(format!("failed to delete {raw}")))?;
-    if args.descriptor.descriptor {
-        return print_descriptor(&out, &desc, args.descriptor.pretty);
-    }
-    out.line(&format!("Deleted [{}] {raw}", target.kind()));
-    Ok(())
+    let found = target.stat_blob(&digest).await?;
+    delete_found(&out, &args, target, found, false).await
 }

@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 
 use super::{
-    check_args, confirm, open_target, parse_format, print_descriptor, require_selector,
+    check_args, delete_found, open_target, parse_format, print_descriptor, require_selector,
     write_file_atomic,
 };
 use crate::cli::{DeleteArgs, ManifestFetchArgs, ManifestPushArgs};
@@ -289,36 +289,10 @@ pub async fn delete(args: DeleteArgs) -> Result<()> {
     let opened = open_target(raw, &args.target, true, args.common.debug, &out)?;
     let selector = require_selector(&opened, raw, "manifest delete", DELETE_USAGE)?;
     let target = opened.target.as_ref();
-    let desc = match target.fetch_manifest(&selector).await {
-        Ok((desc, _)) => desc,
-        Err(e) if e.is_not_found() => {
-            if args.force && !args.descriptor.descriptor {
-                out.line(&format!("Missing {raw}"));
-                return Ok(());
-            }
-            bail!("{raw}: the specified manifest does not exist");
-        }
+    let found = match target.fetch_manifest(&selector).await {
+        Ok((desc, _)) => Some(desc),
+        Err(e) if e.is_not_found() => None,
         Err(e) => return Err(e.into()),
     };
-    if !args.force
-        && !confirm(
-            &out,
-            &format!(
-                "Are you sure you want to delete the manifest {:?} and all tags associated with it? [y/N] ",
-                desc.digest.to_string()
-            ),
-        )
-    {
-        out.line("Operation cancelled.");
-        return Ok(());
-    }
-    target
-        .delete(&desc.digest, true)
-        .await
-        .map_err(|e| anyhow::Error::new(e).context(format!("failed to delete {raw}")))?;
-    if args.descriptor.descriptor {
-        return print_descriptor(&out, &desc, args.descriptor.pretty);
-    }
-    out.line(&format!("Deleted [{}] {raw}", target.kind()));
-    Ok(())
+    delete_found(&out, &args, target, found, true).await
 }

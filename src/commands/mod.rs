@@ -369,6 +369,51 @@ pub(crate) fn confirm(out: &crate::output::Output, question: &str) -> bool {
     matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
 }
 
+/// The rest of `manifest delete` / `blob delete` once the target is looked up: `Missing`
+/// with `-f` or an error when absent, the `[y/N]` prompt unless `-f`, the delete itself, and
+/// `Deleted …` or the descriptor.
+pub(crate) async fn delete_found(
+    out: &crate::output::Output,
+    args: &crate::cli::DeleteArgs,
+    target: &dyn Target,
+    found: Option<crate::oci::Descriptor>,
+    manifest: bool,
+) -> Result<()> {
+    let raw = &args.args[0];
+    let what = if manifest { "manifest" } else { "blob" };
+    let Some(desc) = found else {
+        if args.force && !args.descriptor.descriptor {
+            out.line(&format!("Missing {raw}"));
+            return Ok(());
+        }
+        bail!("{raw}: the specified {what} does not exist");
+    };
+    let question = if manifest {
+        format!(
+            "Are you sure you want to delete the manifest {:?} and all tags associated with it? [y/N] ",
+            desc.digest.to_string()
+        )
+    } else {
+        format!(
+            "Are you sure you want to delete the blob {:?}? [y/N] ",
+            desc.digest.to_string()
+        )
+    };
+    if !args.force && !confirm(out, &question) {
+        out.line("Operation cancelled.");
+        return Ok(());
+    }
+    target
+        .delete(&desc.digest, manifest)
+        .await
+        .map_err(|e| anyhow::Error::new(e).context(format!("failed to delete {raw}")))?;
+    if args.descriptor.descriptor {
+        return print_descriptor(out, &desc, args.descriptor.pretty);
+    }
+    out.line(&format!("Deleted [{}] {raw}", target.kind()));
+    Ok(())
+}
+
 /// A descriptor as `--descriptor` prints it: compact, or indented with `--pretty`.
 pub(crate) fn print_descriptor(
     out: &crate::output::Output,

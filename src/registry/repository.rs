@@ -470,17 +470,7 @@ impl Repository {
             if !resp.status().is_success() {
                 return Err(status_error(&Method::GET, &url, resp).await);
             }
-            let next = resp
-                .headers()
-                .get(header::LINK)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|l| l.split(';').next())
-                .map(|l| {
-                    l.trim()
-                        .trim_start_matches('<')
-                        .trim_end_matches('>')
-                        .to_owned()
-                });
+            let next = next_link(resp.headers());
             let body = read_limited(resp, self.max_manifest, "tag list").await?;
             let list: TagList = serde_json::from_slice(&body)
                 .map_err(|e| RegistryError::Protocol(format!("invalid tag list: {e}")))?;
