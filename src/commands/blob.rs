@@ -11,7 +11,7 @@ use super::{check_args, delete_found, open_target, print_descriptor, require_dig
 use crate::cli::{BlobFetchArgs, BlobPushArgs, DeleteArgs};
 use crate::oci::{Descriptor, Digest, Hasher};
 use crate::output::{Format, Output, io_error_text};
-use crate::target::OpenFuture;
+use crate::target::ChunksFuture;
 use crate::transfer::{Source, download_verified};
 
 const FETCH_USAGE: &str =
@@ -45,11 +45,11 @@ pub async fn fetch(args: BlobFetchArgs) -> Result<()> {
         .await?
         .ok_or_else(|| anyhow::anyhow!("{raw}: not found"))
         .with_context(|| format!("failed to fetch the content of {raw:?}"))?;
-    let fetch = |offset: u64| -> OpenFuture<'_> {
+    let fetch = |offset: u64| -> ChunksFuture<'_> {
         let desc = &desc;
         Box::pin(async move {
             target
-                .fetch_blob(desc, offset)
+                .fetch_blob_chunks(desc, offset)
                 .await
                 .map_err(std::io::Error::other)
         })

@@ -18,7 +18,7 @@ use crate::oci::{
     ANNOTATION_UNPACK, Annotations, Descriptor, is_index_type, parse_index, parse_manifest,
 };
 use crate::output::{Format, Operation, Output, StatusReporter, UserError};
-use crate::target::{Content as _, OpenFuture, Target};
+use crate::target::{ChunksFuture, Content as _, Target, reader_chunks};
 use crate::transfer::{Reporter, Source, State};
 
 const USAGE: &str = "oras pull [flags] <name>{:<tag>|@<digest>}";
@@ -289,10 +289,10 @@ async fn download(
             let (item, path) = &paths[i];
             async move {
                 reporter.state(&item.desc, State::Started);
-                let fetch = |offset: u64| -> OpenFuture<'_> {
+                let fetch = |offset: u64| -> ChunksFuture<'_> {
                     Box::pin(async move {
                         target
-                            .fetch_blob(&item.desc, offset)
+                            .fetch_blob_chunks(&item.desc, offset)
                             .await
                             .map_err(std::io::Error::other)
                     })
@@ -312,7 +312,10 @@ async fn download(
     for (from, to) in copies {
         let (src, dst) = (&paths[from].1, &paths[to]);
         let copy = Source::File(src.clone());
-        let fetch = |offset: u64| copy.open(offset);
+        let fetch = |offset: u64| -> ChunksFuture<'_> {
+            let open = copy.open(offset);
+            Box::pin(async move { Ok(reader_chunks(open.await?)) })
+        };
         write_blob_file(&fetch, &dst.0.desc, &dst.1, opts, &|_| {})
             .await
             .with_context(|| format!("failed to pull {}", dst.0.title))?;

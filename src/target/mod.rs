@@ -22,6 +22,19 @@ pub type BlobReader = Pin<Box<dyn AsyncRead + Send>>;
 
 pub type OpenFuture<'a> = Pin<Box<dyn Future<Output = std::io::Result<BlobReader>> + Send + 'a>>;
 
+/// A blob body as the chunks it arrives in: a download hashes and writes them without first
+/// copying them into a buffer of its own.
+pub type BlobChunks =
+    Pin<Box<dyn futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send>>;
+
+/// Reads `reader` as a stream of chunks.
+pub fn reader_chunks(reader: BlobReader) -> BlobChunks {
+    const CHUNK: usize = 256 * 1024;
+    Box::pin(tokio_util::io::ReaderStream::with_capacity(reader, CHUNK))
+}
+
+pub type ChunksFuture<'a> = Pin<Box<dyn Future<Output = std::io::Result<BlobChunks>> + Send + 'a>>;
+
 /// Blob content to push that can be opened again at any offset: a retry or a chunked upload
 /// re-reads it instead of holding it in memory.
 pub trait Content: Send + Sync {
@@ -106,6 +119,15 @@ pub trait Target: Send + Sync {
     /// Opens a blob for reading from byte `offset` on (to resume an interrupted download). The
     /// bytes are not yet verified: the caller hashes them as it consumes them.
     async fn fetch_blob(&self, desc: &Descriptor, offset: u64) -> Result<BlobReader, TargetError>;
+
+    /// `fetch_blob` as a stream of chunks.
+    async fn fetch_blob_chunks(
+        &self,
+        desc: &Descriptor,
+        offset: u64,
+    ) -> Result<BlobChunks, TargetError> {
+        Ok(reader_chunks(self.fetch_blob(desc, offset).await?))
+    }
 
     /// Fetches a manifest by tag or digest string, with its descriptor.
     async fn fetch_manifest(&self, reference: &str) -> Result<(Descriptor, Vec<u8>), TargetError>;

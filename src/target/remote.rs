@@ -5,7 +5,7 @@ use futures_util::TryStreamExt as _;
 use tokio::io::AsyncReadExt as _;
 use tokio_util::io::{ReaderStream, StreamReader};
 
-use super::{BlobReader, Content, Progress, Target, TargetError, TargetKind};
+use super::{BlobChunks, BlobReader, Content, Progress, Target, TargetError, TargetKind};
 use crate::oci::{Descriptor, Digest};
 use crate::registry::{RegistryError, Repository, retry};
 use crate::transfer::Counted;
@@ -211,6 +211,15 @@ impl Target for Remote {
         let resp = self.repo.fetch_blob(desc, offset).await?;
         let stream = resp.bytes_stream().map_err(std::io::Error::other);
         Ok(Box::pin(StreamReader::new(stream)))
+    }
+
+    async fn fetch_blob_chunks(
+        &self,
+        desc: &Descriptor,
+        offset: u64,
+    ) -> Result<BlobChunks, TargetError> {
+        let resp = self.repo.fetch_blob(desc, offset).await?;
+        Ok(Box::pin(resp.bytes_stream().map_err(std::io::Error::other)))
     }
 
     async fn fetch_manifest(&self, reference: &str) -> Result<(Descriptor, Vec<u8>), TargetError> {

@@ -12,7 +12,7 @@ use tokio::io::{
 };
 
 use crate::oci::{Annotations, Descriptor, Hasher};
-use crate::target::{BlobReader, Content, OpenFuture, Progress, Target, TargetError};
+use crate::target::{BlobReader, ChunksFuture, Content, OpenFuture, Progress, Target, TargetError};
 
 /// Buffer for moving blob bytes: large enough that syscalls and hashing calls stay cheap.
 const COPY_BUFFER: usize = 1 << 20;
@@ -269,8 +269,8 @@ pub async fn push_manifest(
     Ok(())
 }
 
-/// Opens a blob for reading from a byte offset.
-pub type Fetch<'a> = dyn Fn(u64) -> OpenFuture<'a> + Send + Sync + 'a;
+/// Opens a blob, as a stream of chunks, from a byte offset.
+pub type Fetch<'a> = dyn Fn(u64) -> ChunksFuture<'a> + Send + Sync + 'a;
 
 /// A download that receives nothing for this long has stalled: it is resumed (or fails)
 /// instead of hanging.
@@ -279,12 +279,16 @@ const STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// How many times a download cut off mid-blob is resumed before giving up.
 const MAX_RESUMES: u32 = 5;
 
+/// Chunks as received, handed together to the hashing and the writing thread (shared, not
+/// copied).
+type Batch = Arc<[bytes::Bytes]>;
+
 /// Downloads a blob into `file`, verifying it. Receiving, hashing and writing run in parallel
-/// (the hash and the disk write each on their own thread, fed the same chunks), so the slowest
-/// of the three sets the pace rather than their sum. When the connection breaks or the body ends
-/// early, the download continues with a `Range` request from the bytes already received (they
-/// are already in the running hash) instead of starting over. Fails unless exactly `desc.size`
-/// bytes with digest `desc.digest` arrived.
+/// (the hash and the disk write each on their own thread, fed the same chunks, which are never
+/// copied), so the slowest of the three sets the pace rather than their sum. When the
+/// connection breaks or the body ends early, the download continues with a `Range` request
+/// from the bytes already received (they are already in the running hash) instead of starting
+/// over. Fails unless exactly `desc.size` bytes with digest `desc.digest` arrived.
 pub async fn download_verified(
     fetch: &Fetch<'_>,
     file: std::fs::File,
@@ -292,22 +296,25 @@ pub async fn download_verified(
     progress: &(dyn Fn(u64) + Sync),
 ) -> std::io::Result<()> {
     use std::io::Write as _;
-    // Bounded queues keep memory flat: at most this many chunks wait for each worker.
-    const QUEUE: usize = 16;
-    let (hash_tx, mut hash_rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(QUEUE);
-    let (write_tx, mut write_rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(QUEUE);
+    // Bounded queues keep memory flat: at most this many batches wait for each worker.
+    const QUEUE: usize = 4;
+    let (hash_tx, mut hash_rx) = tokio::sync::mpsc::channel::<Batch>(QUEUE);
+    let (write_tx, mut write_rx) = tokio::sync::mpsc::channel::<Batch>(QUEUE);
     let hashing = tokio::task::spawn_blocking(move || {
         let mut hasher = Hasher::new();
-        while let Some(chunk) = hash_rx.blocking_recv() {
-            hasher.update(&chunk);
+        while let Some(batch) = hash_rx.blocking_recv() {
+            for chunk in batch.iter() {
+                hasher.update(chunk);
+            }
         }
         hasher.finish()
     });
     let writing = tokio::task::spawn_blocking(move || {
-        // Chunks arrive whole (256 KiB): written as they are, with no extra buffer copy.
         let mut out = file;
-        while let Some(chunk) = write_rx.blocking_recv() {
-            out.write_all(&chunk)?;
+        while let Some(batch) = write_rx.blocking_recv() {
+            for chunk in batch.iter() {
+                out.write_all(chunk)?;
+            }
         }
         out.flush()
     });
@@ -326,29 +333,35 @@ pub async fn download_verified(
     Ok(())
 }
 
-/// The receiving side of `download_verified`: reads chunks, resuming after a cut, and hands
-/// each to the hashing and writing threads.
+/// The receiving side of `download_verified`: gathers chunks into batches of about 1 MiB,
+/// resuming after a cut, and hands each batch to the hashing and writing threads.
 async fn receive(
     fetch: &Fetch<'_>,
     desc: &Descriptor,
     progress: &(dyn Fn(u64) + Sync),
-    hash_tx: &tokio::sync::mpsc::Sender<bytes::Bytes>,
-    write_tx: &tokio::sync::mpsc::Sender<bytes::Bytes>,
+    hash_tx: &tokio::sync::mpsc::Sender<Batch>,
+    write_tx: &tokio::sync::mpsc::Sender<Batch>,
 ) -> std::io::Result<()> {
-    const CHUNK: usize = 256 * 1024;
+    use futures_util::StreamExt as _;
+    const BATCH: u64 = 1024 * 1024;
     let worker_gone = || std::io::Error::other("the file writer stopped");
     let mut received: u64 = 0;
     let mut resumes = 0;
-    let mut buf = bytes::BytesMut::new();
+    let mut batch: Vec<bytes::Bytes> = Vec::new();
+    let mut batched: u64 = 0;
     loop {
-        let mut reader = fetch(received).await?;
+        let mut chunks = fetch(received).await?;
         let cut = loop {
-            // Gather a whole chunk before handing it on: fewer, larger hand-offs.
-            buf.reserve(CHUNK);
-            let cut = match tokio::time::timeout(STALL_TIMEOUT, reader.read_buf(&mut buf)).await {
-                Ok(Ok(0)) => Some(None),
-                Ok(Ok(_)) => None,
-                Ok(Err(e)) => Some(Some(e)),
+            let cut = match tokio::time::timeout(STALL_TIMEOUT, chunks.next()).await {
+                Ok(None) => Some(None),
+                Ok(Some(Ok(chunk))) => {
+                    batched += chunk.len() as u64;
+                    if !chunk.is_empty() {
+                        batch.push(chunk);
+                    }
+                    None
+                }
+                Ok(Some(Err(e))) => Some(Some(e)),
                 Err(_) => Some(Some(std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
                     format!(
@@ -357,20 +370,21 @@ async fn receive(
                     ),
                 ))),
             };
-            if received + (buf.len() as u64) > desc.size {
+            if received + batched > desc.size {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
                     format!("trailing data: more than the expected {} bytes", desc.size),
                 ));
             }
-            if (buf.len() >= CHUNK || cut.is_some()) && !buf.is_empty() {
-                received += buf.len() as u64;
-                let chunk = buf.split().freeze();
+            if (batched >= BATCH || cut.is_some()) && !batch.is_empty() {
+                received += batched;
+                batched = 0;
+                let ready: Batch = std::mem::take(&mut batch).into();
                 hash_tx
-                    .send(chunk.clone())
+                    .send(Arc::clone(&ready))
                     .await
                     .map_err(|_| worker_gone())?;
-                write_tx.send(chunk).await.map_err(|_| worker_gone())?;
+                write_tx.send(ready).await.map_err(|_| worker_gone())?;
                 progress(received);
             }
             if let Some(cut) = cut {
