@@ -28,6 +28,7 @@ pub type BlobChunks =
     Pin<Box<dyn futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send>>;
 
 /// Reads `reader` as a stream of chunks.
+#[must_use]
 pub fn reader_chunks(reader: BlobReader) -> BlobChunks {
     const CHUNK: usize = 256 * 1024;
     Box::pin(tokio_util::io::ReaderStream::with_capacity(reader, CHUNK))
