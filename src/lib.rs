@@ -50,6 +50,8 @@ pub fn run(cli: Cli) -> ExitCode {
                     match command {
                         Command::Push(args) => commands::push::run(args).await,
                         Command::Pull(args) => commands::pull::run(args).await,
+                        Command::Attach(args) => commands::push::attach(args).await,
+                        Command::Discover(args) => commands::discover::run(args).await,
                         Command::Login(args) => commands::login::run(args).await,
                         Command::Tag(args) => commands::tag::run(args).await,
                         Command::Resolve(args) => commands::tag::resolve(args).await,
@@ -121,6 +123,8 @@ fn credential_file(command: &Command) -> Option<String> {
     let configs = match command {
         Command::Push(a) => &a.target.remote.registry_config,
         Command::Pull(a) => &a.target.remote.registry_config,
+        Command::Attach(a) => &a.target.remote.registry_config,
+        Command::Discover(a) => &a.target.remote.registry_config,
         Command::Login(a) => &a.remote.registry_config,
         Command::Tag(a) => &a.target.remote.registry_config,
         Command::Resolve(a) => &a.target.remote.registry_config,

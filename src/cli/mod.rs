@@ -52,6 +52,38 @@ Example - Log in with the password read from stdin:
 Example - Log in with an identity token:
   oras login --identity-token token localhost:5000";
 
+const EXAMPLES_ATTACH: &str = "\
+Example - Attach file \"hi.txt\" with artifact type \"doc/example\" to manifest \"hello:v1\":
+  oras attach --artifact-type doc/example localhost:5000/hello:v1 hi.txt
+
+Example - Attach an SBOM with a custom layer media type:
+  oras attach --artifact-type sbom/example localhost:5000/hello:v1 sbom.json:application/spdx+json
+
+Example - Attach only annotations:
+  oras attach --artifact-type doc/example --annotation \"key=value\" localhost:5000/hello:v1
+
+Example - Attach to the linux/amd64 manifest of a multi-arch image:
+  oras attach --artifact-type doc/example --platform linux/amd64 localhost:5000/hello:v1 hi.txt
+
+Example - Attach to a manifest in an OCI image layout:
+  oras attach --oci-layout --artifact-type doc/example layout-dir:v1 hi.txt";
+
+const EXAMPLES_DISCOVER: &str = "\
+Example - Show the referrers of a manifest as a tree:
+  oras discover localhost:5000/hello:v1
+
+Example - Only referrers of one artifact type, as JSON:
+  oras discover --artifact-type sbom/example --format json localhost:5000/hello:v1
+
+Example - Only direct referrers:
+  oras discover --depth 1 localhost:5000/hello:v1
+
+Example - A registry without the referrers API (uses the sha256-<hex> tag schema):
+  oras discover --distribution-spec v1.1-referrers-tag localhost:5000/hello:v1
+
+Example - Referrers in an OCI image layout:
+  oras discover --oci-layout layout-dir:v1";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "oras",
@@ -90,6 +122,16 @@ pub enum Command {
     #[command(after_help = "Example - Print the version:\n  oras version")]
     #[command(override_usage = "oras version [flags]")]
     Version(VersionArgs),
+    /// Attach files to an existing artifact
+    #[command(after_help = EXAMPLES_ATTACH)]
+    #[command(
+        override_usage = "oras attach [flags] --artifact-type=<type> <name>{:<tag>|@<digest>} {<file>[:<layer_media_type>]|--annotation <key>=<value>} [...]"
+    )]
+    Attach(AttachArgs),
+    /// [Preview] Discover referrers of a manifest in a registry or an OCI image layout
+    #[command(after_help = EXAMPLES_DISCOVER)]
+    #[command(override_usage = "oras discover [flags] <name>{:<tag>|@<digest>}")]
+    Discover(DiscoverArgs),
     /// Tag a manifest in a registry or an OCI image layout
     #[command(
         after_help = "Example - Tag the manifest 'v1.0.1' as 'v1.0.2':\n  oras tag localhost:5000/hello:v1.0.1 v1.0.2\n\nExample - Add several tags:\n  oras tag localhost:5000/hello:v1.0.1 v1.0.2 latest"
@@ -433,6 +475,49 @@ pub struct CopyArgs {
     /// CA file for the destination registry
     #[arg(long, value_name = "path")]
     pub to_ca_file: Option<PathBuf>,
+    /// [Preview] Recursively copy the artifact and its referrers
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+    /// Source registry identity token
+    #[arg(long, default_value = "")]
+    pub from_identity_token: String,
+    /// Destination registry identity token
+    #[arg(long, default_value = "")]
+    pub to_identity_token: String,
+    /// Custom header for requests to the source registry (`Name: value`)
+    #[arg(long)]
+    pub from_header: Vec<String>,
+    /// Custom header for requests to the destination registry (`Name: value`)
+    #[arg(long)]
+    pub to_header: Vec<String>,
+    /// Client certificate for the source registry
+    #[arg(long, value_name = "path")]
+    pub from_cert_file: Option<PathBuf>,
+    /// Client certificate key for the source registry
+    #[arg(long, value_name = "path")]
+    pub from_key_file: Option<PathBuf>,
+    /// Client certificate for the destination registry
+    #[arg(long, value_name = "path")]
+    pub to_cert_file: Option<PathBuf>,
+    /// Client certificate key for the destination registry
+    #[arg(long, value_name = "path")]
+    pub to_key_file: Option<PathBuf>,
+    /// Custom DNS for both registries: `host:port:address[:address_port]`
+    #[arg(long)]
+    pub resolve: Vec<String>,
+    /// Custom DNS for the source registry: `host:port:address[:address_port]`
+    #[arg(long)]
+    pub from_resolve: Vec<String>,
+    /// Custom DNS for the destination registry: `host:port:address[:address_port]`
+    #[arg(long)]
+    pub to_resolve: Vec<String>,
+    /// [Preview] How the source registry keeps referrers: v1.1-referrers-tag, v1.1-referrers-api
+    #[arg(long, value_name = "string")]
+    pub from_distribution_spec: Option<String>,
+    /// [Preview] How the destination registry keeps referrers: v1.1-referrers-tag,
+    /// v1.1-referrers-api
+    #[arg(long, value_name = "string")]
+    pub to_distribution_spec: Option<String>,
     /// [Preview] Disable progress bars
     #[arg(long)]
     pub no_tty: bool,
@@ -540,6 +625,91 @@ pub struct FormatArgs {
     /// [Experimental] Template used with `--format go-template`
     #[arg(long, default_value = "")]
     pub template: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AttachArgs {
+    /// `<name>{:<tag>|@<digest>} {<file>[:<layer_media_type>]} [...]`
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Artifact type of the attached manifest (required)
+    #[arg(long, required = true)]
+    pub artifact_type: String,
+    /// [Preview] Path of the config file, with an optional media type: path[:mediatype]
+    #[arg(long, value_name = "path")]
+    pub config: Option<String>,
+    /// Manifest annotations (key=value)
+    #[arg(short = 'a', long)]
+    pub annotation: Vec<String>,
+    /// Path of the annotation file
+    #[arg(long, value_name = "path")]
+    pub annotation_file: Option<PathBuf>,
+    /// Path of the pushed manifest
+    #[arg(long, value_name = "path")]
+    pub export_manifest: Option<PathBuf>,
+    /// Skip path validation
+    #[arg(long)]
+    pub disable_path_validation: bool,
+    /// Concurrency level
+    #[arg(long, default_value_t = 5)]
+    pub concurrency: usize,
+    /// Attach to an arch-specific subject: `os[/arch][/variant][:os_version]`
+    #[arg(long)]
+    pub platform: Option<String>,
+    #[command(flatten)]
+    pub referrers: ReferrersArgs,
+    /// [Preview] Disable progress bars
+    #[arg(long)]
+    pub no_tty: bool,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiscoverArgs {
+    /// <name>{:<tag>|@<digest>}
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Artifact type of the referrers to show
+    #[arg(long)]
+    pub artifact_type: Option<String>,
+    /// [Experimental] Depth of the referrers tree (at least 1; unlimited by default)
+    #[arg(long)]
+    pub depth: Option<i64>,
+    /// [Deprecated] Format output: `tree`, `table`, `json` or `go-template=TEMPLATE`
+    #[arg(short = 'o', long)]
+    pub output: Option<String>,
+    /// [Experimental] Format output: `tree`, `table`, `json` or `go-template=TEMPLATE`
+    #[arg(long)]
+    pub format: Option<String>,
+    /// [Experimental] Template used with `--format go-template`
+    #[arg(long, default_value = "")]
+    pub template: Option<String>,
+    /// Request platform in the form of `os[/arch][/variant][:os_version]`
+    #[arg(long)]
+    pub platform: Option<String>,
+    #[command(flatten)]
+    pub referrers: ReferrersArgs,
+    /// [Preview] Disable colors
+    #[arg(long)]
+    pub no_tty: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// How a registry keeps referrers.
+#[derive(Debug, Clone, Args)]
+pub struct ReferrersArgs {
+    /// [Preview] Set OCI distribution spec version and API option. Options: v1.1-referrers-tag,
+    /// v1.1-referrers-api
+    #[arg(long, value_name = "string")]
+    pub distribution_spec: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

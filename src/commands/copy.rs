@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result, bail};
 use futures_util::stream::{self, TryStreamExt as _};
 
 use super::{check_args, open_target, require_selector};
-use crate::cli::{CopyArgs, RemoteArgs, TargetArgs};
+use crate::cli::{CopyArgs, ReferrersArgs, RemoteArgs, TargetArgs};
 use crate::oci::{Descriptor, is_index_type, parse_index, parse_manifest};
 use crate::output::{Format, Operation, Output, StatusReporter};
 use crate::reference::{is_valid_tag, split_tags};
@@ -48,7 +48,7 @@ fn side(args: &CopyArgs, from: bool) -> TargetArgs {
             username: pick(&args.from_username, &args.to_username),
             password: pick(&args.from_password, &args.to_password),
             password_stdin: false,
-            identity_token: String::new(),
+            identity_token: pick(&args.from_identity_token, &args.to_identity_token),
             identity_token_stdin: false,
             insecure: if from {
                 args.from_insecure
@@ -65,15 +65,37 @@ fn side(args: &CopyArgs, from: bool) -> TargetArgs {
             } else {
                 args.to_registry_config.clone()
             },
-            header: Vec::new(),
+            header: if from {
+                args.from_header.clone()
+            } else {
+                args.to_header.clone()
+            },
             ca_file: if from {
                 args.from_ca_file.clone()
             } else {
                 args.to_ca_file.clone()
             },
-            cert_file: None,
-            key_file: None,
-            resolve: Vec::new(),
+            cert_file: if from {
+                args.from_cert_file.clone()
+            } else {
+                args.to_cert_file.clone()
+            },
+            key_file: if from {
+                args.from_key_file.clone()
+            } else {
+                args.to_key_file.clone()
+            },
+            // The shared --resolve first; the side's own entries win.
+            resolve: args
+                .resolve
+                .iter()
+                .chain(if from {
+                    &args.from_resolve
+                } else {
+                    &args.to_resolve
+                })
+                .cloned()
+                .collect(),
         },
         oci_layout: if from {
             args.from_oci_layout
@@ -83,6 +105,30 @@ fn side(args: &CopyArgs, from: bool) -> TargetArgs {
         chunk_size: None,
         max_manifest_size: crate::oci::MAX_MANIFEST_BYTES,
     }
+}
+
+/// Opens the source (read-only) and the destination, each with its own flags.
+fn open_sides(
+    args: &CopyArgs,
+    src_raw: &str,
+    dst_raw: &str,
+    out: &Output,
+) -> Result<(super::Opened, super::Opened)> {
+    let mode = |spec: &Option<String>| {
+        super::referrers_mode(&ReferrersArgs {
+            distribution_spec: spec.clone(),
+        })
+    };
+    let (from_mode, to_mode) = (
+        mode(&args.from_distribution_spec)?,
+        mode(&args.to_distribution_spec)?,
+    );
+    let mut src = open_target(src_raw, &side(args, true), false, args.common.debug, out)
+        .with_context(|| format!("Error from source for {src_raw:?}"))?;
+    let mut dst = open_target(dst_raw, &side(args, false), true, args.common.debug, out)?;
+    src.target.set_referrers_mode(from_mode);
+    dst.target.set_referrers_mode(to_mode);
+    Ok((src, dst))
 }
 
 pub async fn run(args: CopyArgs) -> Result<()> {
@@ -105,9 +151,7 @@ pub async fn run(args: CopyArgs) -> Result<()> {
             bail!("{:?}: invalid reference: invalid tag {t:?}", args.args[1]);
         }
     }
-    let src = open_target(src_raw, &side(&args, true), false, args.common.debug, &out)
-        .with_context(|| format!("Error from source for {src_raw:?}"))?;
-    let dst = open_target(dst_raw, &side(&args, false), true, args.common.debug, &out)?;
+    let (src, dst) = open_sides(&args, src_raw, dst_raw, &out)?;
     let selector = require_selector(&src, src_raw, "cp", USAGE)?;
     let (source, target) = (src.target.as_ref(), dst.target.as_ref());
 
@@ -122,55 +166,29 @@ pub async fn run(args: CopyArgs) -> Result<()> {
         root = root.plain();
     }
     let reporter: Arc<dyn Reporter> = Arc::new(StatusReporter::new(&out, Operation::Copy));
-    // A destination that has the root has everything under it: only the tags are set.
-    let root_exists = target
-        .fetch_manifest(&root.digest.to_string())
-        .await
-        .is_ok_and(|(d, _)| d.digest == root.digest);
-    let mut graph = Graph::default();
-    if root_exists {
-        reporter.state(&root, State::Exists);
-    } else {
-        walk(source, &root, &root_bytes, &mut graph, 0).await?;
-    }
-
     let mount_from = match (source.remote_location(), target.remote_location()) {
         (Some((sr, srepo)), Some((dr, drepo))) if sr == dr && srepo != drepo => {
             Some(srepo.to_owned())
         }
         _ => None,
     };
-    let mut seen = std::collections::HashSet::new();
-    graph.blobs.retain(|d| seen.insert(d.digest.clone()));
-    copy_blobs(
+    let copier = Copier {
         source,
         target,
-        &graph.blobs,
-        args.concurrency,
-        mount_from.as_deref(),
-        &reporter,
-    )
-    .await?;
-    for (desc, bytes) in &graph.manifests {
-        reporter.state(desc, State::Started);
-        target
-            .push_manifest(desc, bytes, &desc.digest.to_string())
-            .await?;
-        reporter.state(desc, State::Done);
-    }
+        concurrency: args.concurrency,
+        mount_from: mount_from.as_deref(),
+        reporter: &reporter,
+    };
     let first = dst
         .selector
         .clone()
         .unwrap_or_else(|| root.digest.to_string());
-    if !root_exists {
-        reporter.state(&root, State::Started);
-    }
-    target.push_manifest(&root, &root_bytes, &first).await?;
-    if !root_exists {
-        reporter.state(&root, State::Done);
-    }
+    copier.graph(&root, &root_bytes, &first).await?;
     for tag in &extra_tags {
         target.push_manifest(&root, &root_bytes, tag).await?;
+    }
+    if args.recursive {
+        copier.referrers(&root, &root_bytes).await?;
     }
     drop(reporter);
     // A digest source narrowed to another manifest by --platform shows the copied digest.
@@ -188,6 +206,105 @@ pub async fn run(args: CopyArgs) -> Result<()> {
     }
     out.line(&format!("Digest: {}", root.digest));
     Ok(())
+}
+
+/// What copying a referrer graph needs.
+struct Copier<'a> {
+    source: &'a dyn Target,
+    target: &'a dyn Target,
+    concurrency: usize,
+    mount_from: Option<&'a str>,
+    reporter: &'a Arc<dyn Reporter>,
+}
+
+impl Copier<'_> {
+    /// `cp -r`: copies every referrer of `root` (and of its child manifests when it is an
+    /// index), then their referrers in turn, each with everything under it. Pushing a referrer
+    /// to a registry without the referrers API also updates its `sha256-<hex>` tag index.
+    async fn referrers(&self, root: &Descriptor, root_bytes: &[u8]) -> Result<()> {
+        let mut queue: std::collections::VecDeque<(Descriptor, Vec<u8>)> =
+            [(root.clone(), root_bytes.to_vec())].into();
+        let mut seen = std::collections::HashSet::from([root.digest.clone()]);
+        while let Some((subject, bytes)) = queue.pop_front() {
+            if is_index_type(&subject.media_type)
+                && let Ok(index) = parse_index(&bytes)
+            {
+                for child in index.manifests {
+                    if seen.insert(child.digest.clone()) {
+                        let (_, child_bytes) = self
+                            .source
+                            .fetch_manifest(&child.digest.to_string())
+                            .await?;
+                        queue.push_back((child, child_bytes));
+                    }
+                }
+            }
+            let found = self
+                .source
+                .referrers(&subject)
+                .await
+                .with_context(|| format!("failed to find referrers of {}", subject.digest))?;
+            for referrer in found {
+                if !seen.insert(referrer.digest.clone()) {
+                    continue;
+                }
+                let (fetched, referrer_bytes) = self
+                    .source
+                    .fetch_manifest(&referrer.digest.to_string())
+                    .await?;
+                let desc = Descriptor {
+                    media_type: referrer.media_type.clone(),
+                    ..fetched
+                };
+                self.graph(&desc, &referrer_bytes, &desc.digest.to_string())
+                    .await?;
+                queue.push_back((desc, referrer_bytes));
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies `desc` and everything under it, unless the destination already has it (then
+    /// it has everything under it), and stores it under `reference`.
+    async fn graph(&self, desc: &Descriptor, bytes: &[u8], reference: &str) -> Result<()> {
+        let exists = self
+            .target
+            .fetch_manifest(&desc.digest.to_string())
+            .await
+            .is_ok_and(|(d, _)| d.digest == desc.digest);
+        if exists {
+            self.reporter.state(desc, State::Exists);
+        } else {
+            let mut graph = Graph::default();
+            walk(self.source, desc, bytes, &mut graph, 0).await?;
+            let mut seen = std::collections::HashSet::new();
+            graph.blobs.retain(|d| seen.insert(d.digest.clone()));
+            copy_blobs(
+                self.source,
+                self.target,
+                &graph.blobs,
+                self.concurrency,
+                self.mount_from,
+                self.reporter,
+            )
+            .await?;
+            for (child, child_bytes) in &graph.manifests {
+                self.reporter.state(child, State::Started);
+                self.target
+                    .push_manifest(child, child_bytes, &child.digest.to_string())
+                    .await?;
+                self.reporter.state(child, State::Done);
+            }
+            self.reporter.state(desc, State::Started);
+        }
+        // Pushed even when it exists: this sets the tag, and a destination without the
+        // referrers API may still lack the referrer's entry in its tag index.
+        self.target.push_manifest(desc, bytes, reference).await?;
+        if !exists {
+            self.reporter.state(desc, State::Done);
+        }
+        Ok(())
+    }
 }
 
 /// Copies blobs the destination lacks, at most `concurrency` at once, mounting them instead

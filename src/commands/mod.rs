@@ -3,6 +3,7 @@
 
 pub mod blob;
 pub mod copy;
+pub mod discover;
 pub mod login;
 pub mod logout;
 pub mod manifest;
@@ -23,7 +24,7 @@ use crate::credentials::{Credential, Secret, Store};
 use crate::output::{Format, UserError};
 use crate::reference::{Reference, Selector, is_localhost};
 use crate::registry::{Client, ClientOptions, Repository};
-use crate::target::{Layout, Remote, Target, parse_layout_reference};
+use crate::target::{Layout, ReferrersMode, Remote, Target, parse_layout_reference};
 
 /// `"oras <cmd>" requires exactly 1 argument but got N`, with usage and a hint.
 pub(crate) fn check_args(
@@ -85,6 +86,22 @@ pub(crate) fn parse_format(args: &FormatArgs) -> Result<(Format, Option<String>)
                 .into(),
         ),
     }
+}
+
+/// The output of a command that moves blobs: `--format`, progress per `--no-tty`/`--debug`,
+/// and status lines for unnamed blobs unless `--verbose=false`.
+pub(crate) fn transfer_output(
+    format: &FormatArgs,
+    no_tty: bool,
+    common: &CommonArgs,
+) -> Result<crate::output::Output> {
+    let (format, template) = parse_format(format)?;
+    let out =
+        crate::output::Output::new(format, no_tty, common.debug, true).with_template(template);
+    Ok(crate::output::Output {
+        verbose: verbose(common, &out),
+        ..out
+    })
 }
 
 pub(crate) fn verbose(common: &CommonArgs, out: &crate::output::Output) -> bool {
@@ -323,6 +340,34 @@ pub(crate) fn open_target(
         target: Box::new(Remote::new(repo, args.chunk_size)),
         selector: reference.selector.as_ref().map(Selector::to_string),
     })
+}
+
+/// `--distribution-spec`: how the registry keeps referrers.
+pub(crate) fn referrers_mode(args: &crate::cli::ReferrersArgs) -> Result<ReferrersMode> {
+    match args.distribution_spec.as_deref() {
+        None => Ok(ReferrersMode::Auto),
+        Some(spec) => spec.parse().map_err(|()| {
+            UserError::new(format!("unknown distribution specification flag: {spec}"))
+                .hint("Available options: v1.1-referrers-tag, v1.1-referrers-api")
+                .into()
+        }),
+    }
+}
+
+/// Resolves the manifest `selector` names, narrowed to `platform` when given: its descriptor
+/// (as the Go client resolves it: the index entry with `platform` for a platform match, the
+/// `index.json` entry for a layout tag) and its bytes.
+pub(crate) async fn resolve_manifest(
+    target: &dyn Target,
+    selector: &str,
+    platform: Option<&str>,
+) -> Result<(crate::oci::Descriptor, Vec<u8>)> {
+    let platform = platform.map(parse_platform).transpose()?;
+    let (desc, bytes) = target.fetch_manifest(selector).await?;
+    match &platform {
+        Some(p) => select_platform(target, desc, bytes, p).await,
+        None => Ok((desc, bytes)),
+    }
 }
 
 /// The tag or digest a reference must carry, else the Go client's error with usage and hint.

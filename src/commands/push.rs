@@ -8,8 +8,8 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 
-use super::{check_args, open_target, parse_format, verbose, write_file_atomic};
-use crate::cli::PushArgs;
+use super::{check_args, open_target, write_file_atomic};
+use crate::cli::{AttachArgs, PushArgs};
 use crate::files::{FileRef, Packed, pack_bytes_file, pack_path, parse_file_ref, title_of};
 use crate::oci::{
     ANNOTATION_CREATED, ANNOTATION_TITLE, Annotations, Descriptor, EMPTY_JSON, MEDIA_TYPE_MANIFEST,
@@ -18,9 +18,11 @@ use crate::oci::{
 };
 use crate::output::{Format, Operation, Output, StatusReporter, UserError, io_error_text};
 use crate::reference::{is_valid_tag, split_tags};
+use crate::target::ReferrersMode;
 use crate::transfer::{Blob, Reporter, push_blobs, push_manifest};
 
 const USAGE: &str = "oras push [flags] <name>[:<tag>[,<tag>][...]] <file>[:<type>] [...]";
+const ATTACH_USAGE: &str = "oras attach [flags] --artifact-type=<type> <name>{:<tag>|@<digest>} {<file>[:<layer_media_type>]|--annotation <key>=<value>} [...]";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ImageSpec {
@@ -45,6 +47,20 @@ struct PushJson<'a> {
     reference_as_tags: Option<Vec<String>>,
 }
 
+/// `oras attach --format json` (oras-cli.md §17): the referrer's descriptor model.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AttachJson<'a> {
+    reference: String,
+    media_type: &'a str,
+    digest: String,
+    size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    annotations: Option<&'a Annotations>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    artifact_type: &'a str,
+}
+
 /// What the flags ask for, validated before any file is read or any request is sent.
 struct Request {
     spec: ImageSpec,
@@ -56,14 +72,70 @@ struct Request {
 }
 
 pub async fn run(args: PushArgs) -> Result<()> {
-    let (format, template) = parse_format(&args.format)?;
-    let out = Output::new(format, args.no_tty, args.common.debug, true).with_template(template);
-    let out = Output {
-        verbose: verbose(&args.common, &out),
-        ..out
-    };
+    let out = super::transfer_output(&args.format, args.no_tty, &args.common)?;
     check_args("push", &args.args, None, USAGE, "artifact reference")?;
+    push_artifact(args, None, &out).await
+}
+
+/// What makes an attach differ from a push: the manifest refers to a subject.
+struct Attach {
+    platform: Option<String>,
+    referrers: ReferrersMode,
+}
+
+/// `oras attach`: pushes an artifact whose `subject` is an existing manifest (oras-cli.md §6).
+pub async fn attach(args: AttachArgs) -> Result<()> {
+    let out = super::transfer_output(&args.format, args.no_tty, &args.common)?;
+    if args.args.is_empty() {
+        return Err(
+            UserError::new("\"oras attach\" requires at least 1 argument but got 0")
+                .usage(ATTACH_USAGE.to_owned())
+                .hint("Are you missing an artifact reference to attach to?")
+                .into(),
+        );
+    }
+    if args.args.len() == 1 && args.annotation.is_empty() && args.annotation_file.is_none() {
+        return Err(UserError::new("neither file nor annotation provided in the command")
+            .usage(ATTACH_USAGE.to_owned())
+            .hint("To attach to an existing artifact, please provide files via argument or annotations via flag \"--annotation\". Run \"oras attach -h\" for more options and examples")
+            .into());
+    }
+    let referrers = super::referrers_mode(&args.referrers)?;
+    if args.config.is_some() && args.platform.is_some() {
+        bail!("--config, --platform cannot be used at the same time");
+    }
+    let attach = Attach {
+        platform: args.platform,
+        referrers,
+    };
+    let push = PushArgs {
+        args: args.args,
+        config: args.config,
+        manifest_config: None,
+        artifact_type: args.artifact_type,
+        annotation: args.annotation,
+        annotation_file: args.annotation_file,
+        export_manifest: args.export_manifest,
+        disable_path_validation: args.disable_path_validation,
+        concurrency: args.concurrency,
+        image_spec: Some("v1.1".to_owned()),
+        no_tty: args.no_tty,
+        format: args.format,
+        target: args.target,
+        common: args.common,
+    };
+    push_artifact(push, Some(attach), &out).await
+}
+
+/// The reference and extra tags of a push (an attach takes no extra tags).
+fn split_reference(args: &PushArgs, attach: bool) -> Result<(&str, Vec<&str>)> {
     let (raw_ref, extra_tags) = split_tags(&args.args[0]);
+    if attach && !extra_tags.is_empty() {
+        bail!(
+            "{:?}: attach takes one subject, not a list of tags",
+            args.args[0]
+        );
+    }
     for t in &extra_tags {
         if !is_valid_tag(t) {
             bail!("{:?}: invalid reference: invalid tag {t:?}", args.args[0]);
@@ -73,9 +145,37 @@ pub async fn run(args: PushArgs) -> Result<()> {
         crate::reference::Reference::parse(raw_ref)
             .map_err(|e| super::invalid_reference(raw_ref, e))?;
     }
+    Ok((raw_ref, extra_tags))
+}
+
+/// The manifest an attach refers to, as the Go client resolves it.
+async fn resolve_subject(
+    opened: &mut super::Opened,
+    raw_ref: &str,
+    attach: &Attach,
+) -> Result<Descriptor> {
+    opened.target.set_referrers_mode(attach.referrers);
+    let selector = super::require_selector(opened, raw_ref, "attach", ATTACH_USAGE)?;
+    let (desc, _) = super::resolve_manifest(
+        opened.target.as_ref(),
+        &selector,
+        attach.platform.as_deref(),
+    )
+    .await
+    .with_context(|| format!("failed to resolve {raw_ref}"))?;
+    Ok(desc)
+}
+
+async fn push_artifact(args: PushArgs, attach: Option<Attach>, out: &Output) -> Result<()> {
+    let out = out.clone();
+    let (raw_ref, extra_tags) = split_reference(&args, attach.is_some())?;
     let request = validate(&args, &out)?;
 
-    let opened = open_target(raw_ref, &args.target, true, args.common.debug, &out)?;
+    let mut opened = open_target(raw_ref, &args.target, true, args.common.debug, &out)?;
+    let subject = match &attach {
+        Some(a) => Some(resolve_subject(&mut opened, raw_ref, a).await?),
+        None => None,
+    };
     let target = opened.target;
     let layers = pack_files(&request, &out).await?;
     let config = pack_config(&request, &args.artifact_type).await?;
@@ -106,16 +206,17 @@ pub async fn run(args: PushArgs) -> Result<()> {
         artifact_type: artifact_type.clone(),
         config: config_desc.clone(),
         layers: descs.collect(),
-        subject: None,
+        subject: subject.clone(),
         annotations: Some(request.manifest_annotations),
     };
     let manifest_bytes = to_go_json(&manifest)?;
     let manifest_desc = Descriptor::for_bytes(MEDIA_TYPE_MANIFEST, &manifest_bytes);
 
-    let first = opened
-        .selector
-        .clone()
-        .unwrap_or_else(|| manifest_desc.digest.to_string());
+    // A referrer is pushed by digest: the subject's tag stays where it is.
+    let first = match (&subject, &opened.selector) {
+        (None, Some(tag)) => tag.clone(),
+        _ => manifest_desc.digest.to_string(),
+    };
     push_manifest(
         target.as_ref(),
         &manifest_desc,
@@ -137,6 +238,17 @@ pub async fn run(args: PushArgs) -> Result<()> {
     }
 
     let shown_type = artifact_type.unwrap_or_else(|| config_desc.media_type.clone());
+    if let Some(subject) = &subject {
+        return print_attached(
+            &out,
+            target.as_ref(),
+            raw_ref,
+            subject,
+            &manifest_desc,
+            manifest.annotations.as_ref(),
+            &shown_type,
+        );
+    }
     let tags: Vec<&str> = opened
         .selector
         .iter()
@@ -154,6 +266,38 @@ pub async fn run(args: PushArgs) -> Result<()> {
         artifact_type: &shown_type,
     };
     done.print(&out)
+}
+
+/// What an attach prints: `Attached to [registry] <path>@<subject digest>` and the referrer's
+/// digest, or its descriptor as JSON.
+fn print_attached(
+    out: &Output,
+    target: &dyn crate::target::Target,
+    raw_ref: &str,
+    subject: &Descriptor,
+    desc: &Descriptor,
+    annotations: Option<&Annotations>,
+    artifact_type: &str,
+) -> Result<()> {
+    if out.format != Format::Text {
+        return out.json(&AttachJson {
+            reference: format!("{}@{}", target.display(), desc.digest),
+            media_type: MEDIA_TYPE_MANIFEST,
+            digest: desc.digest.to_string(),
+            size: desc.size,
+            annotations,
+            artifact_type,
+        });
+    }
+    let digest = subject.digest.to_string();
+    let shown = if raw_ref.ends_with(&digest) {
+        raw_ref.to_owned()
+    } else {
+        format!("{}@{digest}", target.display())
+    };
+    out.line(&format!("Attached to [{}] {shown}", target.kind()));
+    out.line(&format!("Digest: {}", desc.digest));
+    Ok(())
 }
 
 /// What a push prints once it succeeded.

@@ -56,7 +56,7 @@ pub async fn run(args: TagArgs) -> Result<()> {
         .try_for_each_concurrent(args.concurrency.max(1), |tag| {
             let (desc, bytes, out) = (&desc, &bytes, &out);
             async move {
-                target.push_manifest(desc, bytes, tag).await?;
+                target.tag_manifest(desc, bytes, tag).await?;
                 out.line(&format!("Tagged {tag}"));
                 Ok::<_, anyhow::Error>(())
             }

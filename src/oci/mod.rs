@@ -217,9 +217,80 @@ pub fn parse_index(bytes: &[u8]) -> Result<Index, serde_json::Error> {
     serde_json::from_slice(bytes)
 }
 
+/// The tag under which a registry without the referrers API keeps the referrers of `subject`
+/// (distribution spec "referrers tag schema"): `<algorithm>-<hex>`.
+#[must_use]
+pub fn referrers_tag(subject: &Digest) -> String {
+    format!("sha256-{}", subject.hex())
+}
+
+/// What a manifest says about itself when it refers to another one: its `subject`, and the
+/// descriptor that lists it among the subject's referrers (artifact type, falling back to the
+/// config media type, and the manifest's annotations).
+#[must_use]
+pub fn referrer_of(desc: &Descriptor, bytes: &[u8]) -> Option<(Descriptor, Descriptor)> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Probe {
+        artifact_type: Option<String>,
+        config: Option<ConfigProbe>,
+        subject: Option<Descriptor>,
+        annotations: Option<Annotations>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct ConfigProbe {
+        media_type: Option<String>,
+    }
+    let probe: Probe = serde_json::from_slice(bytes).ok()?;
+    let subject = probe.subject?;
+    let artifact_type = probe
+        .artifact_type
+        .filter(|t| !t.is_empty())
+        .or_else(|| probe.config.and_then(|c| c.media_type));
+    let mut referrer = desc.plain();
+    referrer.artifact_type = artifact_type;
+    referrer.annotations = probe.annotations.filter(|a| !a.is_empty());
+    Some((subject, referrer))
+}
+
+/// An image index holding `manifests`, as the Go client writes one.
+#[must_use]
+pub fn index_of(manifests: Vec<Descriptor>) -> Index {
+    Index {
+        schema_version: 2,
+        media_type: Some(MEDIA_TYPE_INDEX.to_owned()),
+        artifact_type: None,
+        manifests,
+        subject: None,
+        annotations: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn referrer_descriptor_takes_the_artifact_type_or_the_config_type() {
+        let subject = r#"{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2}"#;
+        let with_type = format!(
+            r#"{{"schemaVersion":2,"artifactType":"sbom/x","config":{{"mediaType":"a/b","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2}},"layers":[],"subject":{subject},"annotations":{{"k":"v"}}}}"#
+        );
+        let desc = Descriptor::for_bytes(MEDIA_TYPE_MANIFEST, with_type.as_bytes());
+        let (s, r) = referrer_of(&desc, with_type.as_bytes()).unwrap();
+        assert_eq!(s.size, 2);
+        assert_eq!(r.artifact_type.as_deref(), Some("sbom/x"));
+        assert_eq!(r.annotation("k"), Some("v"));
+        let untyped = with_type.replace(r#""artifactType":"sbom/x","#, "");
+        let (_, r) = referrer_of(&desc, untyped.as_bytes()).unwrap();
+        assert_eq!(r.artifact_type.as_deref(), Some("a/b"));
+        assert!(referrer_of(&desc, br#"{"schemaVersion":2}"#).is_none());
+        assert_eq!(
+            referrers_tag(&s.digest),
+            "sha256-44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+        );
+    }
 
     #[test]
     fn media_type_validation() {

@@ -423,13 +423,14 @@ impl Repository {
         Ok((desc, bytes))
     }
 
-    /// `PUT /v2/<name>/manifests/<reference>` (a tag, or the digest to push untagged).
+    /// `PUT /v2/<name>/manifests/<reference>` (a tag, or the digest to push untagged). True
+    /// when the registry answered with `OCI-Subject`: it indexes referrers itself.
     pub async fn push_manifest(
         &self,
         desc: &Descriptor,
         bytes: &[u8],
         reference: &str,
-    ) -> Result<(), RegistryError> {
+    ) -> Result<bool, RegistryError> {
         let url = self.url(&format!("manifests/{reference}"));
         let req = self
             .request(Method::PUT, url.clone())
@@ -450,7 +451,33 @@ impl Repository {
                 self.display, desc.digest
             )));
         }
-        Ok(())
+        Ok(resp.headers().contains_key("oci-subject"))
+    }
+
+    /// `GET /v2/<name>/referrers/<digest>`: the referrers index, or `None` when the registry
+    /// has no referrers API (it answers 404, as Distribution 2.8 does).
+    pub async fn referrers(
+        &self,
+        subject: &Digest,
+    ) -> Result<Option<Vec<Descriptor>>, RegistryError> {
+        let url = self.url(&format!("referrers/{subject}"));
+        let req = self
+            .request(Method::GET, url.clone())
+            .header(header::ACCEPT, crate::oci::MEDIA_TYPE_INDEX);
+        let resp = self.client.send(req).await?;
+        match resp.status() {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND => return Ok(None),
+            _ => return Err(status_error(&Method::GET, &url, resp).await),
+        }
+        let body = read_limited(resp, self.max_manifest, "referrers index").await?;
+        let index = crate::oci::parse_index(&body).map_err(|e| {
+            RegistryError::Protocol(format!(
+                "{}: invalid referrers index for {subject}: {e}",
+                self.display
+            ))
+        })?;
+        Ok(Some(index.manifests))
     }
 
     /// `GET /v2/<name>/tags/list`, following `Link` pagination on the same origin.

@@ -10,7 +10,8 @@ use tokio::sync::Mutex;
 
 use super::{BlobReader, Content, Progress, Target, TargetError, TargetKind};
 use crate::oci::{
-    ANNOTATION_REF_NAME, Descriptor, Digest, Index, MEDIA_TYPE_INDEX, is_manifest_type, to_go_json,
+    ANNOTATION_REF_NAME, Descriptor, Digest, Index, MEDIA_TYPE_INDEX, is_manifest_type,
+    referrer_of, to_go_json,
 };
 use crate::transfer::copy_verified;
 
@@ -332,6 +333,32 @@ impl Target for Layout {
         }
         std::fs::remove_file(&path).map_err(io_err(&path))?;
         Ok(())
+    }
+
+    /// A layout has no referrers index: every manifest recorded in `index.json` is read and
+    /// those whose `subject` is `subject` are returned (the Go client's OCI store does the same
+    /// when it loads a layout).
+    async fn referrers(&self, subject: &Descriptor) -> Result<Vec<Descriptor>, TargetError> {
+        let index = self.read_index()?;
+        let mut seen = std::collections::HashSet::new();
+        let mut found = Vec::new();
+        for entry in &index.manifests {
+            if !seen.insert(entry.digest.clone()) {
+                continue;
+            }
+            let path = self.blob_path(&entry.digest);
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.len() <= self.max_manifest => {}
+                _ => continue,
+            }
+            let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+            if let Some((s, referrer)) = referrer_of(&entry.plain(), &bytes)
+                && s.digest == subject.digest
+            {
+                found.push(referrer);
+            }
+        }
+        Ok(found)
     }
 
     async fn tags(&self) -> Result<Vec<String>, TargetError> {

@@ -60,6 +60,30 @@ impl fmt::Display for TargetKind {
     }
 }
 
+/// Where referrers are looked up and recorded: `--distribution-spec` (oras-cli.md §3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReferrersMode {
+    /// The referrers API when the registry has it, else the tag schema.
+    #[default]
+    Auto,
+    /// `v1.1-referrers-api`: the referrers API only.
+    Api,
+    /// `v1.1-referrers-tag`: the `sha256-<hex>` tag schema only.
+    Tag,
+}
+
+impl std::str::FromStr for ReferrersMode {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "v1.1-referrers-api" => Ok(Self::Api),
+            "v1.1-referrers-tag" => Ok(Self::Tag),
+            _ => Err(()),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
     #[error(transparent)]
@@ -140,6 +164,24 @@ pub trait Target: Send + Sync {
         bytes: &[u8],
         reference: &str,
     ) -> Result<(), TargetError>;
+
+    /// Adds `tag` to a manifest the target already holds. Unlike `push_manifest`, it never
+    /// records the manifest among its subject's referrers (the Go client's `oras tag`).
+    async fn tag_manifest(
+        &self,
+        desc: &Descriptor,
+        bytes: &[u8],
+        tag: &str,
+    ) -> Result<(), TargetError> {
+        self.push_manifest(desc, bytes, tag).await
+    }
+
+    /// The manifests whose `subject` is `subject`, each as a descriptor carrying its artifact
+    /// type and annotations.
+    async fn referrers(&self, subject: &Descriptor) -> Result<Vec<Descriptor>, TargetError>;
+
+    /// Chooses how referrers are found and recorded; targets without a choice ignore it.
+    fn set_referrers_mode(&mut self, _mode: ReferrersMode) {}
 
     async fn tags(&self) -> Result<Vec<String>, TargetError>;
 

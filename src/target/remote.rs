@@ -5,8 +5,15 @@ use futures_util::TryStreamExt as _;
 use tokio::io::AsyncReadExt as _;
 use tokio_util::io::{ReaderStream, StreamReader};
 
-use super::{BlobChunks, BlobReader, Content, Progress, Target, TargetError, TargetKind};
-use crate::oci::{Descriptor, Digest};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::{
+    BlobChunks, BlobReader, Content, Progress, ReferrersMode, Target, TargetError, TargetKind,
+};
+use crate::oci::{
+    Descriptor, Digest, MEDIA_TYPE_INDEX, index_of, parse_index, referrer_of, referrers_tag,
+    to_go_json,
+};
 use crate::registry::{RegistryError, Repository, retry};
 use crate::transfer::Counted;
 
@@ -21,12 +28,64 @@ pub struct Remote {
     repo: Repository,
     /// Upload in chunks of this size instead of one PUT.
     chunk_size: Option<u64>,
+    referrers: ReferrersMode,
+    /// Set once the registry answered that it has no referrers API.
+    no_referrers_api: AtomicBool,
+    /// Serialises updates of tag-schema referrer indexes made by this process.
+    index_lock: tokio::sync::Mutex<()>,
 }
 
 impl Remote {
     #[must_use]
     pub fn new(repo: Repository, chunk_size: Option<u64>) -> Self {
-        Self { repo, chunk_size }
+        Self {
+            repo,
+            chunk_size,
+            referrers: ReferrersMode::Auto,
+            no_referrers_api: AtomicBool::new(false),
+            index_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The referrers listed in the tag-schema index of `subject` (none when it has no index).
+    async fn tag_schema(&self, subject: &Digest) -> Result<Vec<Descriptor>, TargetError> {
+        let tag = referrers_tag(subject);
+        match self.repo.fetch_manifest(&tag).await {
+            Ok((_, bytes)) => Ok(parse_index(&bytes)
+                .map_err(|e| {
+                    RegistryError::Protocol(format!(
+                        "{}:{tag}: invalid referrers index: {e}",
+                        self.repo.display()
+                    ))
+                })?
+                .manifests),
+            Err(e) if e.status() == Some(404) || matches!(e, RegistryError::NotFound(_)) => {
+                Ok(Vec::new())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Adds `referrer` to the tag-schema index of `subject`, for registries without the
+    /// referrers API. The index it replaces is kept (the Go client's attach does not delete it).
+    async fn index_referrer(
+        &self,
+        subject: &Digest,
+        referrer: Descriptor,
+    ) -> Result<(), TargetError> {
+        let _guard = self.index_lock.lock().await;
+        let mut manifests = self.tag_schema(subject).await?;
+        if manifests.iter().any(|m| m.digest == referrer.digest) {
+            return Ok(());
+        }
+        manifests.push(referrer);
+        let bytes =
+            to_go_json(&index_of(manifests)).map_err(|e| RegistryError::Protocol(e.to_string()))?;
+        let desc = Descriptor::for_bytes(MEDIA_TYPE_INDEX, &bytes);
+        self.repo
+            .push_manifest(&desc, &bytes, &referrers_tag(subject))
+            .await?;
+        Ok(())
     }
 
     fn body(reader: BlobReader, base: u64, progress: &Progress) -> reqwest::Body {
@@ -232,7 +291,46 @@ impl Target for Remote {
         bytes: &[u8],
         reference: &str,
     ) -> Result<(), TargetError> {
-        Ok(self.repo.push_manifest(desc, bytes, reference).await?)
+        let indexed = self.repo.push_manifest(desc, bytes, reference).await?;
+        if indexed || self.referrers == ReferrersMode::Api {
+            return Ok(());
+        }
+        match referrer_of(desc, bytes) {
+            Some((subject, referrer)) => self.index_referrer(&subject.digest, referrer).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn tag_manifest(
+        &self,
+        desc: &Descriptor,
+        bytes: &[u8],
+        tag: &str,
+    ) -> Result<(), TargetError> {
+        self.repo.push_manifest(desc, bytes, tag).await?;
+        Ok(())
+    }
+
+    async fn referrers(&self, subject: &Descriptor) -> Result<Vec<Descriptor>, TargetError> {
+        if self.referrers == ReferrersMode::Tag || self.no_referrers_api.load(Ordering::Relaxed) {
+            return self.tag_schema(&subject.digest).await;
+        }
+        match self.repo.referrers(&subject.digest).await? {
+            Some(found) => Ok(found),
+            None if self.referrers == ReferrersMode::Api => Err(RegistryError::Protocol(format!(
+                "{}: the registry does not support the referrers API (try --distribution-spec v1.1-referrers-tag)",
+                self.repo.display()
+            ))
+            .into()),
+            None => {
+                self.no_referrers_api.store(true, Ordering::Relaxed);
+                self.tag_schema(&subject.digest).await
+            }
+        }
+    }
+
+    fn set_referrers_mode(&mut self, mode: ReferrersMode) {
+        self.referrers = mode;
     }
 
     async fn tags(&self) -> Result<Vec<String>, TargetError> {
