@@ -629,7 +629,7 @@ pub struct FormatArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct AttachArgs {
-    /// `<name>{:<tag>|@<digest>} {<file>[:<layer_media_type>]} [...]`
+    /// <name>{:<tag>|@<digest>} {<file>[:<type>]} [...]
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
     /// Artifact type of the attached manifest (required)

@@ -16,6 +16,7 @@ mod bad_input;
 mod cmd_blob;
 mod cmd_cp;
 mod cmd_manifest;
+mod cmd_referrers;
 mod cmd_repo;
 mod cmd_tag_resolve;
 mod completion;

@@ -14,6 +14,8 @@ const COMMANDS: &[&[&str]] = &[
     &["tag"],
     &["resolve"],
     &["cp"],
+    &["attach"],
+    &["discover"],
     &["manifest"],
     &["manifest", "fetch"],
     &["manifest", "fetch-config"],
