@@ -568,6 +568,13 @@ pub struct PushArgs {
     /// Skip path validation of absolute file paths
     #[arg(long)]
     pub disable_path_validation: bool,
+    /// Name (layer title) of the file read from stdin when `-` (or `-:<type>`) is given as a file
+    #[arg(long, value_name = "name")]
+    pub stdin_name: Option<String>,
+    /// `-:<type>`, the file read from stdin with a media type: clap reads it as the short flag
+    /// `:` with a value, so it lands here instead of among the files.
+    #[arg(short = ':', hide = true, value_name = "type")]
+    pub stdin_media_type: Vec<String>,
     /// Number of blobs uploaded concurrently
     #[arg(long, default_value_t = 5)]
     pub concurrency: usize,

@@ -101,16 +101,8 @@ pub async fn push(args: BlobPushArgs) -> Result<()> {
         "blob reference and file",
     )?;
     let (raw, file) = (&args.args[0], &args.args[1]);
-    if file == "-" && (args.target.remote.password_stdin || args.target.remote.identity_token_stdin)
-    {
-        let flag = if args.target.remote.password_stdin {
-            "password-stdin"
-        } else {
-            "identity-token-stdin"
-        };
-        bail!(
-            "`-` read file from input and `--{flag}` read password from input cannot be both used"
-        );
+    if file == "-" {
+        super::check_stdin_secret(&args.target.remote)?;
     }
     if file == "-" && args.size < 0 {
         bail!("`--size` must be provided if the blob is read from stdin");

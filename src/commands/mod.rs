@@ -109,6 +109,19 @@ fn read_stdin_secret() -> Result<String> {
     Ok(s)
 }
 
+/// `-` (a file read from stdin) cannot share stdin with `--password-stdin` or
+/// `--identity-token-stdin`.
+pub(crate) fn check_stdin_secret(remote: &RemoteArgs) -> Result<()> {
+    let flag = if remote.password_stdin {
+        "password-stdin"
+    } else if remote.identity_token_stdin {
+        "identity-token-stdin"
+    } else {
+        return Ok(());
+    };
+    bail!("`-` read file from input and `--{flag}` read password from input cannot be both used")
+}
+
 /// The credential given on the command line, if any; a password without a username is an
 /// identity token.
 pub(crate) fn flag_credential(
