@@ -598,7 +598,7 @@ pub struct PullArgs {
     /// <name>{:<tag>|@<digest>}
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
-    /// Output directory
+    /// Output directory, or `-` to write the artifact's single file to stdout
     #[arg(short = 'o', long, default_value = ".", value_name = "path")]
     pub output: PathBuf,
     /// Output manifest config file: path[:mediatype]

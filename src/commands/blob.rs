@@ -12,7 +12,7 @@ use crate::cli::{BlobFetchArgs, BlobPushArgs, DeleteArgs};
 use crate::oci::{Descriptor, Digest, Hasher};
 use crate::output::{Format, Output, io_error_text};
 use crate::target::ChunksFuture;
-use crate::transfer::{Source, download_verified};
+use crate::transfer::Source;
 
 const FETCH_USAGE: &str =
     "oras blob fetch [flags] {--output <file> | --descriptor} <name>@<digest>";
@@ -55,21 +55,7 @@ pub async fn fetch(args: BlobFetchArgs) -> Result<()> {
         })
     };
     match output {
-        Some("-") => {
-            // Verified into a temp file first: stdout only ever sees bytes that match.
-            let tmp = tempfile::tempfile().context("failed to create a temp file")?;
-            download_verified(&fetch, tmp.try_clone()?, &desc, &|_| {}).await?;
-            let mut tmp = tmp;
-            std::io::Seek::rewind(&mut tmp)?;
-            let mut stdout = std::io::stdout().lock();
-            match std::io::copy(&mut tmp, &mut stdout) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                other => {
-                    other?;
-                }
-            }
-            let _ = stdout.flush();
-        }
+        Some("-") => super::fetch_to_stdout(&fetch, &desc, &|_| {}).await?,
         Some(path) => {
             let dest = PathBuf::from(path);
             crate::files::write_blob_file(

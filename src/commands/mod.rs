@@ -564,6 +564,24 @@ pub(crate) async fn select_platform(
     Ok((desc, bytes))
 }
 
+/// Downloads a blob into an anonymous temp file, verified, then copies it to stdout: stdout only
+/// ever sees bytes whose digest matched. A closed pipe is not an error.
+pub(crate) async fn fetch_to_stdout(
+    fetch: &crate::transfer::Fetch<'_>,
+    desc: &crate::oci::Descriptor,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<()> {
+    use std::io::Write as _;
+    let mut tmp = tempfile::tempfile().context("failed to create a temp file")?;
+    crate::transfer::download_verified(fetch, tmp.try_clone()?, desc, progress).await?;
+    std::io::Seek::rewind(&mut tmp)?;
+    let mut stdout = std::io::stdout().lock();
+    match std::io::copy(&mut tmp, &mut stdout).and_then(|_| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
 /// Writes `bytes` to `path` atomically (temp file in the same directory, then rename).
 pub(crate) fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write as _;

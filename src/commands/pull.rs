@@ -69,6 +69,19 @@ pub async fn run(args: PullArgs) -> Result<()> {
         ..out
     };
     check_args("pull", &args.args, Some(1), USAGE, "artifact reference")?;
+    // `-o -`: the one file goes to stdout, every line to stderr.
+    let to_stdout = args.output.as_os_str() == "-";
+    if to_stdout && format != Format::Text {
+        bail!(
+            "`--output -` cannot be used with `--format {}` at the same time",
+            args.format.format
+        );
+    }
+    let out = if to_stdout {
+        out.with_lines_on_stderr()
+    } else {
+        out
+    };
     let raw = &args.args[0];
     if !args.media_type.is_empty() {
         out.warn("Flag --media-type has been deprecated (oras 0.x syntax): oras 1.x pulls every named layer; it is honoured here as a filter.");
@@ -113,6 +126,28 @@ pub async fn run(args: PullArgs) -> Result<()> {
     reporter.state(&root, State::Processing);
     walk.node(&root, &root_bytes, &mut plan, 0).await?;
 
+    if to_stdout {
+        let item = single_file(&plan.items, raw)?;
+        reporter.state(&item.desc, State::Started);
+        let fetch = |offset: u64| -> ChunksFuture<'_> {
+            Box::pin(async move {
+                target
+                    .fetch_blob_chunks(&item.desc, offset)
+                    .await
+                    .map_err(std::io::Error::other)
+            })
+        };
+        super::fetch_to_stdout(&fetch, &item.desc, &|n| {
+            reporter.progress(&item.desc, n);
+        })
+        .await
+        .with_context(|| format!("failed to pull {}", item.title))?;
+        reporter.state(&item.desc, State::Done);
+        reporter.state(&root, State::Done);
+        drop(reporter);
+        return print_result(&out, target, raw, &root, plan.skipped_unnamed, Vec::new());
+    }
+
     let opts = WriteOptions {
         allow_path_traversal: args.allow_path_traversal,
         keep_old_files: args.keep_old_files,
@@ -130,6 +165,34 @@ pub async fn run(args: PullArgs) -> Result<()> {
     drop(reporter);
 
     print_result(&out, target, raw, &root, plan.skipped_unnamed, written)
+}
+
+/// The one file layer `-o -` writes to stdout; anything else is an error naming what is there.
+fn single_file<'a>(items: &'a [Item], raw: &str) -> Result<&'a Item> {
+    let is_dir = |item: &Item| item.desc.annotation(ANNOTATION_UNPACK) == Some("true");
+    let names: Vec<String> = items
+        .iter()
+        .map(|i| {
+            if is_dir(i) {
+                format!("{}/ (a directory)", i.title)
+            } else {
+                i.title.clone()
+            }
+        })
+        .collect();
+    let problem = match items {
+        [one] if !is_dir(one) => return Ok(one),
+        [] => format!("{raw} has no file layer with a title to write"),
+        [_] => format!("{raw} holds {}", names[0]),
+        _ => format!("{raw} holds {} layers: {}", items.len(), names.join(", ")),
+    };
+    Err(UserError::new(format!(
+        "`--output -` writes a single file to stdout, but {problem}"
+    ))
+    .hint(format!(
+        "Pull into a directory instead: oras pull {raw} -o <dir>"
+    ))
+    .into())
 }
 
 /// The lines (or JSON) a pull prints once it succeeded.

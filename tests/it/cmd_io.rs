@@ -115,3 +115,113 @@ fn push_from_stdin_refuses_unclear_or_unsafe_requests() {
     );
     assert_eq!(tree(&sandbox.work()), ["a.txt"]);
 }
+
+#[test]
+fn pull_to_stdout_prints_exactly_the_file_bytes() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let content = binary_content();
+    sandbox.write("data.bin", &content);
+    let reference = registry.reference("io/stdout:v1");
+    sandbox
+        .oras()
+        .args(["push", &reference, "data.bin"])
+        .success();
+
+    let pull = sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "-"])
+        .success();
+    assert!(
+        pull.stdout_bytes == content,
+        "stdout must be the file and nothing else ({} bytes, want {})",
+        pull.stdout_bytes.len(),
+        content.len()
+    );
+    pull.stderr_contains(&format!("Pulled [registry] {reference}"));
+    pull.stderr_contains("Downloaded ");
+    assert_eq!(tree(&sandbox.work()), ["data.bin"], "no file is written");
+
+    // The same from a layout.
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "data.bin"])
+        .success();
+    let pull = sandbox
+        .oras()
+        .args(["pull", "--oci-layout", "lay:v1", "-o", "-"])
+        .success();
+    assert!(pull.stdout_bytes == content);
+    pull.stderr_contains("Pulled [oci-layout] lay:v1");
+}
+
+#[test]
+fn pull_to_stdout_prints_nothing_unless_verified_and_single() {
+    let sandbox = Sandbox::new();
+    // A layout whose stored layer does not match its descriptor's digest.
+    write_layout(
+        &sandbox.path("bad"),
+        "v1",
+        &[HandLayer {
+            title: "a.txt",
+            content: b"the bytes the digest names\n",
+        }],
+        Some(0),
+    );
+    let pull = sandbox
+        .oras()
+        .args(["pull", "--oci-layout", "bad:v1", "-o", "-"])
+        .failure();
+    assert!(pull.stdout_bytes.is_empty(), "{pull}");
+    pull.stderr_contains("mismatched digest");
+
+    write_layout(
+        &sandbox.path("two"),
+        "v1",
+        &[
+            HandLayer {
+                title: "a.txt",
+                content: b"a\n",
+            },
+            HandLayer {
+                title: "b.txt",
+                content: b"b\n",
+            },
+        ],
+        None,
+    );
+    let pull = sandbox
+        .oras()
+        .args(["pull", "--oci-layout", "two:v1", "-o", "-"])
+        .failure();
+    assert!(pull.stdout_bytes.is_empty(), "{pull}");
+    pull.stderr_contains(
+        "Error: `--output -` writes a single file to stdout, but two:v1 holds 2 layers: a.txt, b.txt",
+    );
+    pull.stderr_contains("-o <dir>");
+
+    sandbox.write("dir/inner.txt", "inner\n");
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:dir", "dir"])
+        .success();
+    let pull = sandbox
+        .oras()
+        .args(["pull", "--oci-layout", "lay:dir", "-o", "-"])
+        .failure();
+    assert!(pull.stdout_bytes.is_empty(), "{pull}");
+    pull.stderr_contains("holds dir/ (a directory)");
+    sandbox
+        .oras()
+        .args([
+            "pull",
+            "--oci-layout",
+            "lay:dir",
+            "-o",
+            "-",
+            "--format",
+            "json",
+        ])
+        .failure()
+        .error_first_line("Error: `--output -` cannot be used with `--format json`");
+}
