@@ -610,6 +610,9 @@ pub struct PullArgs {
     /// Allow storing files out of the output directory
     #[arg(short = 'T', long)]
     pub allow_path_traversal: bool,
+    /// Also save layers without a title, as files named `<algorithm>-<hex>` (e.g. `sha256-ab12…`)
+    #[arg(long)]
+    pub include_untitled: bool,
     /// Number of blobs downloaded concurrently
     #[arg(long, default_value_t = 3)]
     pub concurrency: usize,

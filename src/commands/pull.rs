@@ -30,10 +30,18 @@ struct Item {
     title: String,
 }
 
+impl Item {
+    /// A directory archive to extract; an untitled layer is saved as it is.
+    fn unpacks(&self) -> bool {
+        self.desc.title().is_some() && self.desc.annotation(ANNOTATION_UNPACK) == Some("true")
+    }
+}
+
 #[derive(Default)]
 struct Plan {
     items: Vec<Item>,
-    skipped_unnamed: bool,
+    /// Layers without a title that were not pulled (no `--include-untitled`).
+    skipped_unnamed: usize,
 }
 
 struct Walk<'a> {
@@ -41,6 +49,7 @@ struct Walk<'a> {
     reporter: &'a dyn Reporter,
     config: Option<(String, Option<String>)>,
     media_types: &'a [String],
+    include_untitled: bool,
 }
 
 #[derive(Serialize)]
@@ -120,6 +129,7 @@ pub async fn run(args: PullArgs) -> Result<()> {
         reporter: reporter.as_ref(),
         config,
         media_types: &args.media_type,
+        include_untitled: args.include_untitled,
     };
     let mut plan = Plan::default();
     reporter.state(&root, State::Started);
@@ -169,11 +179,10 @@ pub async fn run(args: PullArgs) -> Result<()> {
 
 /// The one file layer `-o -` writes to stdout; anything else is an error naming what is there.
 fn single_file<'a>(items: &'a [Item], raw: &str) -> Result<&'a Item> {
-    let is_dir = |item: &Item| item.desc.annotation(ANNOTATION_UNPACK) == Some("true");
     let names: Vec<String> = items
         .iter()
         .map(|i| {
-            if is_dir(i) {
+            if i.unpacks() {
                 format!("{}/ (a directory)", i.title)
             } else {
                 i.title.clone()
@@ -181,7 +190,7 @@ fn single_file<'a>(items: &'a [Item], raw: &str) -> Result<&'a Item> {
         })
         .collect();
     let problem = match items {
-        [one] if !is_dir(one) => return Ok(one),
+        [one] if !one.unpacks() => return Ok(one),
         [] => format!("{raw} has no file layer with a title to write"),
         [_] => format!("{raw} holds {}", names[0]),
         _ => format!("{raw} holds {} layers: {}", items.len(), names.join(", ")),
@@ -201,11 +210,21 @@ fn print_result(
     target: &dyn Target,
     raw: &str,
     root: &Descriptor,
-    skipped_unnamed: bool,
+    skipped_unnamed: usize,
     written: Vec<(Item, PathBuf)>,
 ) -> Result<()> {
+    if skipped_unnamed > 0 {
+        let layers = if skipped_unnamed == 1 {
+            "layer"
+        } else {
+            "layers"
+        };
+        out.warn(&format!(
+            "Note: {skipped_unnamed} {layers} without a title (org.opencontainers.image.title) not saved; pull with --include-untitled to save them as <algorithm>-<hex> files"
+        ));
+    }
     match out.format {
-        Format::Text if skipped_unnamed => {
+        Format::Text if skipped_unnamed > 0 => {
             out.line(
                 "Skipped pulling layers without file name in \"org.opencontainers.image.title\"",
             );
@@ -222,7 +241,7 @@ fn print_result(
                 .into_iter()
                 .map(|(item, path)| {
                     let mut p = path.display().to_string();
-                    if item.desc.annotation(ANNOTATION_UNPACK) == Some("true") {
+                    if item.unpacks() {
                         p.push('/');
                     }
                     FileJson {
@@ -299,9 +318,19 @@ impl Walk<'_> {
                     title: title.to_owned(),
                 }),
                 None if layer.is_empty_json() => {}
+                None if self.include_untitled => {
+                    // Named after the digest: the same content twice is one file.
+                    let title = layer.digest.to_string().replacen(':', "-", 1);
+                    if !plan.items.iter().any(|i| i.title == title) {
+                        plan.items.push(Item {
+                            desc: layer.clone(),
+                            title,
+                        });
+                    }
+                }
                 None => {
                     self.reporter.state(layer, State::Skipped);
-                    plan.skipped_unnamed = true;
+                    plan.skipped_unnamed += 1;
                 }
             }
         }
@@ -337,7 +366,7 @@ async fn download(
     let mut copies = Vec::new();
     for (i, (item, _)) in paths.iter().enumerate() {
         match first_by_digest.get(&item.desc.digest) {
-            Some(&first) if item.desc.annotation(ANNOTATION_UNPACK).is_none() => {
+            Some(&first) if !item.unpacks() => {
                 copies.push((first, i));
             }
             Some(_) => primary.push(i),
@@ -361,7 +390,7 @@ async fn download(
                     })
                 };
                 let progress = |n: u64| reporter.progress(&item.desc, n);
-                if item.desc.annotation(ANNOTATION_UNPACK) == Some("true") {
+                if item.unpacks() {
                     write_directory(&fetch, &item.desc, &item.title, path, opts, &progress).await
                 } else {
                     write_blob_file(&fetch, &item.desc, path, opts, &progress).await

@@ -2,6 +2,8 @@
 //! writes one to stdout, `pull --include-untitled` keeps untitled layers, `.tar` OCI layouts
 //! for read-only commands, and `--oci-layout-path` (oras-cli.md §2.2, §14).
 
+use std::path::Path;
+
 use crate::harness::{
     HandLayer, Sandbox, assert_layout_blobs_valid, layout_manifest, registry, sha256_hex, skopeo,
     tree, write_layout,
@@ -224,4 +226,110 @@ fn pull_to_stdout_prints_nothing_unless_verified_and_single() {
         ])
         .failure()
         .error_first_line("Error: `--output -` cannot be used with `--format json`");
+}
+
+/// Writes an OCI image layout holding one manifest tagged `tag` whose layers are `layers`
+/// (title, content); a `None` title leaves the layer without a title annotation.
+fn write_mixed_layout(dir: &Path, tag: &str, layers: &[(Option<&str>, &[u8])]) {
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    std::fs::write(dir.join("oci-layout"), br#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    let put = |bytes: &[u8]| {
+        let hex = sha256_hex(bytes);
+        std::fs::write(blobs.join(&hex), bytes).unwrap();
+        serde_json::json!({"digest": format!("sha256:{hex}"), "size": bytes.len()})
+    };
+    let config = put(b"{}");
+    let layers: Vec<serde_json::Value> = layers
+        .iter()
+        .map(|(title, content)| {
+            let mut desc = put(content);
+            desc["mediaType"] = "application/vnd.oci.image.layer.v1.tar".into();
+            if let Some(title) = title {
+                desc["annotations"] = serde_json::json!({"org.opencontainers.image.title": title});
+            }
+            desc
+        })
+        .collect();
+    let mut config_desc = config;
+    config_desc["mediaType"] = "application/vnd.oci.empty.v1+json".into();
+    let manifest = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.me.mixed",
+        "config": config_desc,
+        "layers": layers,
+    }))
+    .unwrap();
+    let mut entry = put(&manifest);
+    entry["mediaType"] = "application/vnd.oci.image.manifest.v1+json".into();
+    entry["annotations"] = serde_json::json!({"org.opencontainers.image.ref.name": tag});
+    let index = serde_json::json!({"schemaVersion": 2, "manifests": [entry]});
+    std::fs::write(dir.join("index.json"), serde_json::to_vec(&index).unwrap()).unwrap();
+}
+
+#[test]
+fn pull_saves_untitled_layers_only_when_asked_and_says_so() {
+    let sandbox = Sandbox::new();
+    let (one, two): (&[u8], &[u8]) = (b"untitled one\n", b"untitled two\n");
+    write_mixed_layout(
+        &sandbox.path("lay"),
+        "v1",
+        &[
+            (Some("a.txt"), b"titled\n"),
+            (None, one),
+            (None, two),
+            (None, one),
+        ],
+    );
+
+    // Without the flag: the Go client's behaviour, plus a note on stderr saying how many.
+    let pull = sandbox
+        .oras()
+        .args(["pull", "--oci-layout", "lay:v1", "-o", "plain"])
+        .success();
+    assert_eq!(tree(&sandbox.path("plain")), ["a.txt"]);
+    pull.assert_line(
+        "Skipped pulling layers without file name in \"org.opencontainers.image.title\"",
+    );
+    pull.stderr_contains("Note: 3 layers without a title");
+    pull.stderr_contains("--include-untitled");
+
+    let pull = sandbox
+        .oras()
+        .args([
+            "pull",
+            "--oci-layout",
+            "lay:v1",
+            "-o",
+            "all",
+            "--include-untitled",
+        ])
+        .success();
+    let (name_one, name_two) = (
+        format!("sha256-{}", sha256_hex(one)),
+        format!("sha256-{}", sha256_hex(two)),
+    );
+    let mut want = vec!["a.txt".to_owned(), name_one.clone(), name_two.clone()];
+    want.sort();
+    assert_eq!(tree(&sandbox.path("all")), want);
+    assert_eq!(sandbox.read(&format!("all/{name_one}")), one);
+    assert_eq!(sandbox.read(&format!("all/{name_two}")), two);
+    pull.assert_line("Pulled [oci-layout] lay:v1");
+    assert!(!pull.stderr.contains("Note:"), "{pull}");
+
+    // An artifact whose one layer is untitled can go to stdout with the flag.
+    write_mixed_layout(&sandbox.path("single"), "v1", &[(None, two)]);
+    let pull = sandbox
+        .oras()
+        .args([
+            "pull",
+            "--oci-layout",
+            "single:v1",
+            "-o",
+            "-",
+            "--include-untitled",
+        ])
+        .success();
+    assert_eq!(pull.stdout_bytes, two);
 }
