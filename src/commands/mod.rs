@@ -305,10 +305,21 @@ pub(crate) fn open_target(
                 format!("invalid reference: invalid tag {s:?}"),
             ));
         }
-        let layout = if write {
-            Layout::create(Path::new(path))?
+        let path = Path::new(path);
+        let layout = if is_tar_file(path) {
+            if write {
+                return Err(UserError::new(format!(
+                    "{:?} is a tar archive: an OCI layout in a .tar file can only be read",
+                    path.display().to_string()
+                ))
+                .hint("Write to a layout directory instead (archive it afterwards with `tar -cf <file>.tar -C <dir> .`)")
+                .into());
+            }
+            Layout::open_tar(path)?
+        } else if write {
+            Layout::create(path)?
         } else {
-            Layout::open(Path::new(path), raw)?
+            Layout::open(path, raw)?
         }
         .with_max_manifest(args.max_manifest_size);
         return Ok(Opened {
@@ -336,6 +347,13 @@ pub(crate) fn open_target(
         target: Box::new(Remote::new(repo, args.chunk_size)),
         selector: reference.selector.as_ref().map(Selector::to_string),
     })
+}
+
+/// An existing regular file named `*.tar` (any case): an OCI layout saved as an archive.
+fn is_tar_file(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tar"))
+        && std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
 /// The tag or digest a reference must carry, else the Go client's error with usage and hint.

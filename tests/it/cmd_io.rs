@@ -333,3 +333,154 @@ fn pull_saves_untitled_layers_only_when_asked_and_says_so() {
         .success();
     assert_eq!(pull.stdout_bytes, two);
 }
+
+/// `tar -cf <name> -C <dir> .`: an OCI layout saved as an archive, entries at its top level.
+fn tar_layout(sandbox: &Sandbox, dir: &str, name: &str) {
+    let status = std::process::Command::new("tar")
+        .args(["-cf", name, "-C", dir, "."])
+        .current_dir(sandbox.work())
+        .status()
+        .expect("run tar");
+    assert!(status.success(), "tar -cf {name}");
+}
+
+#[test]
+fn tar_layouts_serve_read_only_commands() {
+    let sandbox = Sandbox::new();
+    sandbox.write("a.txt", "in a tarred layout\n");
+    let push = sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1,v2", "a.txt"])
+        .success();
+    let digest = format!("sha256:{}", push.digest_line());
+    let (manifest_bytes, manifest) = layout_manifest(&sandbox.path("lay"), "v1");
+    tar_layout(&sandbox, "lay", "lay.tar");
+    tar_layout(&sandbox, "lay", "UPPER.TAR");
+    std::fs::remove_dir_all(sandbox.path("lay")).unwrap();
+
+    let pull = sandbox
+        .oras()
+        .args(["pull", "--oci-layout", "lay.tar:v1", "-o", "out"])
+        .success();
+    pull.assert_line("Pulled [oci-layout] lay.tar:v1");
+    assert_eq!(sandbox.read("out/a.txt"), b"in a tarred layout\n");
+
+    let resolve = sandbox
+        .oras()
+        .args(["resolve", "--oci-layout", "UPPER.TAR:v2"])
+        .success();
+    assert_eq!(resolve.stdout.trim(), digest);
+
+    let fetch = sandbox
+        .oras()
+        .args(["manifest", "fetch", "--oci-layout", "lay.tar:v1"])
+        .success();
+    assert_eq!(fetch.stdout_bytes, manifest_bytes);
+
+    let tags = sandbox
+        .oras()
+        .args(["repo", "tags", "--oci-layout", "lay.tar"])
+        .success();
+    assert_eq!(tags.stdout, "v1\nv2\n");
+
+    let layer = manifest["layers"][0]["digest"].as_str().unwrap();
+    let blob = sandbox
+        .oras()
+        .args([
+            "blob",
+            "fetch",
+            "--oci-layout",
+            &format!("lay.tar@{layer}"),
+            "-o",
+            "-",
+        ])
+        .success();
+    assert_eq!(blob.stdout_bytes, b"in a tarred layout\n");
+
+    sandbox
+        .oras()
+        .args([
+            "cp",
+            "--from-oci-layout",
+            "lay.tar:v1",
+            "--to-oci-layout",
+            "copy:v1",
+        ])
+        .success();
+    assert_layout_blobs_valid(&sandbox.path("copy"));
+    assert_eq!(
+        layout_manifest(&sandbox.path("copy"), "v1").0,
+        manifest_bytes
+    );
+
+    // Nothing is left behind in the working directory: the extraction lives in a temp dir.
+    let mut want = vec![
+        "UPPER.TAR",
+        "a.txt",
+        "copy/",
+        "lay.tar",
+        "out/",
+        "out/a.txt",
+    ];
+    want.sort_unstable();
+    let top: Vec<String> = tree(&sandbox.work())
+        .into_iter()
+        .filter(|p| !p.starts_with("copy/") || p == "copy/")
+        .collect();
+    assert_eq!(top, want);
+}
+
+#[test]
+fn tar_layouts_refuse_writes_and_hostile_archives() {
+    let sandbox = Sandbox::new();
+    sandbox.write("a.txt", "a\n");
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "a.txt"])
+        .success();
+    tar_layout(&sandbox, "lay", "lay.tar");
+    let before = sandbox.read("lay.tar");
+    for args in [
+        &["push", "--oci-layout", "lay.tar:v2", "a.txt"][..],
+        &["tag", "--oci-layout", "lay.tar:v1", "v3"],
+        &[
+            "cp",
+            "--from-oci-layout",
+            "lay:v1",
+            "--to-oci-layout",
+            "lay.tar:v4",
+        ],
+    ] {
+        let out = sandbox.oras().args(args).failure();
+        out.stderr_contains(
+            "\"lay.tar\" is a tar archive: an OCI layout in a .tar file can only be read",
+        );
+    }
+    assert!(
+        sandbox.read("lay.tar") == before,
+        "the archive is untouched"
+    );
+
+    // A symlink in the archive that leads out of it is refused before anything is read.
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(tar::EntryType::Symlink);
+    header.set_size(0);
+    header.set_mode(0o777);
+    header.set_link_name("../../../etc").unwrap();
+    builder.append_data(&mut header, "blobs", &[][..]).unwrap();
+    sandbox.write("evil.tar", builder.into_inner().unwrap());
+    sandbox
+        .oras()
+        .args(["pull", "--oci-layout", "evil.tar:v1", "-o", "out"])
+        .failure()
+        .stderr_contains("no symbolic link allowed");
+    assert!(!sandbox.path("out").exists());
+
+    sandbox.write("junk.tar", "not a tar archive at all");
+    sandbox
+        .oras()
+        .args(["resolve", "--oci-layout", "junk.tar:v1"])
+        .failure()
+        .error_first_line("Error: \"junk.tar\" is not a usable OCI layout archive");
+}
