@@ -503,6 +503,10 @@ pub struct TargetArgs {
     /// Set target as an OCI image layout
     #[arg(long)]
     pub oci_layout: bool,
+    /// [Experimental] Set target as the OCI image layout at this path; the whole argument is
+    /// then the reference stored in it (e.g. `example.com/app:v1`)
+    #[arg(long, value_name = "path")]
+    pub oci_layout_path: Option<PathBuf>,
     /// Upload blobs larger than this in chunks (e.g. `16MiB`) for registries that cap request
     /// sizes; without it, chunking starts only when a registry answers 413. Hidden: it only
     /// matters to uploads, and push's examples show it.

@@ -282,8 +282,9 @@ pub(crate) struct Opened {
     pub selector: Option<String>,
 }
 
-/// Opens the target a reference names: a layout directory with `--oci-layout`, else a remote
-/// repository. `write` asks for push access (and creates a missing layout).
+/// Opens the target a reference names: a layout directory (or, to read, a `.tar` of one) with
+/// `--oci-layout` or `--oci-layout-path`, else a remote repository. `write` asks for push
+/// access (and creates a missing layout).
 pub(crate) fn open_target(
     raw: &str,
     args: &TargetArgs,
@@ -291,21 +292,29 @@ pub(crate) fn open_target(
     debug: bool,
     out: &crate::output::Output,
 ) -> Result<Opened> {
-    if args.oci_layout {
+    if args.oci_layout && args.oci_layout_path.is_some() {
+        bail!("--oci-layout, --oci-layout-path cannot be used at the same time");
+    }
+    if args.oci_layout || args.oci_layout_path.is_some() {
         if !args.remote.header.is_empty() {
             bail!("custom header flags cannot be used on an OCI image layout target");
         }
-        let (path, selector) = parse_layout_reference(raw);
-        if let Some(s) = selector
-            && s.parse::<crate::oci::Digest>().is_err()
-            && !crate::reference::is_valid_tag(s)
-        {
-            return Err(invalid_reference(
-                raw,
-                format!("invalid reference: invalid tag {s:?}"),
-            ));
-        }
-        let path = Path::new(path);
+        let (path, selector) = match &args.oci_layout_path {
+            Some(dir) => (dir.as_path(), layout_path_selector(raw)),
+            None => {
+                let (path, selector) = parse_layout_reference(raw);
+                if let Some(s) = selector
+                    && s.parse::<crate::oci::Digest>().is_err()
+                    && !crate::reference::is_valid_tag(s)
+                {
+                    return Err(invalid_reference(
+                        raw,
+                        format!("invalid reference: invalid tag {s:?}"),
+                    ));
+                }
+                (Path::new(path), selector)
+            }
+        };
         let layout = if is_tar_file(path) {
             if write {
                 return Err(UserError::new(format!(
@@ -347,6 +356,19 @@ pub(crate) fn open_target(
         target: Box::new(Remote::new(repo, args.chunk_size)),
         selector: reference.selector.as_ref().map(Selector::to_string),
     })
+}
+
+/// What `raw` selects in the layout given by `--oci-layout-path`: the whole argument, stored
+/// as `org.opencontainers.image.ref.name` (`example.com/app:v1`); the digest of
+/// `<name>@<digest>`; nothing for a bare repository (`example.com/app`) or an empty argument.
+fn layout_path_selector(raw: &str) -> Option<&str> {
+    if let Some((_, digest)) = raw.rsplit_once('@')
+        && digest.parse::<crate::oci::Digest>().is_ok()
+    {
+        return Some(digest);
+    }
+    let bare_repository = Reference::parse(raw).is_ok_and(|r| r.selector.is_none());
+    (!raw.is_empty() && !bare_repository).then_some(raw)
 }
 
 /// An existing regular file named `*.tar` (any case): an OCI layout saved as an archive.

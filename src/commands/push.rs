@@ -76,7 +76,7 @@ pub async fn run(args: PushArgs) -> Result<()> {
             bail!("{:?}: invalid reference: invalid tag {t:?}", args.args[0]);
         }
     }
-    if !args.target.oci_layout {
+    if !args.target.oci_layout && args.target.oci_layout_path.is_none() {
         crate::reference::Reference::parse(raw_ref)
             .map_err(|e| super::invalid_reference(raw_ref, e))?;
     }

@@ -484,3 +484,100 @@ fn tar_layouts_refuse_writes_and_hostile_archives() {
         .failure()
         .error_first_line("Error: \"junk.tar\" is not a usable OCI layout archive");
 }
+
+#[test]
+fn oci_layout_path_takes_the_whole_argument_as_the_reference() {
+    let sandbox = Sandbox::new();
+    sandbox.write("a.txt", "by full reference\n");
+    let push = sandbox
+        .oras()
+        .args([
+            "push",
+            "--oci-layout-path",
+            "lay",
+            "example.com/app:v1",
+            "a.txt",
+        ])
+        .success();
+    push.assert_line("Pushed [oci-layout] example.com/app:v1");
+    sandbox
+        .oras()
+        .args([
+            "push",
+            "--oci-layout-path",
+            "lay",
+            "example.com/app:v2",
+            "a.txt",
+        ])
+        .success();
+    // The reference is stored whole, as the Go client 1.3 does.
+    let (bytes, _) = layout_manifest(&sandbox.path("lay"), "example.com/app:v1");
+    assert_eq!(sha256_hex(&bytes), push.digest_line());
+
+    let pull = sandbox
+        .oras()
+        .args([
+            "pull",
+            "--oci-layout-path",
+            "lay",
+            "example.com/app:v1",
+            "-o",
+            "out",
+        ])
+        .success();
+    pull.assert_line("Pulled [oci-layout] example.com/app:v1");
+    assert_eq!(sandbox.read("out/a.txt"), b"by full reference\n");
+
+    let by_digest = format!("example.com/app@sha256:{}", push.digest_line());
+    let resolve = sandbox
+        .oras()
+        .args(["resolve", "--oci-layout-path", "lay", &by_digest])
+        .success();
+    assert_eq!(
+        resolve.stdout.trim(),
+        format!("sha256:{}", push.digest_line())
+    );
+
+    let tags = sandbox
+        .oras()
+        .args([
+            "repo",
+            "tags",
+            "--oci-layout-path",
+            "lay",
+            "example.com/app",
+        ])
+        .success();
+    assert_eq!(tags.stdout, "example.com/app:v1\nexample.com/app:v2\n");
+
+    // A tarred layout works through the flag too.
+    tar_layout(&sandbox, "lay", "lay.tar");
+    let fetched = sandbox
+        .oras()
+        .args([
+            "manifest",
+            "fetch",
+            "--oci-layout-path",
+            "lay.tar",
+            "example.com/app:v2",
+        ])
+        .success();
+    assert_eq!(fetched.stdout_bytes, bytes);
+
+    sandbox
+        .oras()
+        .args([
+            "pull",
+            "--oci-layout-path",
+            "lay",
+            "--oci-layout",
+            "example.com/app:v1",
+        ])
+        .failure()
+        .error_first_line("Error: --oci-layout, --oci-layout-path cannot be used at the same time");
+    sandbox
+        .oras()
+        .args(["pull", "--oci-layout-path", "lay", "example.com/app:v3"])
+        .failure()
+        .stderr_contains("not found");
+}
