@@ -11,7 +11,6 @@ use super::{check_args, delete_found, open_target, print_descriptor, require_dig
 use crate::cli::{BlobFetchArgs, BlobPushArgs, DeleteArgs};
 use crate::oci::{Descriptor, Digest, Hasher};
 use crate::output::{Format, Output, io_error_text};
-use crate::target::ChunksFuture;
 use crate::transfer::Source;
 
 const FETCH_USAGE: &str =
@@ -45,15 +44,7 @@ pub async fn fetch(args: BlobFetchArgs) -> Result<()> {
         .await?
         .ok_or_else(|| anyhow::anyhow!("{raw}: not found"))
         .with_context(|| format!("failed to fetch the content of {raw:?}"))?;
-    let fetch = |offset: u64| -> ChunksFuture<'_> {
-        let desc = &desc;
-        Box::pin(async move {
-            target
-                .fetch_blob_chunks(desc, offset)
-                .await
-                .map_err(std::io::Error::other)
-        })
-    };
+    let fetch = super::fetcher(target, &desc);
     match output {
         Some("-") => super::fetch_to_stdout(&fetch, &desc, &|_| {}).await?,
         Some(path) => {

@@ -299,21 +299,20 @@ pub(crate) fn open_target(
         if !args.remote.header.is_empty() {
             bail!("custom header flags cannot be used on an OCI image layout target");
         }
-        let (path, selector) = match &args.oci_layout_path {
-            Some(dir) => (dir.as_path(), layout_path_selector(raw)),
-            None => {
-                let (path, selector) = parse_layout_reference(raw);
-                if let Some(s) = selector
-                    && s.parse::<crate::oci::Digest>().is_err()
-                    && !crate::reference::is_valid_tag(s)
-                {
-                    return Err(invalid_reference(
-                        raw,
-                        format!("invalid reference: invalid tag {s:?}"),
-                    ));
-                }
-                (Path::new(path), selector)
+        let (path, selector) = if let Some(dir) = &args.oci_layout_path {
+            (dir.as_path(), layout_path_selector(raw))
+        } else {
+            let (path, selector) = parse_layout_reference(raw);
+            if let Some(s) = selector
+                && s.parse::<crate::oci::Digest>().is_err()
+                && !crate::reference::is_valid_tag(s)
+            {
+                return Err(invalid_reference(
+                    raw,
+                    format!("invalid reference: invalid tag {s:?}"),
+                ));
             }
+            (Path::new(path), selector)
         };
         let layout = if is_tar_file(path) {
             if write {
@@ -602,6 +601,21 @@ pub(crate) async fn select_platform(
         );
     }
     Ok((desc, bytes))
+}
+
+/// Opens `desc` in `target` from a byte offset, as the verified downloads ask for it.
+pub(crate) fn fetcher<'a>(
+    target: &'a dyn Target,
+    desc: &'a crate::oci::Descriptor,
+) -> impl Fn(u64) -> crate::target::ChunksFuture<'a> + Send + Sync + 'a {
+    move |offset| {
+        Box::pin(async move {
+            target
+                .fetch_blob_chunks(desc, offset)
+                .await
+                .map_err(std::io::Error::other)
+        })
+    }
 }
 
 /// Downloads a blob into an anonymous temp file, verified, then copies it to stdout: stdout only

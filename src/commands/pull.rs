@@ -139,14 +139,7 @@ pub async fn run(args: PullArgs) -> Result<()> {
     if to_stdout {
         let item = single_file(&plan.items, raw)?;
         reporter.state(&item.desc, State::Started);
-        let fetch = |offset: u64| -> ChunksFuture<'_> {
-            Box::pin(async move {
-                target
-                    .fetch_blob_chunks(&item.desc, offset)
-                    .await
-                    .map_err(std::io::Error::other)
-            })
-        };
+        let fetch = super::fetcher(target, &item.desc);
         super::fetch_to_stdout(&fetch, &item.desc, &|n| {
             reporter.progress(&item.desc, n);
         })
@@ -381,14 +374,7 @@ async fn download(
             let (item, path) = &paths[i];
             async move {
                 reporter.state(&item.desc, State::Started);
-                let fetch = |offset: u64| -> ChunksFuture<'_> {
-                    Box::pin(async move {
-                        target
-                            .fetch_blob_chunks(&item.desc, offset)
-                            .await
-                            .map_err(std::io::Error::other)
-                    })
-                };
+                let fetch = super::fetcher(target, &item.desc);
                 let progress = |n: u64| reporter.progress(&item.desc, n);
                 if item.unpacks() {
                     write_directory(&fetch, &item.desc, &item.title, path, opts, &progress).await

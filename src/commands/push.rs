@@ -255,34 +255,12 @@ fn validate(args: &PushArgs, out: &Output) -> Result<Request> {
     }
 
     let cwd = std::env::current_dir().context("failed to read the working directory")?;
-    let mut files = Vec::new();
-    let mut absolute = Vec::new();
-    // `-:<type>` reaches us as the hidden `-:` flag (clap lexes it as one), after the files.
-    let typed_stdin = args.stdin_media_type.iter().map(|t| {
-        Ok(FileRef {
-            path: STDIN.to_owned(),
-            media_type: Some(t.clone()).filter(|t| !t.is_empty()),
-        })
-    });
-    for f in args.args[1..]
+    let files = parse_files(args)?;
+    let absolute: Vec<&str> = files
         .iter()
-        .map(|raw| parse_file_ref(raw))
-        .chain(typed_stdin)
-    {
-        let f = f?;
-        if let Some(t) = &f.media_type
-            && !is_valid_media_type(t)
-        {
-            bail!(
-                "invalid media type {t:?} for file {:?}: want type/subtype",
-                f.path
-            );
-        }
-        if Path::new(&f.path).is_absolute() {
-            absolute.push(f.path.clone());
-        }
-        files.push(f);
-    }
+        .map(|f| f.path.as_str())
+        .filter(|p| Path::new(p).is_absolute())
+        .collect();
     let stdin_name = check_stdin(args, files.iter().filter(|f| f.path == STDIN).count())?;
     if !absolute.is_empty() && !args.disable_path_validation {
         return Err(UserError::new(format!(
@@ -355,6 +333,35 @@ async fn pack_files(request: &Request, out: &Output) -> Result<Vec<Packed>> {
         layers.push(packed);
     }
     Ok(layers)
+}
+
+/// The file arguments, `-:<type>` last: it reaches us as the hidden `-:` flag (clap lexes it
+/// as one).
+fn parse_files(args: &PushArgs) -> Result<Vec<FileRef>> {
+    let typed_stdin = args.stdin_media_type.iter().map(|t| {
+        Ok(FileRef {
+            path: STDIN.to_owned(),
+            media_type: Some(t.clone()).filter(|t| !t.is_empty()),
+        })
+    });
+    let mut files = Vec::new();
+    for f in args.args[1..]
+        .iter()
+        .map(|raw| parse_file_ref(raw))
+        .chain(typed_stdin)
+    {
+        let f = f?;
+        if let Some(t) = &f.media_type
+            && !is_valid_media_type(t)
+        {
+            bail!(
+                "invalid media type {t:?} for file {:?}: want type/subtype",
+                f.path
+            );
+        }
+        files.push(f);
+    }
+    Ok(files)
 }
 
 /// Checks `-` (read a layer from stdin) against the flags; returns the layer's name.

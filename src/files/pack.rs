@@ -133,13 +133,7 @@ pub async fn pack_reader<R: std::io::Read + Send + 'static>(
         let media_type = media_type.unwrap_or_else(|| MEDIA_TYPE_LAYER.to_owned());
         let mut desc = Descriptor::new(media_type, digest, size);
         desc.annotations = Some(ann);
-        Ok(Packed {
-            blob: Blob::Ready {
-                desc,
-                source: Source::File(temp_path.to_path_buf()),
-            },
-            _temp: Some(temp_path),
-        })
+        Ok(Packed::temp_file(desc, temp_path))
     })
     .await
     .map_err(std::io::Error::other)?
@@ -171,6 +165,17 @@ impl Packed {
                 source: Source::Bytes(Arc::from(bytes)),
             },
             _temp: None,
+        }
+    }
+
+    /// A blob spooled into a temp file, removed when this is dropped.
+    fn temp_file(desc: Descriptor, temp_path: tempfile::TempPath) -> Self {
+        Self {
+            blob: Blob::Ready {
+                desc,
+                source: Source::File(temp_path.to_path_buf()),
+            },
+            _temp: Some(temp_path),
         }
     }
 }
@@ -219,13 +224,7 @@ fn pack_dir(
     ann.insert(ANNOTATION_UNPACK.to_owned(), "true".to_owned());
     ann.entry(ANNOTATION_TITLE.to_owned()).or_insert(title);
     desc.annotations = Some(ann);
-    Ok(Packed {
-        blob: Blob::Ready {
-            desc,
-            source: Source::File(temp_path.to_path_buf()),
-        },
-        _temp: Some(temp_path),
-    })
+    Ok(Packed::temp_file(desc, temp_path))
 }
 
 #[cfg(test)]
