@@ -588,6 +588,10 @@ pub struct TargetArgs {
     /// Set target as an OCI image layout
     #[arg(long)]
     pub oci_layout: bool,
+    /// [Experimental] Set target as the OCI image layout at this path; the whole argument is
+    /// then the reference stored in it (e.g. `example.com/app:v1`)
+    #[arg(long, value_name = "path")]
+    pub oci_layout_path: Option<PathBuf>,
     /// Upload blobs larger than this in chunks (e.g. `16MiB`) for registries that cap request
     /// sizes; without it, chunking starts only when a registry answers 413. Hidden: it only
     /// matters to uploads, and push's examples show it.
@@ -738,6 +742,13 @@ pub struct PushArgs {
     /// Skip path validation of absolute file paths
     #[arg(long)]
     pub disable_path_validation: bool,
+    /// Name (layer title) of the file read from stdin when `-` (or `-:<type>`) is given as a file
+    #[arg(long, value_name = "name")]
+    pub stdin_name: Option<String>,
+    /// `-:<type>`, the file read from stdin with a media type: clap reads it as the short flag
+    /// `:` with a value, so it lands here instead of among the files.
+    #[arg(short = ':', hide = true, value_name = "type")]
+    pub stdin_media_type: Vec<String>,
     /// Number of blobs uploaded concurrently
     #[arg(long, default_value_t = 5)]
     pub concurrency: usize,
@@ -761,7 +772,7 @@ pub struct PullArgs {
     /// <name>{:<tag>|@<digest>}
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
-    /// Output directory
+    /// Output directory, or `-` to write the artifact's single file to stdout
     #[arg(short = 'o', long, default_value = ".", value_name = "path")]
     pub output: PathBuf,
     /// Output manifest config file: path[:mediatype]
@@ -773,6 +784,9 @@ pub struct PullArgs {
     /// Allow storing files out of the output directory
     #[arg(short = 'T', long)]
     pub allow_path_traversal: bool,
+    /// Also save layers without a title, as files named `<algorithm>-<hex>` (e.g. `sha256-ab12…`)
+    #[arg(long)]
+    pub include_untitled: bool,
     /// Number of blobs downloaded concurrently
     #[arg(long, default_value_t = 3)]
     pub concurrency: usize,

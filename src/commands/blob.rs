@@ -11,8 +11,7 @@ use super::{check_args, delete_found, open_target, print_descriptor, require_dig
 use crate::cli::{BlobFetchArgs, BlobPushArgs, DeleteArgs};
 use crate::oci::{Descriptor, Digest, Hasher};
 use crate::output::{Format, Output, io_error_text};
-use crate::target::ChunksFuture;
-use crate::transfer::{Source, download_verified};
+use crate::transfer::Source;
 
 const FETCH_USAGE: &str =
     "oras blob fetch [flags] {--output <file> | --descriptor} <name>@<digest>";
@@ -45,31 +44,9 @@ pub async fn fetch(args: BlobFetchArgs) -> Result<()> {
         .await?
         .ok_or_else(|| anyhow::anyhow!("{raw}: not found"))
         .with_context(|| format!("failed to fetch the content of {raw:?}"))?;
-    let fetch = |offset: u64| -> ChunksFuture<'_> {
-        let desc = &desc;
-        Box::pin(async move {
-            target
-                .fetch_blob_chunks(desc, offset)
-                .await
-                .map_err(std::io::Error::other)
-        })
-    };
+    let fetch = super::fetcher(target, &desc);
     match output {
-        Some("-") => {
-            // Verified into a temp file first: stdout only ever sees bytes that match.
-            let tmp = tempfile::tempfile().context("failed to create a temp file")?;
-            download_verified(&fetch, tmp.try_clone()?, &desc, &|_| {}).await?;
-            let mut tmp = tmp;
-            std::io::Seek::rewind(&mut tmp)?;
-            let mut stdout = std::io::stdout().lock();
-            match std::io::copy(&mut tmp, &mut stdout) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                other => {
-                    other?;
-                }
-            }
-            let _ = stdout.flush();
-        }
+        Some("-") => super::fetch_to_stdout(&fetch, &desc, &|_| {}).await?,
         Some(path) => {
             let dest = PathBuf::from(path);
             crate::files::write_blob_file(
@@ -101,16 +78,8 @@ pub async fn push(args: BlobPushArgs) -> Result<()> {
         "blob reference and file",
     )?;
     let (raw, file) = (&args.args[0], &args.args[1]);
-    if file == "-" && (args.target.remote.password_stdin || args.target.remote.identity_token_stdin)
-    {
-        let flag = if args.target.remote.password_stdin {
-            "password-stdin"
-        } else {
-            "identity-token-stdin"
-        };
-        bail!(
-            "`-` read file from input and `--{flag}` read password from input cannot be both used"
-        );
+    if file == "-" {
+        super::check_stdin_secret(&args.target.remote)?;
     }
     if file == "-" && args.size < 0 {
         bail!("`--size` must be provided if the blob is read from stdin");

@@ -102,6 +102,7 @@ fn side(args: &CopyArgs, from: bool) -> TargetArgs {
         } else {
             args.to_oci_layout
         },
+        oci_layout_path: None,
         chunk_size: None,
         max_manifest_size: crate::oci::MAX_MANIFEST_BYTES,
     }

@@ -126,6 +126,19 @@ fn read_stdin_secret() -> Result<String> {
     Ok(s)
 }
 
+/// `-` (a file read from stdin) cannot share stdin with `--password-stdin` or
+/// `--identity-token-stdin`.
+pub(crate) fn check_stdin_secret(remote: &RemoteArgs) -> Result<()> {
+    let flag = if remote.password_stdin {
+        "password-stdin"
+    } else if remote.identity_token_stdin {
+        "identity-token-stdin"
+    } else {
+        return Ok(());
+    };
+    bail!("`-` read file from input and `--{flag}` read password from input cannot be both used")
+}
+
 /// The credential given on the command line, if any; a password without a username is an
 /// identity token.
 pub(crate) fn flag_credential(
@@ -286,8 +299,9 @@ pub(crate) struct Opened {
     pub selector: Option<String>,
 }
 
-/// Opens the target a reference names: a layout directory with `--oci-layout`, else a remote
-/// repository. `write` asks for push access (and creates a missing layout).
+/// Opens the target a reference names: a layout directory (or, to read, a `.tar` of one) with
+/// `--oci-layout` or `--oci-layout-path`, else a remote repository. `write` asks for push
+/// access (and creates a missing layout).
 pub(crate) fn open_target(
     raw: &str,
     args: &TargetArgs,
@@ -295,24 +309,42 @@ pub(crate) fn open_target(
     debug: bool,
     out: &crate::output::Output,
 ) -> Result<Opened> {
-    if args.oci_layout {
+    if args.oci_layout && args.oci_layout_path.is_some() {
+        bail!("--oci-layout, --oci-layout-path cannot be used at the same time");
+    }
+    if args.oci_layout || args.oci_layout_path.is_some() {
         if !args.remote.header.is_empty() {
             bail!("custom header flags cannot be used on an OCI image layout target");
         }
-        let (path, selector) = parse_layout_reference(raw);
-        if let Some(s) = selector
-            && s.parse::<crate::oci::Digest>().is_err()
-            && !crate::reference::is_valid_tag(s)
-        {
-            return Err(invalid_reference(
-                raw,
-                format!("invalid reference: invalid tag {s:?}"),
-            ));
-        }
-        let layout = if write {
-            Layout::create(Path::new(path))?
+        let (path, selector) = if let Some(dir) = &args.oci_layout_path {
+            (dir.as_path(), layout_path_selector(raw))
         } else {
-            Layout::open(Path::new(path), raw)?
+            let (path, selector) = parse_layout_reference(raw);
+            if let Some(s) = selector
+                && s.parse::<crate::oci::Digest>().is_err()
+                && !crate::reference::is_valid_tag(s)
+            {
+                return Err(invalid_reference(
+                    raw,
+                    format!("invalid reference: invalid tag {s:?}"),
+                ));
+            }
+            (Path::new(path), selector)
+        };
+        let layout = if is_tar_file(path) {
+            if write {
+                return Err(UserError::new(format!(
+                    "{:?} is a tar archive: an OCI layout in a .tar file can only be read",
+                    path.display().to_string()
+                ))
+                .hint("Write to a layout directory instead (archive it afterwards with `tar -cf <file>.tar -C <dir> .`)")
+                .into());
+            }
+            Layout::open_tar(path)?
+        } else if write {
+            Layout::create(path)?
+        } else {
+            Layout::open(path, raw)?
         }
         .with_max_manifest(args.max_manifest_size);
         return Ok(Opened {
@@ -368,6 +400,26 @@ pub(crate) async fn resolve_manifest(
         Some(p) => select_platform(target, desc, bytes, p).await,
         None => Ok((desc, bytes)),
     }
+}
+
+/// What `raw` selects in the layout given by `--oci-layout-path`: the whole argument, stored
+/// as `org.opencontainers.image.ref.name` (`example.com/app:v1`); the digest of
+/// `<name>@<digest>`; nothing for a bare repository (`example.com/app`) or an empty argument.
+fn layout_path_selector(raw: &str) -> Option<&str> {
+    if let Some((_, digest)) = raw.rsplit_once('@')
+        && digest.parse::<crate::oci::Digest>().is_ok()
+    {
+        return Some(digest);
+    }
+    let bare_repository = Reference::parse(raw).is_ok_and(|r| r.selector.is_none());
+    (!raw.is_empty() && !bare_repository).then_some(raw)
+}
+
+/// An existing regular file named `*.tar` (any case): an OCI layout saved as an archive.
+fn is_tar_file(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("tar"))
+        && std::fs::metadata(path).is_ok_and(|m| m.is_file())
 }
 
 /// The tag or digest a reference must carry, else the Go client's error with usage and hint.
@@ -594,6 +646,39 @@ pub(crate) async fn select_platform(
         );
     }
     Ok((desc, bytes))
+}
+
+/// Opens `desc` in `target` from a byte offset, as the verified downloads ask for it.
+pub(crate) fn fetcher<'a>(
+    target: &'a dyn Target,
+    desc: &'a crate::oci::Descriptor,
+) -> impl Fn(u64) -> crate::target::ChunksFuture<'a> + Send + Sync + 'a {
+    move |offset| {
+        Box::pin(async move {
+            target
+                .fetch_blob_chunks(desc, offset)
+                .await
+                .map_err(std::io::Error::other)
+        })
+    }
+}
+
+/// Downloads a blob into an anonymous temp file, verified, then copies it to stdout: stdout only
+/// ever sees bytes whose digest matched. A closed pipe is not an error.
+pub(crate) async fn fetch_to_stdout(
+    fetch: &crate::transfer::Fetch<'_>,
+    desc: &crate::oci::Descriptor,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<()> {
+    use std::io::Write as _;
+    let mut tmp = tempfile::tempfile().context("failed to create a temp file")?;
+    crate::transfer::download_verified(fetch, tmp.try_clone()?, desc, progress).await?;
+    std::io::Seek::rewind(&mut tmp)?;
+    let mut stdout = std::io::stdout().lock();
+    match std::io::copy(&mut tmp, &mut stdout).and_then(|_| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 /// Writes `bytes` to `path` atomically (temp file in the same directory, then rename).

@@ -30,10 +30,18 @@ struct Item {
     title: String,
 }
 
+impl Item {
+    /// A directory archive to extract; an untitled layer is saved as it is.
+    fn unpacks(&self) -> bool {
+        self.desc.title().is_some() && self.desc.annotation(ANNOTATION_UNPACK) == Some("true")
+    }
+}
+
 #[derive(Default)]
 struct Plan {
     items: Vec<Item>,
-    skipped_unnamed: bool,
+    /// Layers without a title that were not pulled (no `--include-untitled`).
+    skipped_unnamed: usize,
 }
 
 struct Walk<'a> {
@@ -41,6 +49,7 @@ struct Walk<'a> {
     reporter: &'a dyn Reporter,
     config: Option<(String, Option<String>)>,
     media_types: &'a [String],
+    include_untitled: bool,
 }
 
 #[derive(Serialize)]
@@ -69,6 +78,19 @@ pub async fn run(args: PullArgs) -> Result<()> {
         ..out
     };
     check_args("pull", &args.args, Some(1), USAGE, "artifact reference")?;
+    // `-o -`: the one file goes to stdout, every line to stderr.
+    let to_stdout = args.output.as_os_str() == "-";
+    if to_stdout && format != Format::Text {
+        bail!(
+            "`--output -` cannot be used with `--format {}` at the same time",
+            args.format.format
+        );
+    }
+    let out = if to_stdout {
+        out.with_lines_on_stderr()
+    } else {
+        out
+    };
     let raw = &args.args[0];
     if !args.media_type.is_empty() {
         out.warn("Flag --media-type has been deprecated (oras 0.x syntax): oras 1.x pulls every named layer; it is honoured here as a filter.");
@@ -107,11 +129,27 @@ pub async fn run(args: PullArgs) -> Result<()> {
         reporter: reporter.as_ref(),
         config,
         media_types: &args.media_type,
+        include_untitled: args.include_untitled,
     };
     let mut plan = Plan::default();
     reporter.state(&root, State::Started);
     reporter.state(&root, State::Processing);
     walk.node(&root, &root_bytes, &mut plan, 0).await?;
+
+    if to_stdout {
+        let item = single_file(&plan.items, raw)?;
+        reporter.state(&item.desc, State::Started);
+        let fetch = super::fetcher(target, &item.desc);
+        super::fetch_to_stdout(&fetch, &item.desc, &|n| {
+            reporter.progress(&item.desc, n);
+        })
+        .await
+        .with_context(|| format!("failed to pull {}", item.title))?;
+        reporter.state(&item.desc, State::Done);
+        reporter.state(&root, State::Done);
+        drop(reporter);
+        return print_result(&out, target, raw, &root, plan.skipped_unnamed, Vec::new());
+    }
 
     let opts = WriteOptions {
         allow_path_traversal: args.allow_path_traversal,
@@ -132,17 +170,54 @@ pub async fn run(args: PullArgs) -> Result<()> {
     print_result(&out, target, raw, &root, plan.skipped_unnamed, written)
 }
 
+/// The one file layer `-o -` writes to stdout; anything else is an error naming what is there.
+fn single_file<'a>(items: &'a [Item], raw: &str) -> Result<&'a Item> {
+    let names: Vec<String> = items
+        .iter()
+        .map(|i| {
+            if i.unpacks() {
+                format!("{}/ (a directory)", i.title)
+            } else {
+                i.title.clone()
+            }
+        })
+        .collect();
+    let problem = match items {
+        [one] if !one.unpacks() => return Ok(one),
+        [] => format!("{raw} has no file layer with a title to write"),
+        [_] => format!("{raw} holds {}", names[0]),
+        _ => format!("{raw} holds {} layers: {}", items.len(), names.join(", ")),
+    };
+    Err(UserError::new(format!(
+        "`--output -` writes a single file to stdout, but {problem}"
+    ))
+    .hint(format!(
+        "Pull into a directory instead: oras pull {raw} -o <dir>"
+    ))
+    .into())
+}
+
 /// The lines (or JSON) a pull prints once it succeeded.
 fn print_result(
     out: &Output,
     target: &dyn Target,
     raw: &str,
     root: &Descriptor,
-    skipped_unnamed: bool,
+    skipped_unnamed: usize,
     written: Vec<(Item, PathBuf)>,
 ) -> Result<()> {
+    if skipped_unnamed > 0 {
+        let layers = if skipped_unnamed == 1 {
+            "layer"
+        } else {
+            "layers"
+        };
+        out.warn(&format!(
+            "Note: {skipped_unnamed} {layers} without a title (org.opencontainers.image.title) not saved; pull with --include-untitled to save them as <algorithm>-<hex> files"
+        ));
+    }
     match out.format {
-        Format::Text if skipped_unnamed => {
+        Format::Text if skipped_unnamed > 0 => {
             out.line(
                 "Skipped pulling layers without file name in \"org.opencontainers.image.title\"",
             );
@@ -159,7 +234,7 @@ fn print_result(
                 .into_iter()
                 .map(|(item, path)| {
                     let mut p = path.display().to_string();
-                    if item.desc.annotation(ANNOTATION_UNPACK) == Some("true") {
+                    if item.unpacks() {
                         p.push('/');
                     }
                     FileJson {
@@ -236,9 +311,19 @@ impl Walk<'_> {
                     title: title.to_owned(),
                 }),
                 None if layer.is_empty_json() => {}
+                None if self.include_untitled => {
+                    // Named after the digest: the same content twice is one file.
+                    let title = layer.digest.to_string().replacen(':', "-", 1);
+                    if !plan.items.iter().any(|i| i.title == title) {
+                        plan.items.push(Item {
+                            desc: layer.clone(),
+                            title,
+                        });
+                    }
+                }
                 None => {
                     self.reporter.state(layer, State::Skipped);
-                    plan.skipped_unnamed = true;
+                    plan.skipped_unnamed += 1;
                 }
             }
         }
@@ -274,7 +359,7 @@ async fn download(
     let mut copies = Vec::new();
     for (i, (item, _)) in paths.iter().enumerate() {
         match first_by_digest.get(&item.desc.digest) {
-            Some(&first) if item.desc.annotation(ANNOTATION_UNPACK).is_none() => {
+            Some(&first) if !item.unpacks() => {
                 copies.push((first, i));
             }
             Some(_) => primary.push(i),
@@ -289,16 +374,9 @@ async fn download(
             let (item, path) = &paths[i];
             async move {
                 reporter.state(&item.desc, State::Started);
-                let fetch = |offset: u64| -> ChunksFuture<'_> {
-                    Box::pin(async move {
-                        target
-                            .fetch_blob_chunks(&item.desc, offset)
-                            .await
-                            .map_err(std::io::Error::other)
-                    })
-                };
+                let fetch = super::fetcher(target, &item.desc);
                 let progress = |n: u64| reporter.progress(&item.desc, n);
-                if item.desc.annotation(ANNOTATION_UNPACK) == Some("true") {
+                if item.unpacks() {
                     write_directory(&fetch, &item.desc, &item.title, path, opts, &progress).await
                 } else {
                     write_blob_file(&fetch, &item.desc, path, opts, &progress).await

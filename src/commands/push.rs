@@ -10,7 +10,9 @@ use serde::Serialize;
 
 use super::{check_args, open_target, write_file_atomic};
 use crate::cli::{AttachArgs, PushArgs};
-use crate::files::{FileRef, Packed, pack_bytes_file, pack_path, parse_file_ref, title_of};
+use crate::files::{
+    FileRef, Packed, pack_bytes_file, pack_path, pack_reader, parse_file_ref, title_of,
+};
 use crate::oci::{
     ANNOTATION_CREATED, ANNOTATION_TITLE, Annotations, Descriptor, EMPTY_JSON, MEDIA_TYPE_MANIFEST,
     MEDIA_TYPE_UNKNOWN_ARTIFACT, MEDIA_TYPE_UNKNOWN_CONFIG, Manifest, is_valid_media_type,
@@ -23,6 +25,9 @@ use crate::transfer::{Blob, Reporter, push_blobs, push_manifest};
 
 const USAGE: &str = "oras push [flags] <name>[:<tag>[,<tag>][...]] <file>[:<type>] [...]";
 const ATTACH_USAGE: &str = "oras attach [flags] --artifact-type=<type> <name>{:<tag>|@<digest>} {<file>[:<layer_media_type>]|--annotation <key>=<value>} [...]";
+
+/// The file argument that reads one layer from stdin (`-` or `-:<media type>`).
+const STDIN: &str = "-";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ImageSpec {
@@ -66,6 +71,8 @@ struct Request {
     spec: ImageSpec,
     config: Option<FileRef>,
     files: Vec<FileRef>,
+    /// The title of the layer read from stdin (`--stdin-name`).
+    stdin_name: Option<String>,
     manifest_annotations: Annotations,
     config_annotations: Option<Annotations>,
     file_annotations: AnnotationFile,
@@ -117,6 +124,8 @@ pub async fn attach(args: AttachArgs) -> Result<()> {
         annotation_file: args.annotation_file,
         export_manifest: args.export_manifest,
         disable_path_validation: args.disable_path_validation,
+        stdin_name: None,
+        stdin_media_type: Vec::new(),
         concurrency: args.concurrency,
         image_spec: Some("v1.1".to_owned()),
         no_tty: args.no_tty,
@@ -141,7 +150,7 @@ fn split_reference(args: &PushArgs, attach: bool) -> Result<(&str, Vec<&str>)> {
             bail!("{:?}: invalid reference: invalid tag {t:?}", args.args[0]);
         }
     }
-    if !args.target.oci_layout {
+    if !args.target.oci_layout && args.target.oci_layout_path.is_none() {
         crate::reference::Reference::parse(raw_ref)
             .map_err(|e| super::invalid_reference(raw_ref, e))?;
     }
@@ -392,23 +401,13 @@ fn validate(args: &PushArgs, out: &Output) -> Result<Request> {
     }
 
     let cwd = std::env::current_dir().context("failed to read the working directory")?;
-    let mut files = Vec::new();
-    let mut absolute = Vec::new();
-    for raw in &args.args[1..] {
-        let f = parse_file_ref(raw)?;
-        if let Some(t) = &f.media_type
-            && !is_valid_media_type(t)
-        {
-            bail!(
-                "invalid media type {t:?} for file {:?}: want type/subtype",
-                f.path
-            );
-        }
-        if Path::new(&f.path).is_absolute() {
-            absolute.push(f.path.clone());
-        }
-        files.push(f);
-    }
+    let files = parse_files(args)?;
+    let absolute: Vec<&str> = files
+        .iter()
+        .map(|f| f.path.as_str())
+        .filter(|p| Path::new(p).is_absolute())
+        .collect();
+    let stdin_name = check_stdin(args, files.iter().filter(|f| f.path == STDIN).count())?;
     if !absolute.is_empty() && !args.disable_path_validation {
         return Err(UserError::new(format!(
             "absolute file path detected. If it's intentional, use --disable-path-validation flag to skip this check: {}",
@@ -422,7 +421,11 @@ fn validate(args: &PushArgs, out: &Output) -> Result<Request> {
     {
         bail!("invalid config mediaType format: {t}: invalid media type");
     }
-    for path in files.iter().chain(config.iter()).map(|f| cwd.join(&f.path)) {
+    let on_disk = files
+        .iter()
+        .filter(|f| f.path != STDIN)
+        .chain(config.iter());
+    for path in on_disk.map(|f| cwd.join(&f.path)) {
         if let Err(e) = std::fs::metadata(&path) {
             bail!("stat {}: {}", path.display(), io_error_text(&e));
         }
@@ -431,6 +434,7 @@ fn validate(args: &PushArgs, out: &Output) -> Result<Request> {
         spec,
         config,
         files,
+        stdin_name,
         manifest_annotations,
         config_annotations,
         file_annotations,
@@ -442,10 +446,15 @@ async fn pack_files(request: &Request, out: &Output) -> Result<Vec<Packed>> {
     let mut layers = Vec::with_capacity(request.files.len());
     let mut titles = std::collections::HashSet::new();
     for f in &request.files {
-        let title = title_of(&f.path);
+        // The stdin layer is named (and found in the annotation file) by `--stdin-name`.
+        let key = match &request.stdin_name {
+            Some(name) if f.path == STDIN => name,
+            _ => &f.path,
+        };
+        let title = title_of(key);
         let extra = request
             .file_annotations
-            .get(&f.path)
+            .get(key)
             .cloned()
             .unwrap_or_default();
         let name = extra
@@ -458,12 +467,76 @@ async fn pack_files(request: &Request, out: &Output) -> Result<Vec<Packed>> {
         if out.verbose {
             out.status_line(&format!("Preparing {name}"));
         }
-        let packed = pack_path(PathBuf::from(&f.path), title, f.media_type.clone(), extra)
-            .await
-            .with_context(|| format!("failed to prepare {}", f.path))?;
+        let packed = if f.path == STDIN {
+            pack_reader(std::io::stdin(), title, f.media_type.clone(), extra)
+                .await
+                .context("failed to read the file from stdin")?
+        } else {
+            pack_path(PathBuf::from(&f.path), title, f.media_type.clone(), extra)
+                .await
+                .with_context(|| format!("failed to prepare {}", f.path))?
+        };
         layers.push(packed);
     }
     Ok(layers)
+}
+
+/// The file arguments, `-:<type>` last: it reaches us as the hidden `-:` flag (clap lexes it
+/// as one).
+fn parse_files(args: &PushArgs) -> Result<Vec<FileRef>> {
+    let typed_stdin = args.stdin_media_type.iter().map(|t| {
+        Ok(FileRef {
+            path: STDIN.to_owned(),
+            media_type: Some(t.clone()).filter(|t| !t.is_empty()),
+        })
+    });
+    let mut files = Vec::new();
+    for f in args.args[1..]
+        .iter()
+        .map(|raw| parse_file_ref(raw))
+        .chain(typed_stdin)
+    {
+        let f = f?;
+        if let Some(t) = &f.media_type
+            && !is_valid_media_type(t)
+        {
+            bail!(
+                "invalid media type {t:?} for file {:?}: want type/subtype",
+                f.path
+            );
+        }
+        files.push(f);
+    }
+    Ok(files)
+}
+
+/// Checks `-` (read a layer from stdin) against the flags; returns the layer's name.
+fn check_stdin(args: &PushArgs, count: usize) -> Result<Option<String>> {
+    if count == 0 {
+        if args.stdin_name.is_some() {
+            bail!("--stdin-name names the file read from stdin, but no `-` file was given");
+        }
+        return Ok(None);
+    }
+    if count > 1 {
+        bail!("`-` reads a file from stdin and can be given only once");
+    }
+    super::check_stdin_secret(&args.target.remote)?;
+    let Some(name) = args.stdin_name.clone() else {
+        return Err(UserError::new("`-` reads a file from stdin, but its name is missing")
+            .hint("Name it with --stdin-name, e.g. `oras push <name>:<tag> - --stdin-name hello.txt < hello.txt`")
+            .into());
+    };
+    let unsafe_name = Path::new(&name).is_absolute()
+        || name.split('/').any(|part| part == "..")
+        || title_of(&name) == ".";
+    if unsafe_name {
+        return Err(UserError::new(format!(
+            "invalid --stdin-name {name:?}: want a relative file path without `..`"
+        ))
+        .into());
+    }
+    Ok(Some(name))
 }
 
 /// The config blob: the `--config` file, else the v1.1 empty descriptor, else v1.0's `{}`.

@@ -110,6 +110,35 @@ pub async fn pack_path(
     .map_err(std::io::Error::other)?
 }
 
+/// Packs what `reader` (stdin) gives as a layer titled `title`. The bytes are spooled into a
+/// temp file while they are hashed: nothing is held in memory, and an upload can be retried
+/// from the file.
+pub async fn pack_reader<R: std::io::Read + Send + 'static>(
+    mut reader: R,
+    title: String,
+    media_type: Option<String>,
+    annotations: Annotations,
+) -> std::io::Result<Packed> {
+    tokio::task::spawn_blocking(move || {
+        let (file, temp_path) = tempfile::Builder::new()
+            .prefix("oras_stdin_")
+            .tempfile()?
+            .into_parts();
+        let mut spool = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
+        std::io::copy(&mut reader, &mut spool)?;
+        let (mut writer, digest, size) = spool.into_parts();
+        std::io::Write::flush(&mut writer)?;
+        let mut ann = annotations;
+        ann.entry(ANNOTATION_TITLE.to_owned()).or_insert(title);
+        let media_type = media_type.unwrap_or_else(|| MEDIA_TYPE_LAYER.to_owned());
+        let mut desc = Descriptor::new(media_type, digest, size);
+        desc.annotations = Some(ann);
+        Ok(Packed::temp_file(desc, temp_path))
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
 /// Packs a config file (no title) with the given media type.
 pub async fn pack_bytes_file(path: PathBuf, media_type: String) -> std::io::Result<Packed> {
     tokio::task::spawn_blocking(move || {
@@ -136,6 +165,17 @@ impl Packed {
                 source: Source::Bytes(Arc::from(bytes)),
             },
             _temp: None,
+        }
+    }
+
+    /// A blob spooled into a temp file, removed when this is dropped.
+    fn temp_file(desc: Descriptor, temp_path: tempfile::TempPath) -> Self {
+        Self {
+            blob: Blob::Ready {
+                desc,
+                source: Source::File(temp_path.to_path_buf()),
+            },
+            _temp: Some(temp_path),
         }
     }
 }
@@ -184,13 +224,7 @@ fn pack_dir(
     ann.insert(ANNOTATION_UNPACK.to_owned(), "true".to_owned());
     ann.entry(ANNOTATION_TITLE.to_owned()).or_insert(title);
     desc.annotations = Some(ann);
-    Ok(Packed {
-        blob: Blob::Ready {
-            desc,
-            source: Source::File(temp_path.to_path_buf()),
-        },
-        _temp: Some(temp_path),
-    })
+    Ok(Packed::temp_file(desc, temp_path))
 }
 
 #[cfg(test)]

@@ -189,6 +189,16 @@ pub async fn write_directory(
     .map_err(|e| WriteError::Unsafe(e.to_string()))?
 }
 
+/// Extracts a plain tar archive (an OCI image layout saved as `.tar`) under `dest` with the
+/// checks a pulled directory gets (no entry or link leaves it, no devices, no more bytes than
+/// the archive holds) and returns the directory holding its entries.
+pub fn extract_tar(archive: &Path, dest: &Path) -> Result<PathBuf, WriteError> {
+    let file = std::fs::File::open(archive).map_err(io(archive))?;
+    let size = file.metadata().map_err(io(archive))?.len();
+    extract(&mut std::io::BufReader::new(file), "", dest, size)?;
+    Ok(dest.join("root"))
+}
+
 struct HashingReader<R> {
     inner: R,
     hasher: Hasher,

@@ -40,6 +40,8 @@ pub struct Output {
     pub verbose: bool,
     /// The template of `--format go-template`.
     pub template: Option<String>,
+    /// Status and result lines go to stderr: stdout carries content (`pull -o -`).
+    pub lines_on_stderr: bool,
 }
 
 impl Output {
@@ -59,7 +61,15 @@ impl Output {
             format,
             verbose,
             template: None,
+            lines_on_stderr: false,
         }
+    }
+
+    /// Sends status and result lines to stderr, keeping stdout for content.
+    #[must_use]
+    pub fn with_lines_on_stderr(mut self) -> Self {
+        self.lines_on_stderr = true;
+        self
     }
 
     #[must_use]
@@ -70,6 +80,10 @@ impl Output {
 
     /// Prints a line of result data on stdout. A closed pipe is not an error.
     pub fn line(&self, text: &str) {
+        if self.lines_on_stderr {
+            self.warn(text);
+            return;
+        }
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{text}");
     }

@@ -56,6 +56,8 @@ pub struct Layout {
     max_manifest: u64,
     display: String,
     index_lock: Mutex<()>,
+    /// The temp directory a `.tar` layout was extracted into, removed with the layout.
+    _extracted: Option<tempfile::TempDir>,
 }
 
 impl Layout {
@@ -104,6 +106,7 @@ impl Layout {
             max_manifest: crate::oci::MAX_MANIFEST_BYTES,
             display: root.display().to_string(),
             index_lock: Mutex::new(()),
+            _extracted: None,
         }
     }
 
@@ -371,6 +374,31 @@ impl Target for Layout {
         tags.sort();
         tags.dedup();
         Ok(tags)
+    }
+}
+
+impl Layout {
+    /// Opens an OCI image layout saved as a tar archive, for reading: it is extracted (checked
+    /// as a pulled directory is) into a temp directory that lives as long as the layout.
+    pub fn open_tar(archive: &Path) -> Result<Self, LayoutError> {
+        let shown = archive.display().to_string();
+        let dir = tempfile::Builder::new()
+            .prefix("oras-layout-")
+            .tempdir()
+            .map_err(io_err(archive))?;
+        let root = crate::files::extract_tar(archive, dir.path()).map_err(|e| {
+            LayoutError::Invalid(format!("{shown:?} is not a usable OCI layout archive: {e}"))
+        })?;
+        if !root.join(INDEX_FILE).is_file() {
+            return Err(LayoutError::Invalid(format!(
+                "{shown:?} is not an OCI layout archive: it has no {INDEX_FILE} at its top level"
+            )));
+        }
+        Ok(Self {
+            display: shown,
+            _extracted: Some(dir),
+            ..Self::at(&root)
+        })
     }
 }
 
