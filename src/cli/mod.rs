@@ -132,6 +132,22 @@ pub enum Command {
     #[command(after_help = EXAMPLES_DISCOVER)]
     #[command(override_usage = "oras discover [flags] <name>{:<tag>|@<digest>}")]
     Discover(DiscoverArgs),
+    /// [Experimental] Back up artifacts from a registry into an OCI image layout
+    #[command(
+        after_help = "Example - Back up every tag of a repository into a directory:\n  oras backup localhost:5000/hello -o hello-backup\n\nExample - Back up two tags with their referrers into a tar archive:\n  oras backup --include-referrers localhost:5000/hello:v1,v2 -o hello.tar"
+    )]
+    #[command(
+        override_usage = "oras backup [flags] --output <path> <registry>/<repository>[:<ref1>[,<ref2>...]]"
+    )]
+    Backup(BackupArgs),
+    /// [Experimental] Restore artifacts to a registry from an OCI image layout
+    #[command(
+        after_help = "Example - Restore every tag of a backup:\n  oras restore --input hello.tar localhost:5000/hello\n\nExample - See what would be pushed:\n  oras restore --dry-run --input hello-backup localhost:5000/hello:v1"
+    )]
+    #[command(
+        override_usage = "oras restore [flags] --input <path> <registry>/<repository>[:<ref1>[,<ref2>...]]"
+    )]
+    Restore(RestoreArgs),
     /// Tag a manifest in a registry or an OCI image layout
     #[command(
         after_help = "Example - Tag the manifest 'v1.0.1' as 'v1.0.2':\n  oras tag localhost:5000/hello:v1.0.1 v1.0.2\n\nExample - Add several tags:\n  oras tag localhost:5000/hello:v1.0.1 v1.0.2 latest"
@@ -703,6 +719,59 @@ pub struct DiscoverArgs {
     pub no_tty: bool,
     #[command(flatten)]
     pub target: TargetArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// <registry>/<repository>[:<ref1>[,<ref2>...]]
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Output path: a directory, or a tar archive when it ends in `.tar` (required)
+    #[arg(short = 'o', long, required = true, value_name = "path")]
+    pub output: String,
+    /// Also back up the referrers of each tag (signatures, SBOMs, ...)
+    #[arg(long)]
+    pub include_referrers: bool,
+    /// Concurrency level
+    #[arg(long, default_value_t = 3)]
+    pub concurrency: usize,
+    #[command(flatten)]
+    pub referrers: ReferrersArgs,
+    /// [Preview] Disable progress bars
+    #[arg(long)]
+    pub no_tty: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// <registry>/<repository>[:<ref1>[,<ref2>...]]
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Backup to restore: an OCI image layout directory or tar archive (required)
+    #[arg(long, required = true, value_name = "path")]
+    pub input: String,
+    /// Do not restore the referrers of each tag
+    #[arg(long)]
+    pub exclude_referrers: bool,
+    /// Show what would be pushed without pushing anything
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Concurrency level
+    #[arg(long, default_value_t = 5)]
+    pub concurrency: usize,
+    #[command(flatten)]
+    pub referrers: ReferrersArgs,
+    /// [Preview] Disable progress bars
+    #[arg(long)]
+    pub no_tty: bool,
+    #[command(flatten)]
+    pub remote: RemoteArgs,
     #[command(flatten)]
     pub common: CommonArgs,
 }

@@ -167,18 +167,14 @@ pub async fn run(args: CopyArgs) -> Result<()> {
         root = root.plain();
     }
     let reporter: Arc<dyn Reporter> = Arc::new(StatusReporter::new(&out, Operation::Copy));
-    let mount_from = match (source.remote_location(), target.remote_location()) {
-        (Some((sr, srepo)), Some((dr, drepo))) if sr == dr && srepo != drepo => {
-            Some(srepo.to_owned())
-        }
-        _ => None,
-    };
+    let mount_from = mount_source(source, target);
     let copier = Copier {
         source,
         target,
         concurrency: args.concurrency,
         mount_from: mount_from.as_deref(),
         reporter: &reporter,
+        dry_run: false,
     };
     let first = dst
         .selector
@@ -209,20 +205,37 @@ pub async fn run(args: CopyArgs) -> Result<()> {
     Ok(())
 }
 
-/// What copying a referrer graph needs.
-struct Copier<'a> {
-    source: &'a dyn Target,
-    target: &'a dyn Target,
-    concurrency: usize,
-    mount_from: Option<&'a str>,
-    reporter: &'a Arc<dyn Reporter>,
+/// Copies manifests with everything under them, and their referrers, between two targets
+/// (`cp`, `backup`, `restore`).
+pub(crate) struct Copier<'a> {
+    pub(crate) source: &'a dyn Target,
+    pub(crate) target: &'a dyn Target,
+    pub(crate) concurrency: usize,
+    /// The source repository when both sides are in one registry: blobs are mounted.
+    pub(crate) mount_from: Option<&'a str>,
+    pub(crate) reporter: &'a Arc<dyn Reporter>,
+    /// Only count the referrers that would be copied.
+    pub(crate) dry_run: bool,
+}
+
+/// The source repository to mount blobs from, when both targets are repositories of one
+/// registry.
+pub(crate) fn mount_source(source: &dyn Target, target: &dyn Target) -> Option<String> {
+    match (source.remote_location(), target.remote_location()) {
+        (Some((sr, srepo)), Some((dr, drepo))) if sr == dr && srepo != drepo => {
+            Some(srepo.to_owned())
+        }
+        _ => None,
+    }
 }
 
 impl Copier<'_> {
     /// `cp -r`: copies every referrer of `root` (and of its child manifests when it is an
-    /// index), then their referrers in turn, each with everything under it. Pushing a referrer
-    /// to a registry without the referrers API also updates its `sha256-<hex>` tag index.
-    async fn referrers(&self, root: &Descriptor, root_bytes: &[u8]) -> Result<()> {
+    /// index), then their referrers in turn, each with everything under it, and returns how
+    /// many there were. Pushing a referrer to a registry without the referrers API also
+    /// updates its `sha256-<hex>` tag index.
+    pub(crate) async fn referrers(&self, root: &Descriptor, root_bytes: &[u8]) -> Result<usize> {
+        let mut count = 0;
         let mut queue: std::collections::VecDeque<(Descriptor, Vec<u8>)> =
             [(root.clone(), root_bytes.to_vec())].into();
         let mut seen = std::collections::HashSet::from([root.digest.clone()]);
@@ -257,17 +270,25 @@ impl Copier<'_> {
                     media_type: referrer.media_type.clone(),
                     ..fetched
                 };
-                self.graph(&desc, &referrer_bytes, &desc.digest.to_string())
-                    .await?;
+                if !self.dry_run {
+                    self.graph(&desc, &referrer_bytes, &desc.digest.to_string())
+                        .await?;
+                }
+                count += 1;
                 queue.push_back((desc, referrer_bytes));
             }
         }
-        Ok(())
+        Ok(count)
     }
 
     /// Copies `desc` and everything under it, unless the destination already has it (then
     /// it has everything under it), and stores it under `reference`.
-    async fn graph(&self, desc: &Descriptor, bytes: &[u8], reference: &str) -> Result<()> {
+    pub(crate) async fn graph(
+        &self,
+        desc: &Descriptor,
+        bytes: &[u8],
+        reference: &str,
+    ) -> Result<()> {
         let exists = self
             .target
             .fetch_manifest(&desc.digest.to_string())

@@ -1,6 +1,7 @@
 //! One module per oras verb. Each turns its parsed arguments into plain options, opens its
 //! target and reports through the output handle.
 
+pub mod backup;
 pub mod blob;
 pub mod copy;
 pub mod discover;

@@ -10,7 +10,7 @@ mod template;
 use std::io::{IsTerminal as _, Write as _};
 
 pub use error::{UserError, io_error_text, render_error};
-pub use status::{Operation, StatusReporter};
+pub use status::{Operation, StatusReporter, humanize};
 
 /// How transfer status is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,6 +15,10 @@ pub enum Operation {
     Push,
     Pull,
     Copy,
+    /// `oras backup`: a copy from a registry, told as pulling.
+    Backup,
+    /// `oras restore`: a copy to a registry, told as pushing.
+    Restore,
 }
 
 impl Operation {
@@ -39,6 +43,13 @@ impl Operation {
             (Self::Pull, State::Skipped) => "Skipped    ",
             (Self::Pull, State::Restored) => "Restored   ",
             (Self::Pull, State::Exists) => "Exists     ",
+            (Self::Backup, State::Started | State::Processing) => "Pulling  ",
+            (Self::Backup, State::Done | State::Restored) => "Pulled   ",
+            (Self::Restore, State::Started | State::Processing) => "Pushing  ",
+            (Self::Restore, State::Done | State::Restored) => "Pushed   ",
+            (Self::Backup | Self::Restore, State::Exists) => "Exists   ",
+            (Self::Backup | Self::Restore, State::Skipped) => "Skipped  ",
+            (Self::Backup | Self::Restore, State::Mounted) => "Mounted  ",
         }
     }
 }
@@ -279,7 +290,7 @@ impl StatusReporter {
 
 /// Byte sizes as the Go client prints them: `512 B`, `1.5 KB`, `12.3 MB`, `123 GB`.
 #[must_use]
-pub(super) fn humanize(bytes: u64) -> String {
+pub fn humanize(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
     if bytes < 1024 {
         return format!("{bytes} B");

@@ -1,0 +1,361 @@
+//! `oras backup` and `oras restore` (oras-cli.md §9, §13.12): tags of a repository, with
+//! their referrers if asked, copied into an OCI image layout (a directory or a tar archive)
+//! and back.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+
+use super::copy::Copier;
+use super::{Opened, check_args, open_target, referrers_mode};
+use crate::cli::{CommonArgs, RemoteArgs, TargetArgs};
+use crate::oci::{Digest, MAX_MANIFEST_BYTES};
+use crate::output::{Format, Operation, Output, StatusReporter, UserError, humanize};
+use crate::reference::{Reference, is_valid_tag, split_tags};
+use crate::target::{Layout, Target};
+use crate::transfer::Reporter;
+
+const BACKUP_USAGE: &str =
+    "oras backup [flags] --output <path> <registry>/<repository>[:<ref1>[,<ref2>...]]";
+const RESTORE_USAGE: &str =
+    "oras restore [flags] --input <path> <registry>/<repository>[:<ref1>[,<ref2>...]]";
+
+pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
+    let started = Instant::now();
+    let out = output(args.no_tty, &args.common);
+    check_args("backup", &args.args, Some(1), BACKUP_USAGE, "a repository")?;
+    if args.output.is_empty() {
+        bail!("the output path cannot be empty");
+    }
+    let to_tar = args.output.to_ascii_lowercase().ends_with(".tar");
+    let output = PathBuf::from(&args.output);
+    if to_tar && output.is_dir() {
+        return Err(UserError::new(format!(
+            "the output path {:?} already exists and is a directory",
+            args.output
+        ))
+        .hint("To back up to a tar archive, please specify a different output file name or remove the existing directory.")
+        .into());
+    }
+    let (raw, tags) = repository_and_tags(&args.args[0])?;
+    let mut remote = open_remote(&raw, &args.remote, false, &args.common, &out)?;
+    remote
+        .target
+        .set_referrers_mode(referrers_mode(&args.referrers)?);
+    let source = remote.target.as_ref();
+    let repo = source.display().to_owned();
+    let tags = if tags.is_empty() {
+        let mut all: Vec<String> = source
+            .tags()
+            .await?
+            .into_iter()
+            .filter(|t| !is_referrers_tag(t))
+            .collect();
+        all.sort();
+        all
+    } else {
+        tags
+    };
+    if tags.is_empty() {
+        return Err(
+            UserError::new(format!("no tags found in repository {repo:?}"))
+                .hint(format!(
+                    "If you want to list available tags in {repo:?}, use \"oras repo tags\""
+                ))
+                .into(),
+        );
+    }
+    print_found(&out, &format!("in {repo}"), &tags);
+
+    // A tar archive is made from a layout in a temp directory next to it.
+    let staging = if to_tar {
+        Some(
+            tempfile::Builder::new()
+                .prefix(".oras-backup-")
+                .tempdir_in(parent_of(&output))
+                .context("failed to create a staging directory")?,
+        )
+    } else {
+        None
+    };
+    let layout_dir = staging.as_ref().map_or(output.as_path(), |d| d.path());
+    let layout = Layout::create(layout_dir)?;
+    let reporter: Arc<dyn Reporter> = Arc::new(StatusReporter::new(&out, Operation::Backup));
+    let copier = Copier {
+        source,
+        target: &layout,
+        concurrency: args.concurrency,
+        mount_from: None,
+        reporter: &reporter,
+        dry_run: false,
+    };
+    for tag in &tags {
+        let (root, bytes) = source.fetch_manifest(tag).await?;
+        copier.graph(&root, &bytes, tag).await?;
+        let referrers = if args.include_referrers {
+            copier.referrers(&root, &bytes).await?
+        } else {
+            0
+        };
+        out.line(&format!("Pulled tag {tag} with {referrers} referrer(s)"));
+    }
+    drop(reporter);
+    if let Some(staging) = &staging {
+        out.line(&format!("Exporting to {}", args.output));
+        let size = write_tar(staging.path(), &output)?;
+        out.line(&format!("Exported to {} ({})", args.output, humanize(size)));
+    }
+    out.line(&format!(
+        "Successfully backed up {} tag(s) from {repo:?} to {:?} in {}.",
+        tags.len(),
+        args.output,
+        go_duration(started.elapsed())
+    ));
+    Ok(())
+}
+
+pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
+    let started = Instant::now();
+    let out = output(args.no_tty, &args.common);
+    check_args(
+        "restore",
+        &args.args,
+        Some(1),
+        RESTORE_USAGE,
+        "a repository",
+    )?;
+    if args.input.is_empty() {
+        bail!("the input path cannot be empty");
+    }
+    let input = PathBuf::from(&args.input);
+    let meta = std::fs::metadata(&input).map_err(|e| {
+        anyhow::anyhow!(
+            "failed to open {:?}: stat {}: {}",
+            args.input,
+            args.input,
+            crate::output::io_error_text(&e)
+        )
+    })?;
+    let layout = if meta.is_dir() {
+        Layout::open(&input, &args.input)?
+    } else {
+        let layout = Layout::open_tar(&input).map_err(|e| {
+            anyhow::anyhow!("input path {:?} is not a tar archive: {e}", args.input)
+        })?;
+        out.line(&format!(
+            "Loaded backup archive: {} ({})",
+            args.input,
+            humanize(meta.len())
+        ));
+        layout
+    };
+    let (raw, tags) = repository_and_tags(&args.args[0])?;
+    let available = layout
+        .tags()
+        .await
+        .map_err(|e| anyhow::anyhow!("{:?}: invalid OCI Image Layout: {e}", args.input))?;
+    let tags = if tags.is_empty() { available } else { tags };
+    if tags.is_empty() {
+        return Err(UserError::new(format!(
+            "no tags found in OCI layout {:?}",
+            args.input
+        ))
+        .hint("If you want to list available tags in the OCI layout, use \"oras repo tags --oci-layout\"")
+        .into());
+    }
+    print_found(&out, "in the backup", &tags);
+
+    let mut remote = open_remote(&raw, &args.remote, true, &args.common, &out)?;
+    remote
+        .target
+        .set_referrers_mode(referrers_mode(&args.referrers)?);
+    let target = remote.target.as_ref();
+    let repo = target.display().to_owned();
+    let reporter: Arc<dyn Reporter> = Arc::new(StatusReporter::new(&out, Operation::Restore));
+    let copier = Copier {
+        source: &layout,
+        target,
+        concurrency: args.concurrency,
+        mount_from: None,
+        reporter: &reporter,
+        dry_run: args.dry_run,
+    };
+    for tag in &tags {
+        let (root, bytes) = layout
+            .fetch_manifest(tag)
+            .await
+            .with_context(|| format!("failed to find tag {tag:?} in {:?}", args.input))?;
+        if !args.dry_run {
+            copier.graph(&root, &bytes, tag).await?;
+        }
+        let referrers = if args.exclude_referrers {
+            0
+        } else {
+            copier.referrers(&root, &bytes).await?
+        };
+        if args.dry_run {
+            out.line(&format!(
+                "Dry run: would push tag {tag} with {referrers} referrer(s)"
+            ));
+        } else {
+            out.line(&format!("Pushed tag {tag} with {referrers} referrer(s)"));
+        }
+    }
+    drop(reporter);
+    if args.dry_run {
+        out.line(&format!(
+            "Dry run complete: {} tag(s) would be restored to {repo:?} (no data pushed)",
+            tags.len()
+        ));
+    } else {
+        out.line(&format!(
+            "Successfully restored {} tag(s) to {repo:?} in {}",
+            tags.len(),
+            go_duration(started.elapsed())
+        ));
+    }
+    Ok(())
+}
+
+fn output(no_tty: bool, common: &CommonArgs) -> Output {
+    let out = Output::new(Format::Text, no_tty, common.debug, true);
+    Output {
+        verbose: super::verbose(common, &out),
+        ..out
+    }
+}
+
+/// `<registry>/<repository>[:<ref1>[,<ref2>...]]`: the repository reference (first tag kept)
+/// and the tags named. Digests are refused: a backup is organised by tag.
+fn repository_and_tags(raw: &str) -> Result<(String, Vec<String>)> {
+    let (first, extra) = split_tags(raw);
+    let reference = Reference::parse(first).map_err(|e| super::invalid_reference(first, e))?;
+    let mut tags = Vec::new();
+    if let Some(selector) = &reference.selector {
+        let s = selector.to_string();
+        if s.parse::<Digest>().is_ok() {
+            bail!("{raw:?}: digest references are not supported; use tags");
+        }
+        tags.push(s);
+    }
+    for t in extra {
+        if !is_valid_tag(t) {
+            bail!("{raw:?}: invalid reference: invalid tag {t:?}");
+        }
+        tags.push(t.to_owned());
+    }
+    Ok((first.to_owned(), tags))
+}
+
+fn open_remote(
+    raw: &str,
+    remote: &RemoteArgs,
+    write: bool,
+    common: &CommonArgs,
+    out: &Output,
+) -> Result<Opened> {
+    let args = TargetArgs {
+        remote: remote.clone(),
+        oci_layout: false,
+        oci_layout_path: None,
+        chunk_size: None,
+        max_manifest_size: MAX_MANIFEST_BYTES,
+    };
+    open_target(raw, &args, write, common.debug, out)
+}
+
+/// Tags of the `sha256-<hex>` referrers schema: copied with their subjects, not as tags.
+fn is_referrers_tag(tag: &str) -> bool {
+    tag.replacen('-', ":", 1).parse::<Digest>().is_ok()
+}
+
+/// `Found 2 tag(s) in <where>: v1, v2`, or one tag per line when there are more than five.
+fn print_found(out: &Output, place: &str, tags: &[String]) {
+    if tags.len() > 5 {
+        out.line(&format!("Found {} tag(s) {place}:", tags.len()));
+        for t in tags {
+            out.line(&format!("  {t}"));
+        }
+    } else {
+        out.line(&format!(
+            "Found {} tag(s) {place}: {}",
+            tags.len(),
+            tags.join(", ")
+        ));
+    }
+}
+
+fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Writes the layout in `dir` as a tar archive at `dest` (through a temp file and a rename);
+/// returns its size.
+fn write_tar(dir: &Path, dest: &Path) -> Result<u64> {
+    let tmp = tempfile::NamedTempFile::new_in(parent_of(dest))
+        .with_context(|| format!("failed to create {}", dest.display()))?;
+    let mut builder = tar::Builder::new(std::io::BufWriter::new(tmp.as_file()));
+    builder.mode(tar::HeaderMode::Deterministic);
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let mut entries: Vec<_> =
+            std::fs::read_dir(dir.join(&rel))?.collect::<std::io::Result<Vec<_>>>()?;
+        entries.sort_by_key(std::fs::DirEntry::file_name);
+        for entry in entries.into_iter().rev() {
+            let name = rel.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                builder.append_dir(&name, entry.path())?;
+                stack.push(name);
+            } else {
+                builder.append_path_with_name(entry.path(), &name)?;
+            }
+        }
+    }
+    builder
+        .into_inner()?
+        .into_inner()
+        .map_err(|e| e.into_error())?;
+    tmp.as_file().sync_all()?;
+    let size = tmp.as_file().metadata()?.len();
+    tmp.persist(dest)
+        .with_context(|| format!("failed to write {}", dest.display()))?;
+    Ok(size)
+}
+
+/// A duration as Go's `Duration.String()` prints it once rounded to milliseconds: `1.5s`,
+/// `823ms`.
+fn go_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let text = format!("{}.{:03}", ms / 1000, ms % 1000);
+    format!("{}s", text.trim_end_matches('0').trim_end_matches('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_print_like_go() {
+        assert_eq!(go_duration(Duration::from_millis(823)), "823ms");
+        assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(go_duration(Duration::from_millis(2000)), "2s");
+        assert_eq!(go_duration(Duration::from_millis(61_234)), "61.234s");
+    }
+
+    #[test]
+    fn referrers_tags_are_recognised() {
+        assert!(is_referrers_tag(
+            "sha256-44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+        ));
+        assert!(!is_referrers_tag("v1"));
+        assert!(!is_referrers_tag("sha256-abc"));
+    }
+}
