@@ -3,6 +3,7 @@
 
 pub mod blob;
 pub mod copy;
+pub mod index;
 pub mod login;
 pub mod logout;
 pub mod manifest;
