@@ -14,7 +14,7 @@ pub mod transfer;
 
 use std::process::ExitCode;
 
-use cli::{BlobCommand, Cli, Command, ManifestCommand, RepoCommand};
+use cli::{BlobCommand, Cli, Command, IndexCommand, ManifestCommand, RepoCommand};
 
 /// Runs a parsed command line and renders any error. Every error exits with code 1, as the Go
 /// client does.
@@ -64,6 +64,12 @@ pub fn run(cli: Cli) -> ExitCode {
                             }
                             ManifestCommand::Push(a) => commands::manifest::push(a).await,
                             ManifestCommand::Delete(a) => commands::manifest::delete(a).await,
+                            ManifestCommand::Index(IndexCommand::Create(a)) => {
+                                commands::index::create(a).await
+                            }
+                            ManifestCommand::Index(IndexCommand::Update(a)) => {
+                                commands::index::update(a).await
+                            }
                         },
                         Command::Blob(cmd) => match cmd {
                             BlobCommand::Fetch(a) => commands::blob::fetch(a).await,
@@ -137,6 +143,12 @@ fn credential_file(command: &Command) -> Option<String> {
         }
         Command::Manifest(ManifestCommand::Push(a)) => &a.target.remote.registry_config,
         Command::Manifest(ManifestCommand::Delete(a)) | Command::Blob(BlobCommand::Delete(a)) => {
+            &a.target.remote.registry_config
+        }
+        Command::Manifest(ManifestCommand::Index(IndexCommand::Create(a))) => {
+            &a.target.remote.registry_config
+        }
+        Command::Manifest(ManifestCommand::Index(IndexCommand::Update(a))) => {
             &a.target.remote.registry_config
         }
         Command::Blob(BlobCommand::Fetch(a)) => &a.target.remote.registry_config,

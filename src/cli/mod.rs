@@ -220,6 +220,72 @@ pub enum ManifestCommand {
     #[command(visible_aliases = ["remove", "rm"], after_help = "Example - Delete a manifest without a prompt:\n  oras manifest delete -f localhost:5000/hello:v1")]
     #[command(override_usage = "oras manifest delete [flags] <name>{:<tag>|@<digest>}")]
     Delete(DeleteArgs),
+    /// [Experimental] Index operations
+    #[command(subcommand)]
+    Index(IndexCommand),
+}
+
+const EXAMPLES_INDEX_CREATE: &str = "\
+Example - Create an index from the manifests tagged 'linux-amd64' and 'linux-arm64', untagged:
+  oras manifest index create localhost:5000/hello linux-amd64 linux-arm64
+
+Example - Create an index and tag it 'v1':
+  oras manifest index create localhost:5000/hello:v1 linux-amd64 linux-arm64
+
+Example - Create an index from a tag and a digest:
+  oras manifest index create localhost:5000/hello:v1 linux-amd64 sha256:...
+
+Example - Create an index with several tags:
+  oras manifest index create localhost:5000/hello:tag1,tag2,tag3 linux-amd64 linux-arm64
+
+Example - Create an index with an annotation and an artifact type:
+  oras manifest index create -a \"key=val\" --artifact-type a/b localhost:5000/hello:v1 linux-amd64
+
+Example - Create an index in an OCI image layout directory 'layout-dir', tagged 'v1':
+  oras manifest index create --oci-layout layout-dir:v1 linux-amd64 linux-arm64
+
+Example - Write the index to index.json instead of pushing it:
+  oras manifest index create --output index.json localhost:5000/hello linux-amd64 linux-arm64
+
+Example - Print the index on stdout instead of pushing it:
+  oras manifest index create localhost:5000/hello linux-arm64 --output - --pretty";
+
+const EXAMPLES_INDEX_UPDATE: &str = "\
+Example - Add two manifests to the index tagged 'v1' and remove one; 'v1' then names the result:
+  oras manifest index update localhost:5000/hello:v1 --add amd64 --add arm64 --remove sha256:...
+
+Example - Update the index with this digest and push the result untagged:
+  oras manifest index update localhost:5000/hello@sha256:... --add linux-amd64
+
+Example - Merge the manifests of the index 'v2-windows' into the index 'v2':
+  oras manifest index update localhost:5000/hello:v2 --merge v2-windows
+
+Example - Update an index and tag the result 'v2.1.0' and 'v2':
+  oras manifest index update localhost:5000/hello@sha256:... --add s390x --tag v2.1.0 --tag v2
+
+Example - Set the artifact type of the index tagged 'v2' (\"\" removes it):
+  oras manifest index update localhost:5000/hello:v2 --artifact-type application/vnd.me.index
+
+Example - Write the updated index to index.json instead of pushing it:
+  oras manifest index update --output index.json localhost:5000/hello:v2 --add v2-linux-amd64
+
+Example - Print the updated index on stdout instead of pushing it:
+  oras manifest index update --output - --pretty localhost:5000/hello:v2 --remove sha256:...";
+
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    /// [Experimental] Create and push an index from provided manifests
+    #[command(visible_alias = "pack", after_help = EXAMPLES_INDEX_CREATE)]
+    #[command(
+        override_usage = "oras manifest index create [flags] <name>[:<tag>[,<tag>][...]] [{<tag>|<digest>}...]"
+    )]
+    Create(IndexCreateArgs),
+    /// [Experimental] Update and push an image index
+    #[command(after_help = EXAMPLES_INDEX_UPDATE)]
+    #[command(
+        override_usage = "oras manifest index update [flags] <name>{:<tag>|@<digest>} [{--add|--merge|--remove} {<tag>|<digest>}] [...]"
+    )]
+    Update(IndexUpdateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -340,6 +406,61 @@ pub struct ManifestPushArgs {
     pub media_type: String,
     #[command(flatten)]
     pub descriptor: DescriptorArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IndexCreateArgs {
+    /// <name>[:<tag>[,<tag>][...]] [{<tag>|<digest>}...]
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Artifact type of the index
+    #[arg(long, overrides_with = "artifact_type")]
+    pub artifact_type: Option<String>,
+    /// Index annotations: key=value
+    #[arg(short = 'a', long)]
+    pub annotation: Vec<String>,
+    /// File path to write the created index to instead of pushing it, `-` for stdout
+    #[arg(short = 'o', long, value_name = "path")]
+    pub output: Option<String>,
+    /// Prettify JSON objects printed to stdout
+    #[arg(long)]
+    pub pretty: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct IndexUpdateArgs {
+    /// <name>{:<tag>|@<digest>}
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Manifests to add to the index (tag or digest)
+    #[arg(long)]
+    pub add: Vec<String>,
+    /// Indexes whose manifests are merged into the index (tag or digest)
+    #[arg(long)]
+    pub merge: Vec<String>,
+    /// Manifests to remove from the index, must be digests
+    #[arg(long)]
+    pub remove: Vec<String>,
+    /// Artifact type of the updated index (`""` removes it)
+    #[arg(long, overrides_with = "artifact_type")]
+    pub artifact_type: Option<String>,
+    /// Extra tags for the updated index
+    #[arg(long)]
+    pub tag: Vec<String>,
+    /// File path to write the updated index to instead of pushing it, `-` for stdout
+    #[arg(short = 'o', long, value_name = "path")]
+    pub output: Option<String>,
+    /// Prettify JSON objects printed to stdout
+    #[arg(long)]
+    pub pretty: bool,
     #[command(flatten)]
     pub target: TargetArgs,
     #[command(flatten)]

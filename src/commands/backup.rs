@@ -129,28 +129,7 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
     if args.input.is_empty() {
         bail!("the input path cannot be empty");
     }
-    let input = PathBuf::from(&args.input);
-    let meta = std::fs::metadata(&input).map_err(|e| {
-        anyhow::anyhow!(
-            "failed to open {:?}: stat {}: {}",
-            args.input,
-            args.input,
-            crate::output::io_error_text(&e)
-        )
-    })?;
-    let layout = if meta.is_dir() {
-        Layout::open(&input, &args.input)?
-    } else {
-        let layout = Layout::open_tar(&input).map_err(|e| {
-            anyhow::anyhow!("input path {:?} is not a tar archive: {e}", args.input)
-        })?;
-        out.line(&format!(
-            "Loaded backup archive: {} ({})",
-            args.input,
-            humanize(meta.len())
-        ));
-        layout
-    };
+    let layout = open_backup(&args.input, &out)?;
     let (raw, tags) = repository_and_tags(&args.args[0])?;
     let available = layout
         .tags()
@@ -217,6 +196,27 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The backup to restore: a layout directory, or a tar archive of one.
+fn open_backup(input: &str, out: &Output) -> Result<Layout> {
+    let path = Path::new(input);
+    let meta = std::fs::metadata(path).map_err(|e| {
+        anyhow::anyhow!(
+            "failed to open {input:?}: stat {input}: {}",
+            crate::output::io_error_text(&e)
+        )
+    })?;
+    if meta.is_dir() {
+        return Ok(Layout::open(path, input)?);
+    }
+    let layout = Layout::open_tar(path)
+        .map_err(|e| anyhow::anyhow!("input path {input:?} is not a tar archive: {e}"))?;
+    out.line(&format!(
+        "Loaded backup archive: {input} ({})",
+        humanize(meta.len())
+    ));
+    Ok(layout)
 }
 
 fn output(no_tty: bool, common: &CommonArgs) -> Output {
@@ -319,7 +319,7 @@ fn write_tar(dir: &Path, dest: &Path) -> Result<u64> {
     builder
         .into_inner()?
         .into_inner()
-        .map_err(|e| e.into_error())?;
+        .map_err(std::io::IntoInnerError::into_error)?;
     tmp.as_file().sync_all()?;
     let size = tmp.as_file().metadata()?.len();
     tmp.persist(dest)
@@ -346,7 +346,7 @@ mod tests {
     fn durations_print_like_go() {
         assert_eq!(go_duration(Duration::from_millis(823)), "823ms");
         assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
-        assert_eq!(go_duration(Duration::from_millis(2000)), "2s");
+        assert_eq!(go_duration(Duration::from_secs(2)), "2s");
         assert_eq!(go_duration(Duration::from_millis(61_234)), "61.234s");
     }
 

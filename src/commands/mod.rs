@@ -5,6 +5,7 @@ pub mod backup;
 pub mod blob;
 pub mod copy;
 pub mod discover;
+pub mod index;
 pub mod login;
 pub mod logout;
 pub mod manifest;

@@ -27,8 +27,8 @@ impl Operation {
         match (self, state) {
             (Self::Push, State::Started) => "Uploading",
             (Self::Push, State::Done) => "Uploaded ",
-            (Self::Push, State::Exists) => "Exists   ",
-            (Self::Push, State::Skipped) => "Skipped  ",
+            (Self::Push | Self::Backup | Self::Restore, State::Exists) => "Exists   ",
+            (Self::Push | Self::Backup | Self::Restore, State::Skipped) => "Skipped  ",
             (Self::Push, State::Processing) => "Processing",
             (Self::Push, State::Restored) => "Restored ",
             (Self::Push | Self::Copy, State::Mounted) => "Mounted",
@@ -47,8 +47,6 @@ impl Operation {
             (Self::Backup, State::Done | State::Restored) => "Pulled   ",
             (Self::Restore, State::Started | State::Processing) => "Pushing  ",
             (Self::Restore, State::Done | State::Restored) => "Pushed   ",
-            (Self::Backup | Self::Restore, State::Exists) => "Exists   ",
-            (Self::Backup | Self::Restore, State::Skipped) => "Skipped  ",
             (Self::Backup | Self::Restore, State::Mounted) => "Mounted  ",
         }
     }

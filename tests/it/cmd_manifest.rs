@@ -56,7 +56,7 @@ pub fn descriptor_json(media_type: &str, digest: &str, size: usize) -> String {
     format!(r#"{{"mediaType":"{media_type}","digest":"{digest}","size":{size}}}"#)
 }
 
-fn write_blob(layout: &Path, bytes: &[u8]) -> String {
+pub fn write_blob(layout: &Path, bytes: &[u8]) -> String {
     let blobs = layout.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).expect("create blobs dir");
     let hex = sha256_hex(bytes);

@@ -15,6 +15,7 @@
 mod bad_input;
 mod cmd_blob;
 mod cmd_cp;
+mod cmd_index;
 mod cmd_io;
 mod cmd_manifest;
 mod cmd_referrers;

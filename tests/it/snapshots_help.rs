@@ -16,11 +16,16 @@ const COMMANDS: &[&[&str]] = &[
     &["cp"],
     &["attach"],
     &["discover"],
+    &["backup"],
+    &["restore"],
     &["manifest"],
     &["manifest", "fetch"],
     &["manifest", "fetch-config"],
     &["manifest", "push"],
     &["manifest", "delete"],
+    &["manifest", "index"],
+    &["manifest", "index", "create"],
+    &["manifest", "index", "update"],
     &["blob"],
     &["blob", "fetch"],
     &["blob", "push"],
@@ -32,7 +37,13 @@ const COMMANDS: &[&[&str]] = &[
 
 /// Commands whose help has no `Example - ` section: the root and the groups only list their
 /// subcommands (as the Go client's do).
-const WITHOUT_EXAMPLES: &[&[&str]] = &[&[], &["manifest"], &["blob"], &["repo"]];
+const WITHOUT_EXAMPLES: &[&[&str]] = &[
+    &[],
+    &["manifest"],
+    &["manifest", "index"],
+    &["blob"],
+    &["repo"],
+];
 
 /// Runs `oras <args>` in `sb` with a fixed help width (clap wraps at `COLUMNS`).
 fn oras(sb: &Sandbox, args: &[&str]) -> Output {
