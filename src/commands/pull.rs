@@ -137,7 +137,7 @@ pub async fn run(args: PullArgs) -> Result<()> {
     walk.node(&root, &root_bytes, &mut plan, 0).await?;
 
     if to_stdout {
-        let item = single_file(&plan.items, raw)?;
+        let item = single_file(&plan, raw)?;
         reporter.state(&item.desc, State::Started);
         let fetch = super::fetcher(target, &item.desc);
         super::fetch_to_stdout(&fetch, &item.desc, &|n| {
@@ -171,7 +171,8 @@ pub async fn run(args: PullArgs) -> Result<()> {
 }
 
 /// The one file layer `-o -` writes to stdout; anything else is an error naming what is there.
-fn single_file<'a>(items: &'a [Item], raw: &str) -> Result<&'a Item> {
+fn single_file<'a>(plan: &'a Plan, raw: &str) -> Result<&'a Item> {
+    let items = plan.items.as_slice();
     let names: Vec<String> = items
         .iter()
         .map(|i| {
@@ -188,12 +189,18 @@ fn single_file<'a>(items: &'a [Item], raw: &str) -> Result<&'a Item> {
         [_] => format!("{raw} holds {}", names[0]),
         _ => format!("{raw} holds {} layers: {}", items.len(), names.join(", ")),
     };
+    let hint = if items.is_empty() && plan.skipped_unnamed > 0 {
+        format!(
+            "{} untitled layer(s) skipped: add --include-untitled to write one of them",
+            plan.skipped_unnamed
+        )
+    } else {
+        format!("Pull into a directory instead: oras pull {raw} -o <dir>")
+    };
     Err(UserError::new(format!(
         "`--output -` writes a single file to stdout, but {problem}"
     ))
-    .hint(format!(
-        "Pull into a directory instead: oras pull {raw} -o <dir>"
-    ))
+    .hint(hint)
     .into())
 }
 

@@ -318,8 +318,15 @@ fn pull_saves_untitled_layers_only_when_asked_and_says_so() {
     pull.assert_line("Pulled [oci-layout] lay:v1");
     assert!(!pull.stderr.contains("Note:"), "{pull}");
 
-    // An artifact whose one layer is untitled can go to stdout with the flag.
+    // An artifact whose one layer is untitled can go to stdout with the flag (and says so
+    // without it).
     write_mixed_layout(&sandbox.path("single"), "v1", &[(None, two)]);
+    let pull = sandbox
+        .oras()
+        .args(["pull", "--oci-layout", "single:v1", "-o", "-"])
+        .failure();
+    assert!(pull.stdout_bytes.is_empty(), "{pull}");
+    pull.stderr_contains("add --include-untitled");
     let pull = sandbox
         .oras()
         .args([
@@ -562,7 +569,8 @@ fn oci_layout_path_takes_the_whole_argument_as_the_reference() {
             "example.com/app:v2",
         ])
         .success();
-    assert_eq!(fetched.stdout_bytes, bytes);
+    let (v2_bytes, _) = layout_manifest(&sandbox.path("lay"), "example.com/app:v2");
+    assert_eq!(fetched.stdout_bytes, v2_bytes);
 
     sandbox
         .oras()
