@@ -37,6 +37,7 @@ mod output;
 mod pki;
 mod readme;
 mod redirects;
+mod referrers_api;
 mod reliability;
 mod safety;
 mod servers;
