@@ -4,7 +4,6 @@
 //! /v2/<repo>/referrers/<digest>` answers with the image index of those remembered.
 
 use std::collections::HashMap;
-use std::io::Read as _;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
