@@ -49,21 +49,55 @@ impl Remote {
 
     /// The referrers listed in the tag-schema index of `subject` (none when it has no index).
     async fn tag_schema(&self, subject: &Digest) -> Result<Vec<Descriptor>, TargetError> {
+        Ok(self.tag_schema_index(subject).await?.1)
+    }
+
+    /// The tag-schema index of `subject` (its digest, if it exists) and the referrers it lists.
+    async fn tag_schema_index(
+        &self,
+        subject: &Digest,
+    ) -> Result<(Option<Digest>, Vec<Descriptor>), TargetError> {
         let tag = referrers_tag(subject);
         match self.repo.fetch_manifest(&tag).await {
-            Ok((_, bytes)) => Ok(parse_index(&bytes)
-                .map_err(|e| {
+            Ok((desc, bytes)) => {
+                let index = parse_index(&bytes).map_err(|e| {
                     RegistryError::Protocol(format!(
                         "{}:{tag}: invalid referrers index: {e}",
                         self.repo.display()
                     ))
-                })?
-                .manifests),
+                })?;
+                Ok((Some(desc.digest), index.manifests))
+            }
             Err(e) if e.status() == Some(404) || matches!(e, RegistryError::NotFound(_)) => {
-                Ok(Vec::new())
+                Ok((None, Vec::new()))
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Removes a deleted referrer from the tag-schema index of `subject`: a new index without
+    /// it is pushed (unless none are left) and the old one deleted, as the Go client does.
+    async fn unindex_referrer(
+        &self,
+        subject: &Digest,
+        referrer: &Digest,
+    ) -> Result<(), TargetError> {
+        let _guard = self.index_lock.lock().await;
+        let (old, mut manifests) = self.tag_schema_index(subject).await?;
+        let (Some(old), true) = (old, manifests.iter().any(|m| m.digest == *referrer)) else {
+            return Ok(());
+        };
+        manifests.retain(|m| m.digest != *referrer);
+        if !manifests.is_empty() {
+            let bytes = to_go_json(&index_of(manifests))
+                .map_err(|e| RegistryError::Protocol(e.to_string()))?;
+            let desc = Descriptor::for_bytes(MEDIA_TYPE_INDEX, &bytes);
+            self.repo
+                .push_manifest(&desc, &bytes, &referrers_tag(subject))
+                .await?;
+        }
+        self.repo.delete("manifests", &old).await?;
+        Ok(())
     }
 
     /// Adds `referrer` to the tag-schema index of `subject`, for registries without the
@@ -342,8 +376,22 @@ impl Target for Remote {
     }
 
     async fn delete(&self, digest: &Digest, manifest: bool) -> Result<(), TargetError> {
-        let kind = if manifest { "manifests" } else { "blobs" };
-        Ok(self.repo.delete(kind, digest).await?)
+        if !manifest {
+            return Ok(self.repo.delete("blobs", digest).await?);
+        }
+        // A referrer leaves its subject's tag-schema index with it.
+        let subject = match self.referrers {
+            ReferrersMode::Api => None,
+            _ => match self.repo.fetch_manifest(&digest.to_string()).await {
+                Ok((desc, bytes)) => referrer_of(&desc, &bytes).map(|(s, _)| s.digest),
+                Err(_) => None,
+            },
+        };
+        self.repo.delete("manifests", digest).await?;
+        match subject {
+            Some(subject) => self.unindex_referrer(&subject, digest).await,
+            None => Ok(()),
+        }
     }
 
     fn remote_location(&self) -> Option<(&str, &str)> {

@@ -865,3 +865,45 @@ fn cp_recursive_copies_referrers_of_an_index_children() {
     assert_eq!(v["referrers"][0]["digest"], referrer.as_str());
     assert_eq!(v["referrers"][0]["artifactType"], "test/arm64-note");
 }
+
+#[test]
+fn deleting_a_referrer_removes_it_from_the_tag_schema_index() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let seeded = seed_image(registry, &sandbox, "cmd-referrers/delete:v1");
+    let repo = registry.reference("cmd-referrers/delete");
+    let subject = format!("{repo}:v1");
+    let first = attach(&sandbox, &[], &subject, SBOM, "one.txt");
+    let second = attach(&sandbox, &[], &subject, SBOM, "two.txt");
+    let index_tag = seeded.digest.replacen(':', "-", 1);
+
+    sandbox
+        .oras()
+        .args(["manifest", "delete", "-f", &format!("{repo}@{first}")])
+        .success();
+    let index = tag_schema_index(registry, "cmd-referrers/delete", &seeded.digest);
+    assert_eq!(index_digests(&index), [second.as_str()]);
+    let v = json(
+        &sandbox
+            .oras()
+            .args(["discover", "--format", "json", &subject])
+            .success(),
+    );
+    assert_eq!(v["referrers"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["referrers"][0]["digest"], second.as_str());
+
+    // The last one gone, the index goes too.
+    sandbox
+        .oras()
+        .args(["manifest", "delete", "-f", &format!("{repo}@{second}")])
+        .success();
+    let tags = sandbox.oras().args(["repo", "tags", &repo]).success();
+    assert!(!tags.has_line(&index_tag), "{tags}");
+    let v = json(
+        &sandbox
+            .oras()
+            .args(["discover", "--format", "json", &subject])
+            .success(),
+    );
+    assert_eq!(v["referrers"], serde_json::json!([]));
+}
