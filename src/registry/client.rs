@@ -442,7 +442,7 @@ impl Client {
             .debug
             .then(|| REQUEST_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
         if let Some(id) = id {
-            trace_request(id, &request, &self.base);
+            trace_request(id, &request, &self.base, &self.headers);
         }
         let resp = self
             .http
@@ -569,12 +569,20 @@ fn canonical_name(name: &str) -> String {
 }
 
 #[allow(clippy::print_stderr)]
-fn trace_request(id: u64, request: &reqwest::Request, registry: &Url) {
+/// `custom` are the `-H` headers: their values may be credentials, so they print as `*****`
+/// (as the Go client's main branch does).
+fn trace_request(id: u64, request: &reqwest::Request, registry: &Url, custom: &HeaderMap) {
+    let mut headers = request.headers().clone();
+    for name in custom.keys() {
+        if headers.contains_key(name) {
+            headers.insert(name, header::HeaderValue::from_static("*****"));
+        }
+    }
     eprintln!(
         "--> Request #{id}\n> Request URL: {:?}\n> Request method: {:?}\n{}",
         trace_url(request.url(), registry),
         request.method().as_str(),
-        trace_headers("> Request", request.headers(), None)
+        trace_headers("> Request", &headers, None)
     );
 }
 

@@ -27,6 +27,7 @@ mod downgrade;
 mod faults;
 mod harness;
 mod harness_selftest;
+mod headers;
 mod hostile_archives;
 mod interop;
 mod large;

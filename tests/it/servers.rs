@@ -339,15 +339,36 @@ impl RedirectFront {
                                     .contains(&n.as_str())
                             })
                             .filter_map(|(n, v)| {
+                                // Upload locations name the registry: point them at the front.
+                                let v = String::from_utf8_lossy(v.as_bytes()).replace(
+                                    &format!("http://127.0.0.1:{registry_port}"),
+                                    &format!("http://localhost:{port}"),
+                                );
                                 Header::from_bytes(n.as_str().as_bytes(), v.as_bytes()).ok()
                             })
                             .collect();
+                        // A HEAD answer keeps the registry's Content-Length (the blob's size).
+                        let head_length = (method == "HEAD")
+                            .then(|| r.headers().get("content-length"))
+                            .flatten()
+                            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
                         let data = r
                             .body_mut()
                             .with_config()
                             .limit(1 << 30)
                             .read_to_vec()
                             .unwrap_or_default();
+                        if let Some(len) = head_length {
+                            let resp = Response::new(
+                                tiny_http::StatusCode(status),
+                                headers,
+                                std::io::empty(),
+                                Some(len),
+                                None,
+                            );
+                            let _ = req.respond(resp);
+                            continue;
+                        }
                         let mut resp = Response::from_data(data).with_status_code(status);
                         for h in headers {
                             resp.add_header(h);
