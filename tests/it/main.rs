@@ -12,6 +12,7 @@
     unreachable_pub
 )]
 
+mod auth_commands;
 mod bad_input;
 mod cmd_blob;
 mod cmd_cp;
