@@ -38,17 +38,12 @@ enum ImageSpec {
 /// The annotation file: `$manifest`, `$config` and per-file entries.
 type AnnotationFile = BTreeMap<String, Annotations>;
 
+/// `oras push --format json`: the descriptor model and the tags.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PushJson<'a> {
-    reference: String,
-    media_type: &'a str,
-    digest: String,
-    size: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    annotations: Option<&'a Annotations>,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    artifact_type: &'a str,
+    #[serde(flatten)]
+    desc: AttachJson<'a>,
     reference_as_tags: Option<Vec<String>>,
 }
 
@@ -331,12 +326,14 @@ impl Done<'_> {
                 .collect();
             tags.sort();
             return out.json(&PushJson {
-                reference: format!("{}@{}", target.display(), self.desc.digest),
-                media_type: MEDIA_TYPE_MANIFEST,
-                digest: self.desc.digest.to_string(),
-                size: self.desc.size,
-                annotations: self.annotations,
-                artifact_type: self.artifact_type,
+                desc: AttachJson {
+                    reference: format!("{}@{}", target.display(), self.desc.digest),
+                    media_type: MEDIA_TYPE_MANIFEST,
+                    digest: self.desc.digest.to_string(),
+                    size: self.desc.size,
+                    annotations: self.annotations,
+                    artifact_type: self.artifact_type,
+                },
                 reference_as_tags: (!tags.is_empty()).then_some(tags),
             });
         }

@@ -11,6 +11,7 @@ use tiny_http::{Header, Response, Server};
 
 use crate::cmd_manifest::seed_image;
 use crate::harness::{Sandbox, registry};
+use crate::servers::forward;
 
 /// Referrers known to the front: subject digest -> referrer descriptors.
 type Known = Arc<Mutex<HashMap<String, Vec<Value>>>>;
@@ -98,55 +99,10 @@ impl ReferrersFront {
                         subject_header = Some(subject.to_owned());
                     }
                 }
-                let mut builder = ureq::http::Request::builder()
-                    .method(method.as_str())
-                    .uri(format!("http://127.0.0.1:{registry_port}{url}"));
-                for h in req.headers() {
-                    let name = h.field.as_str().as_str();
-                    if ["authorization", "accept", "content-type"]
-                        .contains(&name.to_ascii_lowercase().as_str())
-                    {
-                        builder = builder.header(name, h.value.as_str());
-                    }
+                let mut resp = forward(&agent, registry_port, port, &req, body);
+                if let Some(s) = &subject_header {
+                    resp.add_header(Header::from_bytes("OCI-Subject", s.as_bytes()).unwrap());
                 }
-                let resp = match agent.run(builder.body(body).unwrap()) {
-                    Ok(mut r) => {
-                        let status = r.status().as_u16();
-                        let headers: Vec<Header> = r
-                            .headers()
-                            .iter()
-                            .filter(|(n, _)| {
-                                !["content-length", "transfer-encoding", "connection"]
-                                    .contains(&n.as_str())
-                            })
-                            .filter_map(|(n, v)| {
-                                // Upload locations name the registry: point them at the front.
-                                let v = String::from_utf8_lossy(v.as_bytes()).replace(
-                                    &format!("http://127.0.0.1:{registry_port}"),
-                                    &format!("http://localhost:{port}"),
-                                );
-                                Header::from_bytes(n.as_str().as_bytes(), v.as_bytes()).ok()
-                            })
-                            .collect();
-                        let data = r
-                            .body_mut()
-                            .with_config()
-                            .limit(1 << 30)
-                            .read_to_vec()
-                            .unwrap_or_default();
-                        let mut resp = Response::from_data(data).with_status_code(status);
-                        for h in headers {
-                            resp.add_header(h);
-                        }
-                        if let Some(s) = &subject_header {
-                            resp.add_header(
-                                Header::from_bytes("OCI-Subject", s.as_bytes()).unwrap(),
-                            );
-                        }
-                        resp
-                    }
-                    Err(_) => Response::from_data(Vec::new()).with_status_code(502),
-                };
                 let _ = req.respond(resp);
             }
         });

@@ -313,70 +313,9 @@ impl RedirectFront {
                     let _ = req.respond(resp);
                     continue;
                 }
-                let target = format!("http://127.0.0.1:{registry_port}{url}");
                 let mut body = Vec::new();
                 let _ = req.as_reader().read_to_end(&mut body);
-                let mut builder = ureq::http::Request::builder()
-                    .method(method.as_str())
-                    .uri(&target);
-                for h in req.headers() {
-                    let name = h.field.as_str().as_str();
-                    if ["authorization", "accept", "content-type"]
-                        .contains(&name.to_ascii_lowercase().as_str())
-                    {
-                        builder = builder.header(name, h.value.as_str());
-                    }
-                }
-                let upstream = builder.body(body).unwrap();
-                let resp = match agent.run(upstream) {
-                    Ok(mut r) => {
-                        let status = r.status().as_u16();
-                        let headers: Vec<Header> = r
-                            .headers()
-                            .iter()
-                            .filter(|(n, _)| {
-                                !["content-length", "transfer-encoding", "connection"]
-                                    .contains(&n.as_str())
-                            })
-                            .filter_map(|(n, v)| {
-                                // Upload locations name the registry: point them at the front.
-                                let v = String::from_utf8_lossy(v.as_bytes()).replace(
-                                    &format!("http://127.0.0.1:{registry_port}"),
-                                    &format!("http://localhost:{port}"),
-                                );
-                                Header::from_bytes(n.as_str().as_bytes(), v.as_bytes()).ok()
-                            })
-                            .collect();
-                        // A HEAD answer keeps the registry's Content-Length (the blob's size).
-                        let head_length = (method == "HEAD")
-                            .then(|| r.headers().get("content-length"))
-                            .flatten()
-                            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-                        let data = r
-                            .body_mut()
-                            .with_config()
-                            .limit(1 << 30)
-                            .read_to_vec()
-                            .unwrap_or_default();
-                        if let Some(len) = head_length {
-                            let resp = Response::new(
-                                tiny_http::StatusCode(status),
-                                headers,
-                                std::io::empty(),
-                                Some(len),
-                                None,
-                            );
-                            let _ = req.respond(resp);
-                            continue;
-                        }
-                        let mut resp = Response::from_data(data).with_status_code(status);
-                        for h in headers {
-                            resp.add_header(h);
-                        }
-                        resp
-                    }
-                    Err(_) => Response::from_data(Vec::new()).with_status_code(502),
-                };
+                let resp = forward(&agent, registry_port, port, &req, body);
                 let _ = req.respond(resp);
             }
         });
@@ -386,6 +325,74 @@ impl RedirectFront {
             storage_seen,
         }
     }
+}
+
+/// Sends `req` (with `body`) on to the registry at `registry_port` and returns its answer for
+/// a front listening on `front_port`: upload locations naming the registry point at the
+/// front, and a HEAD answer keeps the registry's Content-Length.
+pub fn forward(
+    agent: &ureq::Agent,
+    registry_port: u16,
+    front_port: u16,
+    req: &tiny_http::Request,
+    body: Vec<u8>,
+) -> tiny_http::ResponseBox {
+    let method = req.method().to_string();
+    let mut builder = ureq::http::Request::builder()
+        .method(method.as_str())
+        .uri(format!("http://127.0.0.1:{registry_port}{}", req.url()));
+    for h in req.headers() {
+        let name = h.field.as_str().as_str();
+        if ["authorization", "accept", "content-type"].contains(&name.to_ascii_lowercase().as_str())
+        {
+            builder = builder.header(name, h.value.as_str());
+        }
+    }
+    let Ok(mut r) = agent.run(builder.body(body).unwrap()) else {
+        return Response::from_data(Vec::new())
+            .with_status_code(502)
+            .boxed();
+    };
+    let status = r.status().as_u16();
+    let headers: Vec<Header> = r
+        .headers()
+        .iter()
+        .filter(|(n, _)| {
+            !["content-length", "transfer-encoding", "connection"].contains(&n.as_str())
+        })
+        .filter_map(|(n, v)| {
+            let v = String::from_utf8_lossy(v.as_bytes()).replace(
+                &format!("http://127.0.0.1:{registry_port}"),
+                &format!("http://localhost:{front_port}"),
+            );
+            Header::from_bytes(n.as_str().as_bytes(), v.as_bytes()).ok()
+        })
+        .collect();
+    let head_length = (method == "HEAD")
+        .then(|| r.headers().get("content-length"))
+        .flatten()
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if let Some(len) = head_length {
+        return Response::new(
+            tiny_http::StatusCode(status),
+            headers,
+            std::io::empty(),
+            Some(len),
+            None,
+        )
+        .boxed();
+    }
+    let data = r
+        .body_mut()
+        .with_config()
+        .limit(1 << 30)
+        .read_to_vec()
+        .unwrap_or_default();
+    let mut resp = Response::from_data(data).with_status_code(status);
+    for h in headers {
+        resp.add_header(h);
+    }
+    resp.boxed()
 }
 
 /// A request's headers with lower-cased names.
