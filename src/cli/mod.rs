@@ -576,6 +576,14 @@ pub struct CopyArgs {
     /// Set destination as an OCI image layout
     #[arg(long)]
     pub to_oci_layout: bool,
+    /// [Experimental] Set source as the OCI image layout at this path; the source argument is
+    /// then the reference stored in it
+    #[arg(long, value_name = "path")]
+    pub from_oci_layout_path: Option<PathBuf>,
+    /// [Experimental] Set destination as the OCI image layout at this path; the destination
+    /// argument is then the reference stored in it
+    #[arg(long, value_name = "path")]
+    pub to_oci_layout_path: Option<PathBuf>,
     /// Use plain HTTP for the source registry
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub from_plain_http: Option<bool>,
