@@ -576,6 +576,14 @@ pub struct CopyArgs {
     /// Set destination as an OCI image layout
     #[arg(long)]
     pub to_oci_layout: bool,
+    /// [Experimental] Set source as the OCI image layout at this path; the source argument is
+    /// then the reference stored in it
+    #[arg(long, value_name = "path")]
+    pub from_oci_layout_path: Option<PathBuf>,
+    /// [Experimental] Set destination as the OCI image layout at this path; the destination
+    /// argument is then the reference stored in it
+    #[arg(long, value_name = "path")]
+    pub to_oci_layout_path: Option<PathBuf>,
     /// Use plain HTTP for the source registry
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub from_plain_http: Option<bool>,
@@ -850,8 +858,9 @@ pub struct BackupArgs {
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
     /// Output path: a directory, or a tar archive when it ends in `.tar` (required)
-    #[arg(short = 'o', long, required = true, value_name = "path")]
-    pub output: String,
+    // Checked in the command, after the argument count, as cobra does.
+    #[arg(short = 'o', long, value_name = "path")]
+    pub output: Option<String>,
     /// Also back up the referrers of each tag (signatures, SBOMs, ...)
     #[arg(long)]
     pub include_referrers: bool,
@@ -875,8 +884,9 @@ pub struct RestoreArgs {
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
     /// Backup to restore: an OCI image layout directory or tar archive (required)
-    #[arg(long, required = true, value_name = "path")]
-    pub input: String,
+    // Checked in the command, after the argument count, as cobra does.
+    #[arg(long, value_name = "path")]
+    pub input: Option<String>,
     /// Do not restore the referrers of each tag
     #[arg(long)]
     pub exclude_referrers: bool,

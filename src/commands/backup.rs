@@ -26,15 +26,15 @@ pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
     let started = Instant::now();
     let out = output(args.no_tty, &args.common);
     check_args("backup", &args.args, Some(1), BACKUP_USAGE, "a repository")?;
-    if args.output.is_empty() {
+    let output_arg = required(args.output.as_deref(), "output")?;
+    if output_arg.is_empty() {
         bail!("the output path cannot be empty");
     }
-    let to_tar = args.output.to_ascii_lowercase().ends_with(".tar");
-    let output = PathBuf::from(&args.output);
+    let to_tar = output_arg.to_ascii_lowercase().ends_with(".tar");
+    let output = PathBuf::from(output_arg);
     if to_tar && output.is_dir() {
         return Err(UserError::new(format!(
-            "the output path {:?} already exists and is a directory",
-            args.output
+            "the output path {output_arg:?} already exists and is a directory"
         ))
         .hint("To back up to a tar archive, please specify a different output file name or remove the existing directory.")
         .into());
@@ -103,14 +103,13 @@ pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
     }
     drop(reporter);
     if let Some(staging) = &staging {
-        out.line(&format!("Exporting to {}", args.output));
+        out.line(&format!("Exporting to {output_arg}"));
         let size = write_tar(staging.path(), &output)?;
-        out.line(&format!("Exported to {} ({})", args.output, humanize(size)));
+        out.line(&format!("Exported to {output_arg} ({})", humanize(size)));
     }
     out.line(&format!(
-        "Successfully backed up {} tag(s) from {repo:?} to {:?} in {}.",
+        "Successfully backed up {} tag(s) from {repo:?} to {output_arg:?} in {}.",
         tags.len(),
-        args.output,
         go_duration(started.elapsed())
     ));
     Ok(())
@@ -126,20 +125,20 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
         RESTORE_USAGE,
         "a repository",
     )?;
-    if args.input.is_empty() {
+    let input = required(args.input.as_deref(), "input")?;
+    if input.is_empty() {
         bail!("the input path cannot be empty");
     }
-    let layout = open_backup(&args.input, &out)?;
+    let layout = open_backup(input, &out)?;
     let (raw, tags) = repository_and_tags(&args.args[0])?;
     let available = layout
         .tags()
         .await
-        .map_err(|e| anyhow::anyhow!("{:?}: invalid OCI Image Layout: {e}", args.input))?;
+        .map_err(|e| anyhow::anyhow!("{input:?}: invalid OCI Image Layout: {e}"))?;
     let tags = if tags.is_empty() { available } else { tags };
     if tags.is_empty() {
         return Err(UserError::new(format!(
-            "no tags found in OCI layout {:?}",
-            args.input
+            "no tags found in OCI layout {input:?}"
         ))
         .hint("If you want to list available tags in the OCI layout, use \"oras repo tags --oci-layout\"")
         .into());
@@ -165,7 +164,7 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
         let (root, bytes) = layout
             .fetch_manifest(tag)
             .await
-            .with_context(|| format!("failed to find tag {tag:?} in {:?}", args.input))?;
+            .with_context(|| format!("failed to find tag {tag:?} in {input:?}"))?;
         if !args.dry_run {
             copier.graph(&root, &bytes, tag).await?;
         }
@@ -198,6 +197,20 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
     Ok(())
 }
 
+/// A flag the command cannot run without: cobra's `required flag(s) "output" not set`.
+fn required<'a>(value: Option<&'a str>, flag: &str) -> Result<&'a str> {
+    value.ok_or_else(|| anyhow::anyhow!("required flag(s) {flag:?} not set"))
+}
+
+/// Whether `path` starts with a tar header (`ustar` magic, POSIX or GNU).
+fn looks_like_tar(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut header = [0u8; 512];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .is_ok_and(|()| header[257..262] == *b"ustar")
+}
+
 /// The backup to restore: a layout directory, or a tar archive of one.
 fn open_backup(input: &str, out: &Output) -> Result<Layout> {
     let path = Path::new(input);
@@ -210,8 +223,11 @@ fn open_backup(input: &str, out: &Output) -> Result<Layout> {
     if meta.is_dir() {
         return Ok(Layout::open(path, input)?);
     }
+    if !looks_like_tar(path) {
+        bail!("input path {input:?} is not a tar archive: invalid OCI Image Layout");
+    }
     let layout = Layout::open_tar(path)
-        .map_err(|e| anyhow::anyhow!("input path {input:?} is not a tar archive: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("{input:?}: invalid OCI Image Layout: {e}"))?;
     out.line(&format!(
         "Loaded backup archive: {input} ({})",
         humanize(meta.len())

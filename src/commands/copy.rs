@@ -10,9 +10,11 @@ use futures_util::stream::{self, TryStreamExt as _};
 use super::{check_args, open_target, require_selector};
 use crate::cli::{CopyArgs, ReferrersArgs, RemoteArgs, TargetArgs};
 use crate::oci::{Descriptor, is_index_type, parse_index, parse_manifest};
-use crate::output::{Format, Operation, Output, StatusReporter};
+use crate::output::{
+    CopySide, Format, Operation, Origin, Output, SideError, StatusReporter, is_credential_missing,
+};
 use crate::reference::{is_valid_tag, split_tags};
-use crate::target::{Content, OpenFuture, Progress, Target};
+use crate::target::{Content, OpenFuture, Progress, Target, TargetError, TargetKind};
 use crate::transfer::{Reporter, State};
 
 const USAGE: &str = "oras cp [flags] <from>{:<tag>|@<digest>} <to>[:<tag>[,<tag>][...]]";
@@ -32,6 +34,11 @@ impl Content for FromTarget<'_> {
                 .map_err(std::io::Error::other)
         })
     }
+}
+
+/// Marks an error of one side of the copy, for [`attribute`].
+fn at(origin: Origin) -> impl Fn(TargetError) -> anyhow::Error {
+    move |source| anyhow::Error::new(SideError { origin, source })
 }
 
 /// Everything under a root manifest: blobs, and child manifests children-first.
@@ -102,10 +109,30 @@ fn side(args: &CopyArgs, from: bool) -> TargetArgs {
         } else {
             args.to_oci_layout
         },
-        oci_layout_path: None,
+        oci_layout_path: if from {
+            args.from_oci_layout_path.clone()
+        } else {
+            args.to_oci_layout_path.clone()
+        },
         chunk_size: None,
         max_manifest_size: crate::oci::MAX_MANIFEST_BYTES,
     }
+}
+
+/// `--from-username, --from-identity-token cannot be used at the same time`: the shared check
+/// would name the flags without the side's prefix.
+fn check_side_credentials(remote: &RemoteArgs, prefix: &str) -> Result<()> {
+    if !remote.identity_token.is_empty() {
+        for (flag, value) in [
+            ("username", &remote.username),
+            ("password", &remote.password),
+        ] {
+            if !value.is_empty() {
+                bail!("--{prefix}{flag}, --{prefix}identity-token cannot be used at the same time");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Opens the source (read-only) and the destination, each with its own flags.
@@ -124,9 +151,12 @@ fn open_sides(
         mode(&args.from_distribution_spec)?,
         mode(&args.to_distribution_spec)?,
     );
-    let mut src = open_target(src_raw, &side(args, true), false, args.common.debug, out)
+    let (from, to) = (side(args, true), side(args, false));
+    check_side_credentials(&from.remote, "from-")?;
+    check_side_credentials(&to.remote, "to-")?;
+    let mut src = open_target(src_raw, &from, false, args.common.debug, out)
         .with_context(|| format!("Error from source for {src_raw:?}"))?;
-    let mut dst = open_target(dst_raw, &side(args, false), true, args.common.debug, out)?;
+    let mut dst = open_target(dst_raw, &to, true, args.common.debug, out)?;
     src.target.set_referrers_mode(from_mode);
     dst.target.set_referrers_mode(to_mode);
     Ok((src, dst))
@@ -154,19 +184,78 @@ pub async fn run(args: CopyArgs) -> Result<()> {
     }
     let (src, dst) = open_sides(&args, src_raw, dst_raw, &out)?;
     let selector = require_selector(&src, src_raw, "cp", USAGE)?;
-    let (source, target) = (src.target.as_ref(), dst.target.as_ref());
+    copy(&args, &out, &selector, &src, &dst, &extra_tags)
+        .await
+        .map_err(|e| {
+            attribute(
+                e,
+                &args,
+                (src_raw, src.target.kind()),
+                (dst_raw, dst.target.kind()),
+            )
+        })
+}
 
+/// Names the side an error of the copy came from, as the Go client does: every error of the
+/// destination is `Error from destination registry for "<dst>": …`; the source's keep the
+/// registry's own prefix, except missing credentials (`Error from source registry for …`).
+fn attribute(
+    e: anyhow::Error,
+    args: &CopyArgs,
+    (src_raw, src_kind): (&str, TargetKind),
+    (dst_raw, dst_kind): (&str, TargetKind),
+) -> anyhow::Error {
+    let origin = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<SideError>())
+        .map(|s| s.origin);
+    let (origin, reference, kind) = match origin {
+        Some(Origin::Destination) => (Origin::Destination, dst_raw, dst_kind),
+        Some(Origin::Source) if is_credential_missing(&e) => (Origin::Source, src_raw, src_kind),
+        _ => return e,
+    };
+    let credential_file = (kind == TargetKind::Registry).then(|| {
+        let configs = side(args, origin == Origin::Source).remote.registry_config;
+        crate::credentials::Store::new(&configs)
+            .path()
+            .display()
+            .to_string()
+    });
+    anyhow::Error::new(CopySide {
+        origin,
+        kind: kind.to_string(),
+        reference: reference.to_owned(),
+        credential_file,
+        source: e.into(),
+    })
+}
+
+/// The copy itself, once both sides are open; `Copied …` and `Digest: …` at the end.
+async fn copy(
+    args: &CopyArgs,
+    out: &Output,
+    selector: &str,
+    src: &super::Opened,
+    dst: &super::Opened,
+    extra_tags: &[&str],
+) -> Result<()> {
+    let (source, target) = (src.target.as_ref(), dst.target.as_ref());
+    let src_raw = &args.args[0];
+    let (dst_raw, _) = split_tags(&args.args[1]);
     let platform = args
         .platform
         .as_deref()
         .map(super::parse_platform)
         .transpose()?;
-    let (mut root, mut root_bytes) = source.fetch_manifest(&selector).await?;
+    let (mut root, mut root_bytes) = source
+        .fetch_manifest(selector)
+        .await
+        .map_err(at(Origin::Source))?;
     if let Some(p) = &platform {
         (root, root_bytes) = super::select_platform(source, root, root_bytes, p).await?;
         root = root.plain();
     }
-    let reporter: Arc<dyn Reporter> = Arc::new(StatusReporter::new(&out, Operation::Copy));
+    let reporter: Arc<dyn Reporter> = Arc::new(StatusReporter::new(out, Operation::Copy));
     let mount_from = mount_source(source, target);
     let copier = Copier {
         source,
@@ -181,8 +270,11 @@ pub async fn run(args: CopyArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| root.digest.to_string());
     copier.graph(&root, &root_bytes, &first).await?;
-    for tag in &extra_tags {
-        target.push_manifest(&root, &root_bytes, tag).await?;
+    for tag in extra_tags {
+        target
+            .push_manifest(&root, &root_bytes, tag)
+            .await
+            .map_err(at(Origin::Destination))?;
     }
     if args.recursive {
         copier.referrers(&root, &root_bytes).await?;
@@ -191,14 +283,14 @@ pub async fn run(args: CopyArgs) -> Result<()> {
     // A digest source narrowed to another manifest by --platform shows the copied digest.
     let shown_src = match selector.parse::<crate::oci::Digest>() {
         Ok(d) if d != root.digest => format!("{}@{}", source.display(), root.digest),
-        _ => src_raw.clone(),
+        _ => src_raw.to_owned(),
     };
     out.line(&format!(
         "Copied [{}] {shown_src} => [{}] {dst_raw}",
         source.kind(),
         target.kind()
     ));
-    for tag in &extra_tags {
+    for tag in extra_tags {
         out.line(&format!("Tagged {tag}"));
     }
     out.line(&format!("Digest: {}", root.digest));
@@ -248,7 +340,8 @@ impl Copier<'_> {
                         let (_, child_bytes) = self
                             .source
                             .fetch_manifest(&child.digest.to_string())
-                            .await?;
+                            .await
+                            .map_err(at(Origin::Source))?;
                         queue.push_back((child, child_bytes));
                     }
                 }
@@ -257,6 +350,7 @@ impl Copier<'_> {
                 .source
                 .referrers(&subject)
                 .await
+                .map_err(at(Origin::Source))
                 .with_context(|| format!("failed to find referrers of {}", subject.digest))?;
             for referrer in found {
                 if !seen.insert(referrer.digest.clone()) {
@@ -265,7 +359,8 @@ impl Copier<'_> {
                 let (fetched, referrer_bytes) = self
                     .source
                     .fetch_manifest(&referrer.digest.to_string())
-                    .await?;
+                    .await
+                    .map_err(at(Origin::Source))?;
                 let desc = Descriptor {
                     media_type: referrer.media_type.clone(),
                     ..fetched
@@ -314,14 +409,18 @@ impl Copier<'_> {
                 self.reporter.state(child, State::Started);
                 self.target
                     .push_manifest(child, child_bytes, &child.digest.to_string())
-                    .await?;
+                    .await
+                    .map_err(at(Origin::Destination))?;
                 self.reporter.state(child, State::Done);
             }
             self.reporter.state(desc, State::Started);
         }
         // Pushed even when it exists: this sets the tag, and a destination without the
         // referrers API may still lack the referrer's entry in its tag index.
-        self.target.push_manifest(desc, bytes, reference).await?;
+        self.target
+            .push_manifest(desc, bytes, reference)
+            .await
+            .map_err(at(Origin::Destination))?;
         if !exists {
             self.reporter.state(desc, State::Done);
         }
@@ -341,12 +440,16 @@ async fn copy_blobs(
 ) -> Result<()> {
     stream::iter(blobs.iter().map(Ok))
         .try_for_each_concurrent(concurrency.max(1), |desc| async move {
-            if target.blob_exists(desc).await? {
+            let to_destination = at(Origin::Destination);
+            if target.blob_exists(desc).await.map_err(&to_destination)? {
                 reporter.state(desc, State::Exists);
                 return Ok(());
             }
             if let Some(from) = mount_from
-                && target.mount_blob(desc, from).await?
+                && target
+                    .mount_blob(desc, from)
+                    .await
+                    .map_err(&to_destination)?
             {
                 reporter.state(desc, State::Mounted);
                 return Ok(());
@@ -358,7 +461,10 @@ async fn copy_blobs(
                 target: source,
                 desc: desc.clone(),
             };
-            target.push_blob(desc, &content, progress).await?;
+            target
+                .push_blob(desc, &content, progress)
+                .await
+                .map_err(&to_destination)?;
             reporter.state(desc, State::Done);
             Ok::<_, anyhow::Error>(())
         })
@@ -379,8 +485,10 @@ async fn walk(
         let index =
             parse_index(bytes).with_context(|| format!("{}: invalid index", desc.digest))?;
         for child in &index.manifests {
-            let (child_desc, child_bytes) =
-                source.fetch_manifest(&child.digest.to_string()).await?;
+            let (child_desc, child_bytes) = source
+                .fetch_manifest(&child.digest.to_string())
+                .await
+                .map_err(at(Origin::Source))?;
             let child_desc = Descriptor {
                 media_type: child.media_type.clone(),
                 ..child_desc

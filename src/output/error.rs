@@ -37,6 +37,55 @@ impl UserError {
     }
 }
 
+/// The side of a copy an error came from (oras-go's `CopyError` origin).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Source,
+    Destination,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Source => "source",
+            Self::Destination => "destination",
+        })
+    }
+}
+
+/// An error of one side of a copy, as the copy met it. Displays as the error itself.
+#[derive(Debug, thiserror::Error)]
+#[error("{source}")]
+pub struct SideError {
+    pub origin: Origin,
+    #[source]
+    pub source: crate::target::TargetError,
+}
+
+/// The prefix that replaces `Error:` for an error of one side of `oras cp`:
+/// `Error from destination registry for "<ref>":` (the Go client's `binary_target.go`).
+#[derive(Debug, thiserror::Error)]
+#[error("Error from {origin} {kind} for {reference:?}:")]
+pub struct CopySide {
+    pub origin: Origin,
+    /// `registry` or `oci-layout`.
+    pub kind: String,
+    pub reference: String,
+    /// The credentials file of that side, named in the missing-credential hint.
+    pub credential_file: Option<String>,
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+/// Whether a registry asked for credentials that neither the flags nor the store had.
+#[must_use]
+pub fn is_credential_missing(err: &anyhow::Error) -> bool {
+    matches!(
+        find_registry_error(err),
+        Some(RegistryError::BasicCredentialNotFound)
+    )
+}
+
 /// An OS error as Go prints it: `no such file or directory`, without Rust's `(os error 2)`.
 #[must_use]
 pub fn io_error_text(e: &std::io::Error) -> String {
@@ -65,13 +114,21 @@ pub fn render_error(
     suggest_login: bool,
 ) -> String {
     let registry = find_registry_error(err);
-    let mut out = match registry {
-        Some(e @ RegistryError::Status { .. }) => format!("Error response from registry: {e}"),
-        Some(RegistryError::NotFound(_)) => {
+    let side = err.chain().find_map(|e| e.downcast_ref::<CopySide>());
+    let mut out = match (side, registry) {
+        (Some(side), Some(e @ RegistryError::Status { .. })) => format!("{side} {e}"),
+        (Some(side), _) => format!("{side} {}", chain_text(err)),
+        (None, Some(e @ RegistryError::Status { .. })) => {
+            format!("Error response from registry: {e}")
+        }
+        (None, Some(RegistryError::NotFound(_))) => {
             format!("Error response from registry: {}", chain_text(err))
         }
-        _ => format!("Error: {}", chain_text(err)),
+        (None, _) => format!("Error: {}", chain_text(err)),
     };
+    let credential_file = side
+        .and_then(|s| s.credential_file.as_deref())
+        .or(credential_file);
     if let Some(user) = err.chain().find_map(|e| e.downcast_ref::<UserError>()) {
         if let Some(usage) = &user.usage {
             out.push_str("\nUsage: ");
@@ -200,6 +257,9 @@ fn cause_contains(e: &reqwest::Error, needles: &[&str]) -> bool {
 fn chain_text(err: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in err.chain() {
+        if cause.is::<CopySide>() {
+            continue;
+        }
         let s = cause.to_string();
         if !parts.last().is_some_and(|p| p.ends_with(&s)) {
             parts.push(s);
@@ -243,6 +303,30 @@ mod tests {
         assert_eq!(
             render_error(&e, None, true),
             "Error response from registry: denied: no"
+        );
+    }
+
+    #[test]
+    fn copy_side_replaces_the_prefix_and_names_its_config() {
+        let inner = anyhow::Error::new(SideError {
+            origin: Origin::Destination,
+            source: crate::target::TargetError::Registry(RegistryError::BasicCredentialNotFound),
+        });
+        let e = anyhow::Error::new(CopySide {
+            origin: Origin::Destination,
+            kind: "registry".into(),
+            reference: "h/r:v1".into(),
+            credential_file: Some("to.json".into()),
+            source: inner.into(),
+        });
+        let text = render_error(&e, Some("from.json"), true);
+        assert_eq!(
+            text.lines().next().unwrap(),
+            r#"Error from destination registry for "h/r:v1": basic credential not found"#
+        );
+        assert!(
+            text.contains(r#"authentication file at "to.json""#),
+            "{text}"
         );
     }
 

@@ -9,7 +9,9 @@ mod template;
 
 use std::io::{IsTerminal as _, Write as _};
 
-pub use error::{UserError, io_error_text, render_error};
+pub use error::{
+    CopySide, Origin, SideError, UserError, io_error_text, is_credential_missing, render_error,
+};
 pub use status::{Operation, StatusReporter, humanize};
 
 /// How transfer status is shown.

@@ -14,8 +14,10 @@
 
 mod auth_commands;
 mod bad_input;
+mod cmd_backup;
 mod cmd_blob;
 mod cmd_cp;
+mod cmd_cp_flags;
 mod cmd_index;
 mod cmd_io;
 mod cmd_manifest;
