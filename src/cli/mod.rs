@@ -407,6 +407,8 @@ pub struct ManifestPushArgs {
     #[command(flatten)]
     pub descriptor: DescriptorArgs,
     #[command(flatten)]
+    pub referrers: ReferrersArgs,
+    #[command(flatten)]
     pub target: TargetArgs,
     #[command(flatten)]
     pub common: CommonArgs,
@@ -477,6 +479,8 @@ pub struct DeleteArgs {
     pub force: bool,
     #[command(flatten)]
     pub descriptor: DescriptorArgs,
+    #[command(flatten)]
+    pub referrers: ReferrersArgs,
     #[command(flatten)]
     pub target: TargetArgs,
     #[command(flatten)]

@@ -224,7 +224,10 @@ pub async fn push(args: ManifestPushArgs) -> Result<()> {
         args.media_type.clone()
     };
     let desc = Descriptor::for_bytes(media_type, &bytes);
-    let opened = open_target(raw, &args.target, true, args.common.debug, &out)?;
+    let mut opened = open_target(raw, &args.target, true, args.common.debug, &out)?;
+    opened
+        .target
+        .set_referrers_mode(super::referrers_mode(&args.referrers)?);
     let target = opened.target.as_ref();
     let reference = opened
         .selector
@@ -286,7 +289,10 @@ pub async fn delete(args: DeleteArgs) -> Result<()> {
         bail!("must apply --force to confirm the deletion if the descriptor is outputted");
     }
     let raw = &args.args[0];
-    let opened = open_target(raw, &args.target, true, args.common.debug, &out)?;
+    let mut opened = open_target(raw, &args.target, true, args.common.debug, &out)?;
+    opened
+        .target
+        .set_referrers_mode(super::referrers_mode(&args.referrers)?);
     let selector = require_selector(&opened, raw, "manifest delete", DELETE_USAGE)?;
     let target = opened.target.as_ref();
     let found = match target.fetch_manifest(&selector).await {

@@ -907,3 +907,57 @@ fn deleting_a_referrer_removes_it_from_the_tag_schema_index() {
     );
     assert_eq!(v["referrers"], serde_json::json!([]));
 }
+
+#[test]
+fn manifest_push_indexes_referrers_unless_told_the_registry_has_the_api_and_tag_never_does() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let seeded = seed_image(registry, &sandbox, "cmd-referrers/mpush:v1");
+    let repo = registry.reference("cmd-referrers/mpush");
+    let index_tag = seeded.digest.replacen(':', "-", 1);
+    let referrer = format!(
+        r#"{{"schemaVersion":2,"mediaType":"{MANIFEST_TYPE}","artifactType":"test/m","config":{{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2}},"layers":[],"subject":{{"mediaType":"{MANIFEST_TYPE}","digest":"{}","size":{}}}}}"#,
+        seeded.digest,
+        seeded.manifest.len()
+    );
+    sandbox.write("referrer.json", &referrer);
+    sandbox.write("empty.json", "{}");
+    sandbox
+        .oras()
+        .args(["blob", "push", &repo, "empty.json"])
+        .success();
+    let tags = || sandbox.oras().args(["repo", "tags", &repo]).success();
+
+    // Told the registry indexes referrers itself: no sha256-<hex> index is written.
+    let out = sandbox
+        .oras()
+        .args([
+            "manifest",
+            "push",
+            "--distribution-spec",
+            "v1.1-referrers-api",
+        ])
+        .args([&format!("{repo}:untracked"), "referrer.json"])
+        .success();
+    let digest = format!("sha256:{}", out.digest_line());
+    assert!(!tags().has_line(&index_tag), "{}", tags());
+    // Tagging a referrer never indexes it either (the Go client's `oras tag`).
+    sandbox
+        .oras()
+        .args(["tag", &format!("{repo}@{digest}"), "tagged"])
+        .success();
+    assert!(!tags().has_line(&index_tag), "{}", tags());
+    // A plain manifest push does.
+    sandbox
+        .oras()
+        .args([
+            "manifest",
+            "push",
+            &format!("{repo}:tracked"),
+            "referrer.json",
+        ])
+        .success();
+    assert!(tags().has_line(&index_tag), "{}", tags());
+    let index = tag_schema_index(registry, "cmd-referrers/mpush", &seeded.digest);
+    assert_eq!(index_digests(&index), [digest.as_str()]);
+}
