@@ -961,3 +961,76 @@ fn manifest_push_indexes_referrers_unless_told_the_registry_has_the_api_and_tag_
     let index = tag_schema_index(registry, "cmd-referrers/mpush", &seeded.digest);
     assert_eq!(index_digests(&index), [digest.as_str()]);
 }
+
+#[test]
+fn attach_with_the_tag_schema_forced_and_cp_recursive_edge_cases() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let seeded = seed_image(registry, &sandbox, "cmd-referrers/edge:v1");
+    let repo = registry.reference("cmd-referrers/edge");
+    let referrer = attach(
+        &sandbox,
+        &["--distribution-spec", "v1.1-referrers-tag"],
+        &format!("{repo}:v1"),
+        "test/forced",
+        "forced.txt",
+    );
+    let index = tag_schema_index(registry, "cmd-referrers/edge", &seeded.digest);
+    assert_eq!(index_digests(&index), [referrer.as_str()]);
+
+    // --concurrency 0 still copies (one at a time), referrers included.
+    let dst = registry.reference("cmd-referrers/edge-copy:v1");
+    sandbox
+        .oras()
+        .args([
+            "cp",
+            "-r",
+            "--concurrency",
+            "0",
+            &format!("{repo}:v1"),
+            &dst,
+        ])
+        .success();
+    let v = json(
+        &sandbox
+            .oras()
+            .args(["discover", "--format", "json", &dst])
+            .success(),
+    );
+    assert_eq!(v["referrers"][0]["digest"], referrer.as_str());
+
+    // An empty index copies recursively too.
+    sandbox.write(
+        "empty-index.json",
+        r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}"#,
+    );
+    let out = sandbox
+        .oras()
+        .args([
+            "manifest",
+            "push",
+            &format!("{repo}:empty"),
+            "empty-index.json",
+        ])
+        .success();
+    let digest = out.digest_line();
+    let out = sandbox
+        .oras()
+        .args([
+            "cp",
+            "-r",
+            &format!("{repo}:empty"),
+            &registry.reference("cmd-referrers/edge-copy:empty"),
+        ])
+        .success();
+    assert_eq!(out.digest_line(), digest);
+    let copied = sandbox
+        .oras()
+        .args([
+            "manifest",
+            "fetch",
+            &registry.reference("cmd-referrers/edge-copy:empty"),
+        ])
+        .success();
+    assert_eq!(copied.stdout_bytes, sandbox.read("empty-index.json"));
+}
