@@ -195,8 +195,15 @@ fn parse_headers(headers: &[String]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
+/// One `--resolve` entry: connections for `host:port` go to `addr`.
+struct ResolveEntry {
+    host: String,
+    port: u16,
+    addr: std::net::SocketAddr,
+}
+
 /// `host:port:address[:address_port]` (the Go client's `--resolve`).
-fn parse_resolve(raw: &str) -> Result<(String, std::net::SocketAddr)> {
+fn parse_resolve(raw: &str) -> Result<ResolveEntry> {
     let fail = |why: &str| anyhow::anyhow!("failed to parse resolve flag {raw:?}: {why}");
     let mut parts = raw.splitn(3, ':');
     let (Some(host), Some(port), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
@@ -223,7 +230,30 @@ fn parse_resolve(raw: &str) -> Result<(String, std::net::SocketAddr)> {
             .map_err(|_| fail("expecting uint64 address port"))?,
         None => port,
     };
-    Ok((host.to_owned(), std::net::SocketAddr::new(ip, addr_port)))
+    Ok(ResolveEntry {
+        host: host.to_owned(),
+        port,
+        addr: std::net::SocketAddr::new(ip, addr_port),
+    })
+}
+
+/// Where to connect for `host` (`name[:port]`): itself, or, when a `--resolve` entry maps its
+/// `name:port` to another port, `name:<that port>`. The HTTP library overrides addresses but
+/// always dials the port in the URL, so the port goes into the URL.
+fn connect_host(host: &str, plain_http: bool, resolve: &[ResolveEntry]) -> String {
+    let default = if plain_http { 80 } else { 443 };
+    let (name, port) = match host.rsplit_once(':').map(|(n, p)| (n, p.parse::<u16>())) {
+        Some((n, Ok(p))) => (n, p),
+        _ => (host, default),
+    };
+    match resolve
+        .iter()
+        .rev()
+        .find(|e| e.host == name && e.port == port)
+    {
+        Some(e) if e.addr.port() != port => format!("{name}:{}", e.addr.port()),
+        _ => host.to_owned(),
+    }
 }
 
 fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
@@ -276,6 +306,8 @@ pub(crate) fn registry_client(
         None => Store::new(&remote.registry_config).get(registry)?,
     };
     let plain_http = remote.plain_http.unwrap_or_else(|| is_localhost(registry));
+    let connect = connect_host(host, plain_http, &resolve);
+    let resolve = resolve.into_iter().map(|e| (e.host, e.addr)).collect();
     let options = ClientOptions {
         plain_http,
         insecure: remote.insecure,
@@ -286,7 +318,7 @@ pub(crate) fn registry_client(
         resolve,
         debug,
     };
-    Ok(Client::new(host, &options)?)
+    Ok(Client::new(&connect, &options)?)
 }
 
 pub(crate) fn invalid_reference(raw: &str, e: impl std::fmt::Display) -> anyhow::Error {
@@ -725,23 +757,42 @@ mod tests {
 
     #[test]
     fn parses_resolve_flags() {
-        let (h, a) = parse_resolve("oras.e2e.test:80:127.0.0.1:5000").unwrap();
+        let e = parse_resolve("oras.e2e.test:80:127.0.0.1:5000").unwrap();
         assert_eq!(
-            (h.as_str(), a.to_string().as_str()),
-            ("oras.e2e.test", "127.0.0.1:5000")
+            (e.host.as_str(), e.port, e.addr.to_string().as_str()),
+            ("oras.e2e.test", 80, "127.0.0.1:5000")
         );
-        let (_, a) = parse_resolve("r.io:443:[::1]:8443").unwrap();
-        assert_eq!(a.to_string(), "[::1]:8443");
-        let (_, a) = parse_resolve("r.io:443:10.0.0.1").unwrap();
-        assert_eq!(a.to_string(), "10.0.0.1:443");
+        let e = parse_resolve("r.io:443:[::1]:8443").unwrap();
+        assert_eq!(e.addr.to_string(), "[::1]:8443");
+        let e = parse_resolve("r.io:443:10.0.0.1").unwrap();
+        assert_eq!(e.addr.to_string(), "10.0.0.1:443");
         for (bad, why) in [
             ("r.io:443", "expecting host:port:address[:address_port]"),
             ("r.io:x:1.2.3.4", "expecting uint64 host port"),
             ("r.io:1:nope", "invalid IP address"),
             ("r.io:1:1.2.3.4:x", "expecting uint64 address port"),
         ] {
-            let e = parse_resolve(bad).unwrap_err().to_string();
+            let e = parse_resolve(bad).err().expect("an error").to_string();
             assert!(e.ends_with(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn resolve_entries_move_the_port_into_the_url() {
+        let entries = [
+            parse_resolve("r.test:5000:127.0.0.1:6000").unwrap(),
+            parse_resolve("d.test:80:127.0.0.1:7000").unwrap(),
+            parse_resolve("s.test:443:127.0.0.1").unwrap(),
+        ];
+        for (host, plain, want) in [
+            ("r.test:5000", true, "r.test:6000"),
+            ("r.test:5001", true, "r.test:5001"),
+            ("d.test", true, "d.test:7000"),
+            ("d.test", false, "d.test"),
+            ("s.test", false, "s.test"),
+            ("other:5000", true, "other:5000"),
+        ] {
+            assert_eq!(connect_host(host, plain, &entries), want, "{host}");
         }
     }
 }

@@ -461,3 +461,31 @@ fn cp_resolve_flags_map_a_fake_hostname() {
         .success();
     assert!(registry_has(open, "cmd-cp-flags/resolved-override:v1"));
 }
+
+#[test]
+fn resolve_maps_a_host_and_port_to_another_address_port() {
+    let open = registry();
+    let sandbox = Sandbox::new();
+    let seeded = seed_image(open, &sandbox, "cmd-cp-flags/resolve-port:v1");
+    // The reference names port 1, where nothing listens: only the mapping reaches the registry.
+    let mapped = format!("oras.e2e.test:1:127.0.0.1:{}", open.port());
+    let out = sandbox
+        .oras()
+        .args(["resolve", "--plain-http", "--resolve", &mapped])
+        .arg("oras.e2e.test:1/cmd-cp-flags/resolve-port:v1")
+        .success();
+    assert_eq!(out.stdout.trim(), seeded.digest);
+    sandbox
+        .oras()
+        .args(["pull", "--plain-http", "--resolve", &mapped, "-o", "out"])
+        .arg("oras.e2e.test:1/cmd-cp-flags/resolve-port:v1")
+        .success();
+    assert!(sandbox.path("out/a.txt").exists());
+    // An entry for another port of the host does not apply.
+    let other = format!("oras.e2e.test:2:127.0.0.1:{}", open.port());
+    sandbox
+        .oras()
+        .args(["resolve", "--plain-http", "--resolve", &other])
+        .arg("oras.e2e.test:1/cmd-cp-flags/resolve-port:v1")
+        .failure();
+}
