@@ -68,6 +68,11 @@ pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
         );
     }
     print_found(&out, &format!("in {repo}"), &tags);
+    // Every tag resolves before anything is written: a missing one leaves no half backup.
+    let mut roots = Vec::with_capacity(tags.len());
+    for tag in &tags {
+        roots.push(source.fetch_manifest(tag).await?);
+    }
 
     // A tar archive is made from a layout in a temp directory next to it.
     let staging = if to_tar {
@@ -91,11 +96,10 @@ pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
         reporter: &reporter,
         dry_run: false,
     };
-    for tag in &tags {
-        let (root, bytes) = source.fetch_manifest(tag).await?;
-        copier.graph(&root, &bytes, tag).await?;
+    for (tag, (root, bytes)) in tags.iter().zip(&roots) {
+        copier.graph(root, bytes, tag).await?;
         let referrers = if args.include_referrers {
-            copier.referrers(&root, &bytes).await?
+            copier.referrers(root, bytes).await?
         } else {
             0
         };

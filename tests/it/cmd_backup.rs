@@ -422,11 +422,13 @@ fn backup_errors() {
             "backup",
             "-o",
             "missing-tag",
-            &format!("{}:no-such-tag", subject.repo),
+            &format!("{}:v1,no-such-tag", subject.repo),
         ])
         .failure();
     out.error_first_line("Error");
     out.stderr_contains("no-such-tag");
+    // Nothing half-written: every tag is resolved before the layout is created.
+    assert!(!sandbox.path("missing-tag").exists(), "{out}");
 }
 
 // ---------------------------------------------------------------------------------------------
