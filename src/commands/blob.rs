@@ -36,7 +36,10 @@ pub async fn fetch(args: BlobFetchArgs) -> Result<()> {
         bail!("`--output -` cannot be used with `--descriptor` at the same time");
     }
     let raw = &args.args[0];
-    let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
+    let opened = super::read_through_cache(
+        open_target(raw, &args.target, false, args.common.debug, &out)?,
+        &args.target,
+    )?;
     let digest = require_digest(&opened, raw, "blob fetch", FETCH_USAGE)?;
     let target = opened.target.as_ref();
     let desc = target

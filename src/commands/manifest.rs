@@ -46,7 +46,10 @@ pub async fn fetch(args: ManifestFetchArgs) -> Result<()> {
         bail!("`--media-type` cannot be used with `--oci-layout` at the same time");
     }
     let raw = &args.args[0];
-    let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
+    let opened = super::read_through_cache(
+        open_target(raw, &args.target, false, args.common.debug, &out)?,
+        &args.target,
+    )?;
     let selector = require_selector(&opened, raw, "manifest fetch", FETCH_USAGE)?;
     let target = opened.target.as_ref();
     let platform = args
@@ -129,7 +132,10 @@ pub async fn fetch_config(args: ManifestFetchArgs) -> Result<()> {
         "artifact reference",
     )?;
     let raw = &args.args[0];
-    let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
+    let opened = super::read_through_cache(
+        open_target(raw, &args.target, false, args.common.debug, &out)?,
+        &args.target,
+    )?;
     let selector = require_selector(&opened, raw, "manifest fetch-config", CONFIG_USAGE)?;
     let target = opened.target.as_ref();
     let platform = args

@@ -26,7 +26,9 @@ use crate::credentials::{Credential, Secret, Store};
 use crate::output::{Format, UserError};
 use crate::reference::{Reference, Selector, is_localhost};
 use crate::registry::{Client, ClientOptions, Repository};
-use crate::target::{Layout, ReferrersMode, Remote, Target, parse_layout_reference};
+use crate::target::{
+    Cached, Layout, ReferrersMode, Remote, Target, TargetKind, parse_layout_reference,
+};
 
 /// `"oras <cmd>" requires exactly 1 argument but got N`, with usage and a hint.
 pub(crate) fn check_args(
@@ -405,6 +407,25 @@ pub(crate) fn open_target(
     Ok(Opened {
         target: Box::new(Remote::new(repo, args.chunk_size)),
         selector: reference.selector.as_ref().map(Selector::to_string),
+    })
+}
+
+/// With `ORAS_CACHE=<dir>` set, a registry target read through a content cache kept as an OCI
+/// image layout in that directory, created if missing (oras-cli.md §2.3). Only commands that
+/// read call this; layout targets are never cached.
+pub(crate) fn read_through_cache(opened: Opened, args: &TargetArgs) -> Result<Opened> {
+    let Some(dir) = std::env::var_os("ORAS_CACHE").filter(|d| !d.is_empty()) else {
+        return Ok(opened);
+    };
+    if opened.target.kind() != TargetKind::Registry {
+        return Ok(opened);
+    }
+    let cache = Layout::create(Path::new(&dir))
+        .with_context(|| format!("failed to open the cache ORAS_CACHE={}", dir.display()))?
+        .with_max_manifest(args.max_manifest_size);
+    Ok(Opened {
+        target: Box::new(Cached::new(opened.target, cache)),
+        selector: opened.selector,
     })
 }
 

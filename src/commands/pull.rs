@@ -105,7 +105,10 @@ pub async fn run(args: PullArgs) -> Result<()> {
         .transpose()?
         .map(|f| (f.path, f.media_type));
 
-    let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
+    let opened = super::read_through_cache(
+        open_target(raw, &args.target, false, args.common.debug, &out)?,
+        &args.target,
+    )?;
     let target = opened.target.as_ref();
     let Some(selector) = opened.selector.clone() else {
         return Err(UserError::new(format!("{raw:?}: no tag or digest specified"))

@@ -117,8 +117,19 @@ impl Layout {
         self
     }
 
-    fn blob_path(&self, digest: &Digest) -> PathBuf {
+    pub(crate) fn blob_path(&self, digest: &Digest) -> PathBuf {
         self.root.join("blobs").join("sha256").join(digest.hex())
+    }
+
+    /// A temp file beside the blobs, to be renamed to `blob_path` once its content is complete
+    /// and verified (dropped unrenamed, it is removed).
+    pub(crate) fn ingest_file(&self) -> Result<tempfile::NamedTempFile, LayoutError> {
+        let dir = self.root.join("blobs").join("sha256");
+        tempfile::Builder::new()
+            .prefix(".oras-ingest-")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+            .tempfile_in(&dir)
+            .map_err(io_err(&dir))
     }
 
     fn read_index(&self) -> Result<Index, LayoutError> {
@@ -220,13 +231,8 @@ impl Target for Layout {
         progress: Progress,
     ) -> Result<(), TargetError> {
         let path = self.blob_path(&desc.digest);
-        let dir = path.parent().unwrap_or(&self.root).to_owned();
-        let tmp = tempfile::Builder::new()
-            .prefix(".oras-ingest-")
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
-            .tempfile_in(&dir)
-            .map_err(io_err(&dir))?;
-        let file = tmp.as_file().try_clone().map_err(io_err(&dir))?;
+        let tmp = self.ingest_file()?;
+        let file = tmp.as_file().try_clone().map_err(io_err(tmp.path()))?;
         let mut writer =
             tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(file));
         let reader = content.open(0).await.map_err(io_err(&path))?;
@@ -308,7 +314,9 @@ impl Target for Layout {
         if Digest::of(bytes) != desc.digest {
             return Err(LayoutError::Invalid(format!("{}: mismatched digest", desc.digest)).into());
         }
-        if !path.exists() {
+        // A file that is missing, or whose content is not these bytes (a corrupt copy), is
+        // (re)written.
+        if std::fs::read(&path).ok().as_deref() != Some(bytes) {
             write_atomic(&path, bytes)?;
         }
         let tag = (reference.parse::<Digest>().is_err()).then_some(reference);

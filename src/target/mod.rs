@@ -1,6 +1,7 @@
 //! Where artifacts live: one `Target` trait with two homes, a remote repository spoken to over
 //! the distribution API and an OCI image layout on disk.
 
+mod cached;
 mod layout;
 mod remote;
 
@@ -14,6 +15,7 @@ use tokio::io::AsyncRead;
 use crate::oci::{Descriptor, Digest};
 use crate::registry::RegistryError;
 
+pub use cached::Cached;
 pub use layout::{Layout, LayoutError, parse_layout_reference};
 pub use remote::Remote;
 

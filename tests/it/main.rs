@@ -16,6 +16,7 @@ mod auth_commands;
 mod bad_input;
 mod cmd_backup;
 mod cmd_blob;
+mod cmd_cache;
 mod cmd_cp;
 mod cmd_cp_flags;
 mod cmd_index;
