@@ -2,6 +2,9 @@
 //! (remote, target, format, common) flattened where the Go client has them.
 // Command-line flags are naturally many booleans.
 #![allow(clippy::struct_excessive_bools)]
+// Doc comments here are clap's help text: `<name>`, `[Preview]` and the like are for users,
+// not HTML tags or intra-doc links.
+#![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
 
 use std::path::PathBuf;
 
