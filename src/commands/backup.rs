@@ -225,6 +225,13 @@ fn open_backup(input: &str, out: &Output) -> Result<Layout> {
         )
     })?;
     if meta.is_dir() {
+        if !path.join("index.json").is_file() || !path.join("oci-layout").is_file() {
+            return Err(UserError::new(format!(
+                "{input:?}: invalid OCI Image Layout: no index.json or oci-layout in it"
+            ))
+            .hint("Restore takes a directory or .tar written by \"oras backup\" (or any OCI image layout)")
+            .into());
+        }
         return Ok(Layout::open(path, input)?);
     }
     if !looks_like_tar(path) {

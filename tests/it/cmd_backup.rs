@@ -536,6 +536,15 @@ fn restore_errors() {
     // Regression: the message named the temp directory the archive was being unpacked into.
     assert!(!out.stderr.contains("oras-layout-"), "{out}");
 
+    // A directory that is not a layout.
+    sandbox.write("not-a-layout/readme.txt", "hello\n");
+    let out = sandbox
+        .oras()
+        .args(["restore", "--input", "not-a-layout", &dst])
+        .failure();
+    out.error_first_line("Error: \"not-a-layout\": invalid OCI Image Layout");
+    assert!(!out.stderr.contains("os error"), "{out}");
+
     let subject = push_subject(&sandbox, registry, "cmd-restore/errors-src");
     sandbox
         .oras()
