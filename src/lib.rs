@@ -142,9 +142,10 @@ fn credential_file(command: &Command) -> Option<String> {
             &a.target.remote.registry_config
         }
         Command::Manifest(ManifestCommand::Push(a)) => &a.target.remote.registry_config,
-        Command::Manifest(ManifestCommand::Delete(a)) | Command::Blob(BlobCommand::Delete(a)) => {
-            &a.target.remote.registry_config
-        }
+        Command::Manifest(ManifestCommand::Delete(cli::ManifestDeleteArgs {
+            delete: a, ..
+        }))
+        | Command::Blob(BlobCommand::Delete(a)) => &a.target.remote.registry_config,
         Command::Manifest(ManifestCommand::Index(IndexCommand::Create(a))) => {
             &a.target.remote.registry_config
         }

@@ -222,7 +222,7 @@ pub enum ManifestCommand {
     /// Delete a manifest from remote registry
     #[command(visible_aliases = ["remove", "rm"], after_help = "Example - Delete a manifest without a prompt:\n  oras manifest delete -f localhost:5000/hello:v1")]
     #[command(override_usage = "oras manifest delete [flags] <name>{:<tag>|@<digest>}")]
-    Delete(DeleteArgs),
+    Delete(ManifestDeleteArgs),
     /// [Experimental] Index operations
     #[command(subcommand)]
     Index(IndexCommand),
@@ -417,6 +417,15 @@ pub struct ManifestPushArgs {
     pub common: CommonArgs,
 }
 
+/// `manifest delete`: a delete that may also update its subject's referrers index.
+#[derive(Debug, Clone, Args)]
+pub struct ManifestDeleteArgs {
+    #[command(flatten)]
+    pub delete: DeleteArgs,
+    #[command(flatten)]
+    pub referrers: ReferrersArgs,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct IndexCreateArgs {
     /// <name>[:<tag>[,<tag>][...]] [{<tag>|<digest>}...]
@@ -482,8 +491,6 @@ pub struct DeleteArgs {
     pub force: bool,
     #[command(flatten)]
     pub descriptor: DescriptorArgs,
-    #[command(flatten)]
-    pub referrers: ReferrersArgs,
     #[command(flatten)]
     pub target: TargetArgs,
     #[command(flatten)]

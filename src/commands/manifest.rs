@@ -10,7 +10,7 @@ use super::{
     check_args, delete_found, open_target, parse_format, print_descriptor, require_selector,
     write_file_atomic,
 };
-use crate::cli::{DeleteArgs, ManifestFetchArgs, ManifestPushArgs};
+use crate::cli::{ManifestDeleteArgs, ManifestFetchArgs, ManifestPushArgs};
 use crate::oci::{Descriptor, Digest, is_index_type, parse_manifest};
 use crate::output::{Format, Output, UserError, io_error_text};
 use crate::reference::{is_valid_tag, split_tags};
@@ -281,7 +281,9 @@ pub async fn push(args: ManifestPushArgs) -> Result<()> {
     Ok(())
 }
 
-pub async fn delete(args: DeleteArgs) -> Result<()> {
+pub async fn delete(args: ManifestDeleteArgs) -> Result<()> {
+    let mode = super::referrers_mode(&args.referrers)?;
+    let args = args.delete;
     let out = Output::new(Format::Text, true, args.common.debug, true);
     super::verbose(&args.common, &out);
     check_args(
@@ -296,9 +298,7 @@ pub async fn delete(args: DeleteArgs) -> Result<()> {
     }
     let raw = &args.args[0];
     let mut opened = open_target(raw, &args.target, true, args.common.debug, &out)?;
-    opened
-        .target
-        .set_referrers_mode(super::referrers_mode(&args.referrers)?);
+    opened.target.set_referrers_mode(mode);
     let selector = require_selector(&opened, raw, "manifest delete", DELETE_USAGE)?;
     let target = opened.target.as_ref();
     let found = match target.fetch_manifest(&selector).await {
