@@ -167,20 +167,9 @@ fn spool_stdin() -> Result<(tempfile::NamedTempFile, Digest, u64)> {
 }
 
 pub async fn delete(args: DeleteArgs) -> Result<()> {
-    let out = Output::new(Format::Text, true, args.common.debug, true);
-    super::verbose(&args.common, &out);
-    check_args(
-        "blob delete",
-        &args.args,
-        Some(1),
-        DELETE_USAGE,
-        "blob reference",
-    )?;
-    if args.descriptor.descriptor && !args.force {
-        bail!("must apply --force to confirm the deletion if the descriptor is outputted");
-    }
+    let (out, opened) =
+        super::open_for_delete("blob delete", &args, DELETE_USAGE, "blob reference")?;
     let raw = &args.args[0];
-    let opened = open_target(raw, &args.target, true, args.common.debug, &out)?;
     let digest = require_digest(&opened, raw, "blob delete", DELETE_USAGE)?;
     let target = opened.target.as_ref();
     let found = target.stat_blob(&digest).await?;

@@ -272,7 +272,7 @@ async fn copy(
     copier.graph(&root, &root_bytes, &first).await?;
     for tag in extra_tags {
         target
-            .push_manifest(&root, &root_bytes, tag)
+            .tag_manifest(&root, &root_bytes, tag)
             .await
             .map_err(at(Origin::Destination))?;
     }

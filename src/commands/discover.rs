@@ -7,10 +7,11 @@ use std::collections::HashSet;
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 
+use super::FormatChoice;
 use super::{check_args, open_target, referrers_mode, require_selector, resolve_manifest};
 use crate::cli::DiscoverArgs;
 use crate::oci::{Annotations, Descriptor, Digest};
-use crate::output::{Format, Output, UserError};
+use crate::output::{Format, Output};
 use crate::target::Target;
 
 const USAGE: &str = "oras discover [flags] <name>{:<tag>|@<digest>}";
@@ -113,33 +114,16 @@ fn parse_shape(args: &DiscoverArgs) -> Result<(Shape, Option<String>)> {
         }
         (None, None) => "tree".to_owned(),
     };
-    let template = args.template.clone().filter(|t| !t.is_empty());
-    let (kind, inline) = match raw.split_once('=') {
-        Some((k, t)) => (k, Some(t.to_owned())),
-        None => (raw.as_str(), None),
-    };
-    if template.is_some() && kind != "go-template" {
-        bail!("--template must be used with --format go-template");
-    }
-    let shape = match kind {
-        "tree" | "" if inline.is_none() => Shape::Tree,
-        "table" if inline.is_none() => Shape::Table,
-        "json" if inline.is_none() => Shape::Json,
-        "go-template" => {
-            let Some(t) = inline.filter(|t| !t.is_empty()).or(template) else {
-                return Err(UserError::new(
-                    "\"go-template\" format specified but no template given",
-                )
-                .hint("use `--format go-template=TEMPLATE` to specify the template")
-                .into());
-            };
-            return Ok((Shape::Template, Some(t)));
-        }
-        _ => {
-            return Err(UserError::new(format!("invalid format type: {raw:?}"))
-                .hint("supported types: tree, table, json, go-template")
-                .into());
-        }
+    let shape = match super::parse_format_flag(
+        &raw,
+        args.template.as_ref(),
+        &["tree", "", "table", "json"],
+        "tree, table, json, go-template",
+    )? {
+        FormatChoice::Template(t) => return Ok((Shape::Template, Some(t))),
+        FormatChoice::Named("table") => Shape::Table,
+        FormatChoice::Named("json") => Shape::Json,
+        FormatChoice::Named(_) => Shape::Tree,
     };
     Ok((shape, None))
 }

@@ -348,7 +348,7 @@ async fn deliver(
             target.push_manifest(desc, bytes, &reference).await?;
             status.line(&format!("Pushed    {}", delivery.pushed));
             for tag in delivery.tags {
-                target.push_manifest(desc, bytes, tag).await?;
+                target.tag_manifest(desc, bytes, tag).await?;
                 status.line(&format!("Tagged {tag}"));
             }
         }

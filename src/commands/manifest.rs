@@ -268,7 +268,7 @@ pub async fn push(args: ManifestPushArgs) -> Result<()> {
         line("Uploaded ");
     }
     for tag in &extra_tags {
-        target.push_manifest(&desc, &bytes, tag).await?;
+        target.tag_manifest(&desc, &bytes, tag).await?;
     }
     if quiet {
         return print_descriptor(&out, &desc, args.descriptor.pretty);
@@ -284,20 +284,9 @@ pub async fn push(args: ManifestPushArgs) -> Result<()> {
 pub async fn delete(args: ManifestDeleteArgs) -> Result<()> {
     let mode = super::referrers_mode(&args.referrers)?;
     let args = args.delete;
-    let out = Output::new(Format::Text, true, args.common.debug, true);
-    super::verbose(&args.common, &out);
-    check_args(
-        "manifest delete",
-        &args.args,
-        Some(1),
-        DELETE_USAGE,
-        "artifact reference",
-    )?;
-    if args.descriptor.descriptor && !args.force {
-        bail!("must apply --force to confirm the deletion if the descriptor is outputted");
-    }
+    let (out, mut opened) =
+        super::open_for_delete("manifest delete", &args, DELETE_USAGE, "artifact reference")?;
     let raw = &args.args[0];
-    let mut opened = open_target(raw, &args.target, true, args.common.debug, &out)?;
     opened.target.set_referrers_mode(mode);
     let selector = require_selector(&opened, raw, "manifest delete", DELETE_USAGE)?;
     let target = opened.target.as_ref();

@@ -64,31 +64,56 @@ pub(crate) fn check_args(
     .into())
 }
 
-pub(crate) fn parse_format(args: &FormatArgs) -> Result<(Format, Option<String>)> {
-    let template = args.template.clone().filter(|t| !t.is_empty());
-    let (kind, inline) = match args.format.split_once('=') {
+/// A `--format` value: one of a command's named formats, or a Go template.
+pub(crate) enum FormatChoice {
+    Named(&'static str),
+    Template(String),
+}
+
+/// Parses `--format` (`name` or `go-template=T`) with `--template`, accepting the names in
+/// `known` (`supported` is the hint listing them, in the Go client's words).
+pub(crate) fn parse_format_flag(
+    raw: &str,
+    template: Option<&String>,
+    known: &[&'static str],
+    supported: &str,
+) -> Result<FormatChoice> {
+    let template = template.filter(|t| !t.is_empty()).cloned();
+    let (kind, inline) = match raw.split_once('=') {
         Some((k, t)) => (k, Some(t.to_owned())),
-        None => (args.format.as_str(), None),
+        None => (raw, None),
     };
     if template.is_some() && kind != "go-template" {
         bail!("--template must be used with --format go-template");
     }
-    match kind {
-        "text" | "" if inline.is_none() => Ok((Format::Text, None)),
-        "json" if inline.is_none() => Ok((Format::Json, None)),
-        "go-template" => match inline.filter(|t| !t.is_empty()).or(template) {
-            Some(t) => Ok((Format::Template, Some(t))),
+    if kind == "go-template" {
+        return match inline.filter(|t| !t.is_empty()).or(template) {
+            Some(t) => Ok(FormatChoice::Template(t)),
             None => Err(
                 UserError::new("\"go-template\" format specified but no template given")
                     .hint("use `--format go-template=TEMPLATE` to specify the template")
                     .into(),
             ),
-        },
-        _ => Err(
-            UserError::new(format!("invalid format type: {:?}", args.format))
-                .hint("supported types: json, go-template, text")
-                .into(),
-        ),
+        };
+    }
+    match known.iter().find(|k| **k == kind) {
+        Some(k) if inline.is_none() => Ok(FormatChoice::Named(k)),
+        _ => Err(UserError::new(format!("invalid format type: {raw:?}"))
+            .hint(format!("supported types: {supported}"))
+            .into()),
+    }
+}
+
+pub(crate) fn parse_format(args: &FormatArgs) -> Result<(Format, Option<String>)> {
+    match parse_format_flag(
+        &args.format,
+        args.template.as_ref(),
+        &["text", "", "json"],
+        "json, go-template, text",
+    )? {
+        FormatChoice::Named("json") => Ok((Format::Json, None)),
+        FormatChoice::Named(_) => Ok((Format::Text, None)),
+        FormatChoice::Template(t) => Ok((Format::Template, Some(t))),
     }
 }
 
@@ -519,6 +544,24 @@ pub(crate) fn confirm(out: &crate::output::Output, question: &str) -> bool {
     let mut line = String::new();
     let _ = std::io::stdin().lock().read_line(&mut line);
     matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+/// The start of `manifest delete` / `blob delete`: argument checks, then the target opened
+/// for writing.
+pub(crate) fn open_for_delete(
+    cmd: &str,
+    args: &crate::cli::DeleteArgs,
+    usage: &str,
+    what: &str,
+) -> Result<(crate::output::Output, Opened)> {
+    let out = crate::output::Output::new(Format::Text, true, args.common.debug, true);
+    verbose(&args.common, &out);
+    check_args(cmd, &args.args, Some(1), usage, what)?;
+    if args.descriptor.descriptor && !args.force {
+        bail!("must apply --force to confirm the deletion if the descriptor is outputted");
+    }
+    let opened = open_target(&args.args[0], &args.target, true, args.common.debug, &out)?;
+    Ok((out, opened))
 }
 
 /// The rest of `manifest delete` / `blob delete` once the target is looked up: `Missing`

@@ -231,7 +231,7 @@ async fn push_artifact(args: PushArgs, attach: Option<Attach>, out: &Output) -> 
     .await?;
     for tag in &extra_tags {
         target
-            .push_manifest(&manifest_desc, &manifest_bytes, tag)
+            .tag_manifest(&manifest_desc, &manifest_bytes, tag)
             .await?;
     }
     drop(reporter);
