@@ -40,7 +40,13 @@ pub struct ClientOptions {
 }
 
 pub struct Client {
+    /// Speaks to the registry in its own scheme. For a plain-HTTP registry it is built without
+    /// the system's TLS roots: reading and parsing them costs a few milliseconds at every start.
     http: reqwest::Client,
+    /// For an https URL met while talking to a plain-HTTP registry (a token realm, a blob
+    /// redirect): built with the system roots on first use.
+    https: std::sync::OnceLock<reqwest::Client>,
+    options: ClientOptions,
     base: Url,
     credential: Option<Credential>,
     auth: Mutex<AuthState>,
@@ -102,6 +108,40 @@ impl Request {
     }
 }
 
+/// An HTTP client with the TLS settings of `options`; `system_roots` adds the system's root
+/// certificates unless `--ca-file` replaced them.
+fn build_http(
+    options: &ClientOptions,
+    system_roots: bool,
+) -> Result<reqwest::Client, RegistryError> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("oras/", env!("CARGO_PKG_VERSION"), " (oras-rs)"))
+        .connect_timeout(Duration::from_secs(30))
+        .danger_accept_invalid_certs(options.insecure)
+        .tls_built_in_root_certs(system_roots && options.ca_pem.is_none())
+        // Redirects are followed by hand so credentials never reach another origin.
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(pem) = &options.ca_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| RegistryError::Protocol(format!("failed to load CA certificates: {e}")))?;
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if let Some(pem) = &options.identity_pem {
+        let identity = reqwest::Identity::from_pem(pem).map_err(|e| {
+            RegistryError::Protocol(format!("failed to load the client certificate: {e}"))
+        })?;
+        builder = builder.identity(identity);
+    }
+    for (host, addr) in &options.resolve {
+        builder = builder.resolve(host, *addr);
+    }
+    builder
+        .build()
+        .map_err(|e| RegistryError::Protocol(format!("failed to set up HTTP client: {e}")))
+}
+
 /// URLs in messages never carry userinfo.
 fn display_url(url: &Url) -> String {
     let mut u = url.clone();
@@ -131,41 +171,27 @@ impl Client {
                 .map_err(|_| RegistryError::Protocol(format!("invalid header: {value:?}")))?;
             headers.append(name, value);
         }
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("oras/", env!("CARGO_PKG_VERSION"), " (oras-rs)"))
-            .connect_timeout(Duration::from_secs(30))
-            .danger_accept_invalid_certs(options.insecure)
-            // Redirects are followed by hand so credentials never reach another origin.
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(pem) = &options.ca_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-                RegistryError::Protocol(format!("failed to load CA certificates: {e}"))
-            })?;
-            builder = builder.tls_built_in_root_certs(false);
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        if let Some(pem) = &options.identity_pem {
-            let identity = reqwest::Identity::from_pem(pem).map_err(|e| {
-                RegistryError::Protocol(format!("failed to load the client certificate: {e}"))
-            })?;
-            builder = builder.identity(identity);
-        }
-        for (host, addr) in &options.resolve {
-            builder = builder.resolve(host, *addr);
-        }
-        let http = builder
-            .build()
-            .map_err(|e| RegistryError::Protocol(format!("failed to set up HTTP client: {e}")))?;
+        let http = build_http(options, !options.plain_http)?;
         Ok(Self {
             http,
+            https: std::sync::OnceLock::new(),
+            options: options.clone(),
             base,
             credential: options.credential.clone(),
             auth: Mutex::new(AuthState::default()),
             headers,
             debug: options.debug,
         })
+    }
+
+    /// The client with the system's TLS roots, for https URLs reached from a plain-HTTP
+    /// registry.
+    fn https_client(&self) -> Result<&reqwest::Client, RegistryError> {
+        if let Some(client) = self.https.get() {
+            return Ok(client);
+        }
+        let client = build_http(&self.options, true)?;
+        Ok(self.https.get_or_init(|| client))
     }
 
     /// `<scheme>://<host><path>`.
@@ -444,8 +470,12 @@ impl Client {
         if let Some(id) = id {
             trace_request(id, &request, &self.base, &self.headers);
         }
-        let resp = self
-            .http
+        let http = if self.options.plain_http && url.scheme() == "https" {
+            self.https_client()?
+        } else {
+            &self.http
+        };
+        let resp = http
             .execute(request)
             .await
             .map_err(|e| transport(&url, e))?;

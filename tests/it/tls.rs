@@ -40,18 +40,25 @@ fn tls_registry_needs_its_ca_or_insecure() {
         .args(["push", &reference, "f.txt", "--ca-file", "ca.pem"])
         .success();
 
+    pull_needs_the_ca(&sandbox, &reference, b"over tls\n");
+}
+
+/// Pulling `reference` fails on the untrusted certificate (and writes nothing), then succeeds
+/// with `--ca-file`, giving `f.txt` with `content`.
+#[track_caller]
+fn pull_needs_the_ca(sandbox: &Sandbox, reference: &str, content: &[u8]) {
     let out = sandbox
         .oras()
-        .args(["pull", &reference, "-o", "untrusted"])
+        .args(["pull", reference, "-o", "untrusted"])
         .failure();
     assert_untrusted_certificate(&out);
     assert!(!sandbox.path("untrusted/f.txt").exists());
 
     sandbox
         .oras()
-        .args(["pull", &reference, "-o", "with-ca", "--ca-file", "ca.pem"])
+        .args(["pull", reference, "-o", "with-ca", "--ca-file", "ca.pem"])
         .success();
-    assert_eq!(sandbox.read("with-ca/f.txt"), b"over tls\n");
+    assert_eq!(sandbox.read("with-ca/f.txt"), content);
 }
 
 #[test]
@@ -106,4 +113,36 @@ fn mutual_tls_registry_needs_the_client_certificate() {
             .starts_with("Error: --cert-file must be used in conjunction with --key-file"),
         "{out}"
     );
+}
+
+/// A plain-HTTP front whose every answer is a redirect to the same path on the TLS registry
+/// (as a registry that keeps its blobs behind an https storage host does).
+fn redirect_to_https(tls_port: u16) -> u16 {
+    let server = tiny_http::Server::http("127.0.0.1:0").expect("bind the redirecting front");
+    let port = server.server_addr().to_ip().expect("an IP address").port();
+    std::thread::spawn(move || {
+        for req in server.incoming_requests() {
+            let location = format!("https://127.0.0.1:{tls_port}{}", req.url());
+            let header = tiny_http::Header::from_bytes(&b"Location"[..], location.as_bytes())
+                .expect("a valid header");
+            let _ = req.respond(tiny_http::Response::empty(307).with_header(header));
+        }
+    });
+    port
+}
+
+#[test]
+fn a_plain_http_registry_redirecting_to_https_gets_verified_tls() {
+    // A plain-HTTP client is built without the system's TLS roots (they cost start-up time);
+    // an https URL it meets is fetched with a client that has them, and --ca-file.
+    let registry = tls_registry();
+    let sandbox = sandbox_with_pki("redirected to tls\n");
+    sandbox
+        .oras()
+        .args(["push", &registry.ip_reference("tls/redirected:v1"), "f.txt"])
+        .args(["--ca-file", "ca.pem"])
+        .success();
+    let front = redirect_to_https(registry.port());
+    let reference = format!("localhost:{front}/tls/redirected:v1");
+    pull_needs_the_ca(&sandbox, &reference, b"redirected to tls\n");
 }
