@@ -8,12 +8,14 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use tokio::sync::Mutex;
 
-use super::{BlobReader, Content, Progress, Target, TargetError, TargetKind};
+use super::{
+    BlobReader, ChunksFuture, Content, Progress, Target, TargetError, TargetKind, reader_chunks,
+};
 use crate::oci::{
     ANNOTATION_REF_NAME, Descriptor, Digest, Index, MEDIA_TYPE_INDEX, is_manifest_type,
     referrer_of, to_go_json,
 };
-use crate::transfer::copy_verified;
+use crate::transfer::download_verified;
 
 const LAYOUT_FILE: &str = "oci-layout";
 const LAYOUT_CONTENT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
@@ -233,10 +235,13 @@ impl Target for Layout {
         let path = self.blob_path(&desc.digest);
         let tmp = self.ingest_file()?;
         let file = tmp.as_file().try_clone().map_err(io_err(tmp.path()))?;
-        let mut writer =
-            tokio::io::BufWriter::with_capacity(1 << 20, tokio::fs::File::from_std(file));
-        let reader = content.open(0).await.map_err(io_err(&path))?;
-        copy_verified(reader, &mut writer, desc, &|n| progress(n))
+        // Hashed and written on their own threads, as a download is: blobs copied side by
+        // side hash on as many cores as there are, whatever the async side runs on.
+        let fetch = |offset: u64| -> ChunksFuture<'_> {
+            let open = content.open(offset);
+            Box::pin(async move { Ok(reader_chunks(open.await?)) })
+        };
+        download_verified(&fetch, file, desc, &|n| progress(n))
             .await
             .map_err(|e| LayoutError::Invalid(format!("{}: {e}", desc.digest)))?;
         tmp.persist(&path).map_err(|e| LayoutError::Io {

@@ -7,15 +7,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_util::stream::{self, TryStreamExt as _};
-use tokio::io::{
-    AsyncRead, AsyncReadExt as _, AsyncSeekExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf,
-};
+use tokio::io::{AsyncRead, AsyncSeekExt as _, ReadBuf};
 
 use crate::oci::{Annotations, Descriptor, Hasher};
 use crate::target::{BlobReader, ChunksFuture, Content, OpenFuture, Progress, Target, TargetError};
-
-/// Buffer for moving blob bytes: large enough that syscalls and hashing calls stay cheap.
-const COPY_BUFFER: usize = 1 << 20;
 
 /// What happened to one piece of content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -407,53 +402,6 @@ async fn receive(
     }
 }
 
-/// Copies `reader` into `writer` while hashing, and fails unless exactly `desc.size` bytes with
-/// digest `desc.digest` arrived. `progress` gets the running byte count.
-pub async fn copy_verified<R, W>(
-    mut reader: R,
-    writer: &mut W,
-    desc: &Descriptor,
-    progress: &(dyn Fn(u64) + Sync),
-) -> std::io::Result<()>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let mut hasher = Hasher::new();
-    let mut buf =
-        vec![0u8; COPY_BUFFER.min(usize::try_from(desc.size).unwrap_or(COPY_BUFFER).max(8192))];
-    loop {
-        let n = reader.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        if hasher.len() + n as u64 > desc.size {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("trailing data: more than the expected {} bytes", desc.size),
-            ));
-        }
-        hasher.update(&buf[..n]);
-        writer.write_all(&buf[..n]).await?;
-        progress(hasher.len());
-    }
-    writer.flush().await?;
-    let (digest, size) = hasher.finish();
-    if size != desc.size {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            format!("unexpected EOF: got {size} of {} bytes", desc.size),
-        ));
-    }
-    if digest != desc.digest {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("mismatched digest: expected {}, got {digest}", desc.digest),
-        ));
-    }
-    Ok(())
-}
-
 /// Counts bytes read through it and reports the running total (plus a base offset).
 pub struct Counted {
     inner: BlobReader,
@@ -495,19 +443,33 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn copy_verified_checks_size_and_digest() {
+    async fn download_verified_checks_size_and_digest() {
+        use std::io::{Read as _, Seek as _};
         let good = Descriptor::for_bytes("x", b"hello");
-        let mut out = Vec::new();
-        copy_verified(&b"hello"[..], &mut out, &good, &|_| {})
-            .await
-            .unwrap();
-        assert_eq!(out, b"hello");
-        for bad in [&b"hellO"[..], b"hell", b"hello!"] {
-            let mut out = Vec::new();
-            assert!(
-                copy_verified(bad, &mut out, &good, &|_| {}).await.is_err(),
-                "{bad:?}"
-            );
+        let cases: [(&'static [u8], bool); 4] = [
+            (b"hello", true),
+            (b"hellO", false),
+            (b"hell", false),
+            (b"hello!", false),
+        ];
+        for (body, ok) in cases {
+            let fetch = move |offset: u64| -> ChunksFuture<'static> {
+                let rest = bytes::Bytes::from_static(&body[usize::try_from(offset).unwrap()..]);
+                Box::pin(async move {
+                    let chunks: crate::target::BlobChunks =
+                        Box::pin(futures_util::stream::iter([Ok(rest)]));
+                    Ok(chunks)
+                })
+            };
+            let mut file = tempfile::tempfile().unwrap();
+            let result = download_verified(&fetch, file.try_clone().unwrap(), &good, &|_| {}).await;
+            assert_eq!(result.is_ok(), ok, "{body:?}: {result:?}");
+            if ok {
+                let mut written = Vec::new();
+                file.rewind().unwrap();
+                file.read_to_end(&mut written).unwrap();
+                assert_eq!(written, b"hello");
+            }
         }
     }
 }
