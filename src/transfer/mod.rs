@@ -278,9 +278,55 @@ const MAX_RESUMES: u32 = 5;
 /// copied).
 type Batch = Arc<[bytes::Bytes]>;
 
+/// Blobs up to this size are hashed and written where they are received: handing them to
+/// other threads costs more than the work.
+const INLINE_MAX: u64 = 256 * 1024;
+
+/// Bounded queues keep a download's memory flat: at most this many batches wait for the
+/// hashing and for the writing thread.
+const QUEUE: usize = 4;
+
+/// Where `receive` hands each batch of chunks.
+enum Sink<'a> {
+    /// Hashed and written right away (small blobs).
+    Inline {
+        hasher: &'a mut Hasher,
+        file: &'a mut std::fs::File,
+    },
+    /// Queued for the hashing and the writing thread.
+    Threads {
+        hash_tx: &'a tokio::sync::mpsc::Sender<Batch>,
+        write_tx: &'a tokio::sync::mpsc::Sender<Batch>,
+    },
+}
+
+impl Sink<'_> {
+    async fn put(&mut self, batch: Batch) -> std::io::Result<()> {
+        use std::io::Write as _;
+        match self {
+            Sink::Inline { hasher, file } => {
+                for chunk in batch.iter() {
+                    hasher.update(chunk);
+                    file.write_all(chunk)?;
+                }
+                Ok(())
+            }
+            Sink::Threads { hash_tx, write_tx } => {
+                let worker_gone = || std::io::Error::other("the file writer stopped");
+                hash_tx
+                    .send(Arc::clone(&batch))
+                    .await
+                    .map_err(|_| worker_gone())?;
+                write_tx.send(batch).await.map_err(|_| worker_gone())
+            }
+        }
+    }
+}
+
 /// Downloads a blob into `file`, verifying it. Receiving, hashing and writing run in parallel
 /// (the hash and the disk write each on their own thread, fed the same chunks, which are never
-/// copied), so the slowest of the three sets the pace rather than their sum. When the
+/// copied), so the slowest of the three sets the pace rather than their sum; blobs up to
+/// `INLINE_MAX` are hashed and written as they arrive. When the
 /// connection breaks or the body ends early, the download continues with a `Range` request
 /// from the bytes already received (they are already in the running hash) instead of starting
 /// over. Fails unless exactly `desc.size` bytes with digest `desc.digest` arrived.
@@ -291,8 +337,15 @@ pub async fn download_verified(
     progress: &(dyn Fn(u64) + Sync),
 ) -> std::io::Result<()> {
     use std::io::Write as _;
-    // Bounded queues keep memory flat: at most this many batches wait for each worker.
-    const QUEUE: usize = 4;
+    if desc.size <= INLINE_MAX {
+        let (mut hasher, mut file) = (Hasher::new(), file);
+        let sink = Sink::Inline {
+            hasher: &mut hasher,
+            file: &mut file,
+        };
+        receive(fetch, desc, progress, sink).await?;
+        return check_digest(desc, &hasher.finish().0);
+    }
     let (hash_tx, mut hash_rx) = tokio::sync::mpsc::channel::<Batch>(QUEUE);
     let (write_tx, mut write_rx) = tokio::sync::mpsc::channel::<Batch>(QUEUE);
     let hashing = tokio::task::spawn_blocking(move || {
@@ -313,13 +366,21 @@ pub async fn download_verified(
         }
         out.flush()
     });
-    let received = receive(fetch, desc, progress, &hash_tx, &write_tx).await;
+    let sink = Sink::Threads {
+        hash_tx: &hash_tx,
+        write_tx: &write_tx,
+    };
+    let received = receive(fetch, desc, progress, sink).await;
     drop((hash_tx, write_tx));
     let written = writing.await.map_err(std::io::Error::other)?;
     let (digest, _) = hashing.await.map_err(std::io::Error::other)?;
     received?;
     written?;
-    if digest != desc.digest {
+    check_digest(desc, &digest)
+}
+
+fn check_digest(desc: &Descriptor, digest: &crate::oci::Digest) -> std::io::Result<()> {
+    if *digest != desc.digest {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
             format!("mismatched digest: expected {}, got {digest}", desc.digest),
@@ -329,17 +390,15 @@ pub async fn download_verified(
 }
 
 /// The receiving side of `download_verified`: gathers chunks into batches of about 1 MiB,
-/// resuming after a cut, and hands each batch to the hashing and writing threads.
+/// resuming after a cut, and hands each batch to `sink`.
 async fn receive(
     fetch: &Fetch<'_>,
     desc: &Descriptor,
     progress: &(dyn Fn(u64) + Sync),
-    hash_tx: &tokio::sync::mpsc::Sender<Batch>,
-    write_tx: &tokio::sync::mpsc::Sender<Batch>,
+    mut sink: Sink<'_>,
 ) -> std::io::Result<()> {
     use futures_util::StreamExt as _;
     const BATCH: u64 = 1024 * 1024;
-    let worker_gone = || std::io::Error::other("the file writer stopped");
     let mut received: u64 = 0;
     let mut resumes = 0;
     let mut batch: Vec<bytes::Bytes> = Vec::new();
@@ -374,12 +433,7 @@ async fn receive(
             if (batched >= BATCH || cut.is_some()) && !batch.is_empty() {
                 received += batched;
                 batched = 0;
-                let ready: Batch = std::mem::take(&mut batch).into();
-                hash_tx
-                    .send(Arc::clone(&ready))
-                    .await
-                    .map_err(|_| worker_gone())?;
-                write_tx.send(ready).await.map_err(|_| worker_gone())?;
+                sink.put(std::mem::take(&mut batch).into()).await?;
                 progress(received);
             }
             if let Some(cut) = cut {
@@ -445,30 +499,40 @@ mod tests {
     #[tokio::test]
     async fn download_verified_checks_size_and_digest() {
         use std::io::{Read as _, Seek as _};
-        let good = Descriptor::for_bytes("x", b"hello");
-        let cases: [(&'static [u8], bool); 4] = [
-            (b"hello", true),
-            (b"hellO", false),
-            (b"hell", false),
-            (b"hello!", false),
-        ];
-        for (body, ok) in cases {
-            let fetch = move |offset: u64| -> ChunksFuture<'static> {
-                let rest = bytes::Bytes::from_static(&body[usize::try_from(offset).unwrap()..]);
-                Box::pin(async move {
-                    let chunks: crate::target::BlobChunks =
-                        Box::pin(futures_util::stream::iter([Ok(rest)]));
-                    Ok(chunks)
-                })
-            };
-            let mut file = tempfile::tempfile().unwrap();
-            let result = download_verified(&fetch, file.try_clone().unwrap(), &good, &|_| {}).await;
-            assert_eq!(result.is_ok(), ok, "{body:?}: {result:?}");
-            if ok {
-                let mut written = Vec::new();
-                file.rewind().unwrap();
-                file.read_to_end(&mut written).unwrap();
-                assert_eq!(written, b"hello");
+        // Small blobs are hashed inline, large ones on threads: both paths are checked.
+        let large: Vec<u8> = (0..INLINE_MAX + 4096).map(|i| (i % 251) as u8).collect();
+        for good in [b"hello".to_vec(), large] {
+            let desc = Descriptor::for_bytes("x", &good);
+            let mut altered = good.clone();
+            altered[1] ^= 1;
+            let short = good[..good.len() - 1].to_vec();
+            let mut long = good.clone();
+            long.push(b'!');
+            for (body, ok) in [
+                (good.clone(), true),
+                (altered, false),
+                (short, false),
+                (long, false),
+            ] {
+                let body: &'static [u8] = Box::leak(body.into_boxed_slice());
+                let fetch = move |offset: u64| -> ChunksFuture<'static> {
+                    let rest = bytes::Bytes::from_static(&body[usize::try_from(offset).unwrap()..]);
+                    Box::pin(async move {
+                        let chunks: crate::target::BlobChunks =
+                            Box::pin(futures_util::stream::iter([Ok(rest)]));
+                        Ok(chunks)
+                    })
+                };
+                let mut file = tempfile::tempfile().unwrap();
+                let result =
+                    download_verified(&fetch, file.try_clone().unwrap(), &desc, &|_| {}).await;
+                assert_eq!(result.is_ok(), ok, "{} bytes: {result:?}", body.len());
+                if ok {
+                    let mut written = Vec::new();
+                    file.rewind().unwrap();
+                    file.read_to_end(&mut written).unwrap();
+                    assert_eq!(written, good);
+                }
             }
         }
     }
