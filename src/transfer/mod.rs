@@ -326,10 +326,10 @@ impl Sink<'_> {
 /// Downloads a blob into `file`, verifying it. Receiving, hashing and writing run in parallel
 /// (the hash and the disk write each on their own thread, fed the same chunks, which are never
 /// copied), so the slowest of the three sets the pace rather than their sum; blobs up to
-/// `INLINE_MAX` are hashed and written as they arrive. When the
-/// connection breaks or the body ends early, the download continues with a `Range` request
-/// from the bytes already received (they are already in the running hash) instead of starting
-/// over. Fails unless exactly `desc.size` bytes with digest `desc.digest` arrived.
+/// `INLINE_MAX` are hashed and written as they arrive. When the connection breaks or the body
+/// ends early, the download continues with a `Range` request from the bytes already received
+/// (they are already in the running hash) instead of starting over. Fails unless exactly
+/// `desc.size` bytes with digest `desc.digest` arrived.
 pub async fn download_verified(
     fetch: &Fetch<'_>,
     file: std::fs::File,
