@@ -536,4 +536,41 @@ mod tests {
             }
         }
     }
+
+    #[tokio::test]
+    async fn download_verified_resumes_from_the_bytes_received() {
+        use std::io::{Read as _, Seek as _};
+        let large: Vec<u8> = (0..INLINE_MAX * 3).map(|i| (i % 253) as u8).collect();
+        for good in [b"hello, world".to_vec(), large] {
+            let desc = Descriptor::for_bytes("x", &good);
+            let body: &'static [u8] = Box::leak(good.clone().into_boxed_slice());
+            let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+            let seen = Arc::clone(&asked);
+            // The first answer stops halfway; the next must ask for the rest.
+            let fetch = move |offset: u64| -> ChunksFuture<'static> {
+                seen.lock().unwrap().push(offset);
+                let start = usize::try_from(offset).unwrap();
+                let end = if offset == 0 {
+                    body.len() / 2
+                } else {
+                    body.len()
+                };
+                let part = bytes::Bytes::from_static(&body[start..end]);
+                Box::pin(async move {
+                    let chunks: crate::target::BlobChunks =
+                        Box::pin(futures_util::stream::iter([Ok(part)]));
+                    Ok(chunks)
+                })
+            };
+            let mut file = tempfile::tempfile().unwrap();
+            download_verified(&fetch, file.try_clone().unwrap(), &desc, &|_| {})
+                .await
+                .unwrap();
+            assert_eq!(*asked.lock().unwrap(), [0, good.len() as u64 / 2]);
+            let mut written = Vec::new();
+            file.rewind().unwrap();
+            file.read_to_end(&mut written).unwrap();
+            assert_eq!(written, good);
+        }
+    }
 }
