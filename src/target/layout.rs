@@ -15,7 +15,7 @@ use crate::oci::{
     ANNOTATION_REF_NAME, Descriptor, Digest, Index, MEDIA_TYPE_INDEX, is_manifest_type,
     referrer_of, to_go_json,
 };
-use crate::transfer::download_verified;
+use crate::transfer::write_verified;
 
 const LAYOUT_FILE: &str = "oci-layout";
 const LAYOUT_CONTENT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
@@ -241,7 +241,7 @@ impl Target for Layout {
             let open = content.open(offset);
             Box::pin(async move { Ok(reader_chunks(open.await?)) })
         };
-        download_verified(&fetch, file, desc, &|n| progress(n))
+        write_verified(&fetch, file, desc, &|n| progress(n))
             .await
             .map_err(|e| LayoutError::Invalid(format!("{}: {e}", desc.digest)))?;
         tmp.persist(&path).map_err(|e| LayoutError::Io {

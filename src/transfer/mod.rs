@@ -336,6 +336,27 @@ pub async fn download_verified(
     desc: &Descriptor,
     progress: &(dyn Fn(u64) + Sync),
 ) -> std::io::Result<()> {
+    verified_into(fetch, file, desc, progress, MAX_RESUMES).await
+}
+
+/// `download_verified` for a local source (a file, an OCI layout): one that ends early has
+/// nothing more to give, so it fails at once instead of being asked again.
+pub async fn write_verified(
+    fetch: &Fetch<'_>,
+    file: std::fs::File,
+    desc: &Descriptor,
+    progress: &(dyn Fn(u64) + Sync),
+) -> std::io::Result<()> {
+    verified_into(fetch, file, desc, progress, 0).await
+}
+
+async fn verified_into(
+    fetch: &Fetch<'_>,
+    file: std::fs::File,
+    desc: &Descriptor,
+    progress: &(dyn Fn(u64) + Sync),
+    max_resumes: u32,
+) -> std::io::Result<()> {
     use std::io::Write as _;
     if desc.size <= INLINE_MAX {
         let (mut hasher, mut file) = (Hasher::new(), file);
@@ -343,7 +364,7 @@ pub async fn download_verified(
             hasher: &mut hasher,
             file: &mut file,
         };
-        receive(fetch, desc, progress, sink).await?;
+        receive(fetch, desc, progress, sink, max_resumes).await?;
         return check_digest(desc, &hasher.finish().0);
     }
     let (hash_tx, mut hash_rx) = tokio::sync::mpsc::channel::<Batch>(QUEUE);
@@ -370,7 +391,7 @@ pub async fn download_verified(
         hash_tx: &hash_tx,
         write_tx: &write_tx,
     };
-    let received = receive(fetch, desc, progress, sink).await;
+    let received = receive(fetch, desc, progress, sink, max_resumes).await;
     drop((hash_tx, write_tx));
     let written = writing.await.map_err(std::io::Error::other)?;
     let (digest, _) = hashing.await.map_err(std::io::Error::other)?;
@@ -390,12 +411,13 @@ fn check_digest(desc: &Descriptor, digest: &crate::oci::Digest) -> std::io::Resu
 }
 
 /// The receiving side of `download_verified`: gathers chunks into batches of about 1 MiB,
-/// resuming after a cut, and hands each batch to `sink`.
+/// resuming after a cut (at most `max_resumes` times), and hands each batch to `sink`.
 async fn receive(
     fetch: &Fetch<'_>,
     desc: &Descriptor,
     progress: &(dyn Fn(u64) + Sync),
     mut sink: Sink<'_>,
+    max_resumes: u32,
 ) -> std::io::Result<()> {
     use futures_util::StreamExt as _;
     const BATCH: u64 = 1024 * 1024;
@@ -444,7 +466,7 @@ async fn receive(
             return Ok(());
         }
         resumes += 1;
-        if resumes > MAX_RESUMES {
+        if resumes > max_resumes {
             return Err(cut.unwrap_or_else(|| {
                 std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
@@ -572,5 +594,27 @@ mod tests {
             file.read_to_end(&mut written).unwrap();
             assert_eq!(written, good);
         }
+    }
+
+    #[tokio::test]
+    async fn write_verified_does_not_ask_a_short_local_source_again() {
+        let desc = Descriptor::for_bytes("x", b"hello");
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = Arc::clone(&calls);
+        let fetch = move |_offset: u64| -> ChunksFuture<'static> {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Box::pin(async move {
+                let chunks: crate::target::BlobChunks = Box::pin(futures_util::stream::iter([Ok(
+                    bytes::Bytes::from_static(b"hell"),
+                )]));
+                Ok(chunks)
+            })
+        };
+        let file = tempfile::tempfile().unwrap();
+        let err = write_verified(&fetch, file, &desc, &|_| {})
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof, "{err}");
+        assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 1);
     }
 }
