@@ -18,7 +18,7 @@ use crate::oci::{
     ANNOTATION_UNPACK, Annotations, Descriptor, is_index_type, parse_index, parse_manifest,
 };
 use crate::output::{Format, Operation, Output, StatusReporter, UserError};
-use crate::target::{ChunksFuture, Content as _, Target, reader_chunks};
+use crate::target::{Target, content_chunks};
 use crate::transfer::{Reporter, Source, State};
 
 const USAGE: &str = "oras pull [flags] <name>{:<tag>|@<digest>}";
@@ -400,11 +400,7 @@ async fn download(
     for (from, to) in copies {
         let (src, dst) = (&paths[from].1, &paths[to]);
         let copy = Source::File(src.clone());
-        let fetch = |offset: u64| -> ChunksFuture<'_> {
-            let open = copy.open(offset);
-            Box::pin(async move { Ok(reader_chunks(open.await?)) })
-        };
-        write_blob_file(&fetch, &dst.0.desc, &dst.1, opts, &|_| {})
+        write_blob_file(&content_chunks(&copy), &dst.0.desc, &dst.1, opts, &|_| {})
             .await
             .with_context(|| format!("failed to pull {}", dst.0.title))?;
         reporter.state(&dst.0.desc, State::Restored);

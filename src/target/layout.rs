@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use tokio::sync::Mutex;
 
-use super::{
-    BlobReader, ChunksFuture, Content, Progress, Target, TargetError, TargetKind, reader_chunks,
-};
+use super::{BlobReader, Content, Progress, Target, TargetError, TargetKind, content_chunks};
 use crate::oci::{
     ANNOTATION_REF_NAME, Descriptor, Digest, Index, MEDIA_TYPE_INDEX, is_manifest_type,
     referrer_of, to_go_json,
@@ -237,11 +235,7 @@ impl Target for Layout {
         let file = tmp.as_file().try_clone().map_err(io_err(tmp.path()))?;
         // Hashed and written on their own threads, as a download is: blobs copied side by
         // side hash on as many cores as there are, whatever the async side runs on.
-        let fetch = |offset: u64| -> ChunksFuture<'_> {
-            let open = content.open(offset);
-            Box::pin(async move { Ok(reader_chunks(open.await?)) })
-        };
-        write_verified(&fetch, file, desc, &|n| progress(n))
+        write_verified(&content_chunks(content), file, desc, &|n| progress(n))
             .await
             .map_err(|e| LayoutError::Invalid(format!("{}: {e}", desc.digest)))?;
         tmp.persist(&path).map_err(|e| LayoutError::Io {

@@ -38,6 +38,17 @@ pub fn reader_chunks(reader: BlobReader) -> BlobChunks {
 
 pub type ChunksFuture<'a> = Pin<Box<dyn Future<Output = std::io::Result<BlobChunks>> + Send + 'a>>;
 
+/// Opens `content` as a stream of chunks from a byte offset, as a verified download asks for
+/// a blob (`transfer::Fetch`).
+pub fn content_chunks<'a>(
+    content: &'a dyn Content,
+) -> impl Fn(u64) -> ChunksFuture<'a> + Send + Sync + 'a {
+    move |offset| {
+        let open = content.open(offset);
+        Box::pin(async move { Ok(reader_chunks(open.await?)) })
+    }
+}
+
 /// Blob content to push that can be opened again at any offset: a retry or a chunked upload
 /// re-reads it instead of holding it in memory.
 pub trait Content: Send + Sync {
