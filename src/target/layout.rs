@@ -13,7 +13,7 @@ use crate::oci::{
     ANNOTATION_REF_NAME, Descriptor, Digest, Index, MEDIA_TYPE_INDEX, is_manifest_type,
     referrer_of, to_go_json,
 };
-use crate::transfer::write_verified;
+use crate::transfer::{write_hashed, write_verified};
 
 const LAYOUT_FILE: &str = "oci-layout";
 const LAYOUT_CONTENT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
@@ -245,6 +245,30 @@ impl Target for Layout {
         Ok(())
     }
 
+    async fn ingest(
+        &self,
+        content: &dyn Content,
+        size: u64,
+        progress: Progress,
+    ) -> Result<Option<(Digest, bool)>, TargetError> {
+        let tmp = self.ingest_file()?;
+        let file = tmp.as_file().try_clone().map_err(io_err(tmp.path()))?;
+        let digest = write_hashed(&content_chunks(content), file, size, &|n| progress(n))
+            .await
+            .map_err(|e| LayoutError::Invalid(e.to_string()))?;
+        let path = self.blob_path(&digest);
+        let had = tokio::fs::metadata(&path)
+            .await
+            .is_ok_and(|m| m.len() == size);
+        if !had {
+            tmp.persist(&path).map_err(|e| LayoutError::Io {
+                path: path.clone(),
+                source: e.error,
+            })?;
+        }
+        Ok(Some((digest, had)))
+    }
+
     async fn fetch_blob(&self, desc: &Descriptor, offset: u64) -> Result<BlobReader, TargetError> {
         use tokio::io::AsyncSeekExt as _;
         let path = self.blob_path(&desc.digest);
@@ -422,5 +446,43 @@ mod tests {
             parse_layout_reference("dir@sha256:abc"),
             ("dir", Some("sha256:abc"))
         );
+    }
+
+    #[tokio::test]
+    async fn ingest_names_the_blob_by_the_bytes_it_wrote_in_one_pass() {
+        use crate::transfer::Source;
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::create(dir.path()).unwrap();
+        // Larger than what is hashed inline, so the threaded pipeline is what runs.
+        let data: Vec<u8> = (0..3 << 20).map(|i: u32| (i % 241) as u8).collect();
+        let source = Source::Bytes(data.clone().into());
+        let none: Progress = std::sync::Arc::new(|_| {});
+        let (digest, had) = layout
+            .ingest(&source, data.len() as u64, none.clone())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(digest, Descriptor::for_bytes("x", &data).digest);
+        assert!(!had);
+        assert!(std::fs::read(layout.blob_path(&digest)).unwrap() == data);
+        let (again, had) = layout
+            .ingest(&source, data.len() as u64, none.clone())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((again, had), (digest.clone(), true));
+        // A source shorter or longer than announced stores nothing.
+        for size in [data.len() as u64 + 1, data.len() as u64 - 1] {
+            let err = layout
+                .ingest(&source, size, none.clone())
+                .await
+                .unwrap_err();
+            assert!(err.to_string().contains("bytes"), "{err}");
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("blobs/sha256"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, [digest.hex().to_owned()]);
     }
 }

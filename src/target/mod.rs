@@ -133,6 +133,19 @@ pub trait Target: Send + Sync {
         progress: Progress,
     ) -> Result<(), TargetError>;
 
+    /// Stores `size` bytes of `content` whose digest is not known yet, hashing them as they are
+    /// written (one pass), and returns their digest and whether the target already had that
+    /// blob. `None` when the target needs the digest before it can store a blob (the caller then
+    /// hashes first or streams an upload).
+    async fn ingest(
+        &self,
+        _content: &dyn Content,
+        _size: u64,
+        _progress: Progress,
+    ) -> Result<Option<(Digest, bool)>, TargetError> {
+        Ok(None)
+    }
+
     /// Starts an upload of `size` bytes whose digest is not known yet, streaming `content` into
     /// an upload session; `finish_stream_upload` completes it once the digest is known.
     /// `None` when this target cannot do that (the caller then pushes the usual way).

@@ -188,10 +188,13 @@ async fn push_unhashed(
         path: path.display().to_string(),
         source: e,
     };
-    let hash_path = path.clone();
-    let mut hashing = tokio::task::spawn_blocking(move || crate::files::hash_file(&hash_path));
+    let changed_size = || {
+        read_err(
+            std::io::Error::other("the file changed size while it was being pushed"),
+            &path,
+        )
+    };
     let source = Source::File(path.clone());
-    // Progress is reported once the digest (the bar's identity) is known.
     // Progress is reported once the digest (what the status lines and bars are keyed by) is known.
     let known: Arc<std::sync::OnceLock<Descriptor>> = Arc::new(std::sync::OnceLock::new());
     let (sink, cell) = (Arc::clone(reporter), Arc::clone(&known));
@@ -200,6 +203,29 @@ async fn push_unhashed(
             sink.progress(d, n);
         }
     });
+    // A target that names blobs by the digest it computes (an OCI layout) hashes the file as
+    // it copies it in: one pass instead of a hash and then a verified copy.
+    match target.ingest(&source, size, Arc::clone(&progress)).await {
+        Ok(Some((digest, had))) => {
+            let mut desc = Descriptor::new(media_type, digest, size);
+            desc.annotations = Some(annotations);
+            if had {
+                reporter.state(&desc, State::Exists);
+            } else {
+                reporter.state(&desc, State::Started);
+                reporter.progress(&desc, size);
+                reporter.state(&desc, State::Done);
+            }
+            return Ok(desc);
+        }
+        Ok(None) => {}
+        Err(_) if std::fs::metadata(&path).is_ok_and(|m| m.len() != size) => {
+            return Err(changed_size());
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let hash_path = path.clone();
+    let mut hashing = tokio::task::spawn_blocking(move || crate::files::hash_file(&hash_path));
     let upload = target.stream_upload(&source, size, progress);
     tokio::pin!(upload);
     let (hashed, uploaded) = tokio::select! {
@@ -210,10 +236,7 @@ async fn push_unhashed(
         .map_err(|e| read_err(std::io::Error::other(e), &path))?
         .map_err(|e| read_err(e, &path))?;
     if hashed_size != size {
-        return Err(read_err(
-            std::io::Error::other("the file changed size while it was being pushed"),
-            &path,
-        ));
+        return Err(changed_size());
     }
     let mut desc = Descriptor::new(media_type, digest, size);
     desc.annotations = Some(annotations);
@@ -357,15 +380,41 @@ async fn verified_into(
     progress: &(dyn Fn(u64) + Sync),
     max_resumes: u32,
 ) -> std::io::Result<()> {
+    let digest = hashed_into(fetch, file, desc.size, progress, max_resumes).await?;
+    check_digest(desc, &digest)
+}
+
+/// Writes `size` bytes of a local source whose digest is not known yet (a file copied into an
+/// OCI layout) into `file` and returns their digest, hashed as they were written: one pass, and
+/// the digest names exactly the bytes written, even if the source changes meanwhile. Fails
+/// unless the source gives exactly `size` bytes.
+pub async fn write_hashed(
+    fetch: &Fetch<'_>,
+    file: std::fs::File,
+    size: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> std::io::Result<crate::oci::Digest> {
+    hashed_into(fetch, file, size, progress, 0).await
+}
+
+/// The pipeline under `download_verified` and `write_hashed`: receives exactly `size` bytes
+/// into `file` and returns their digest.
+async fn hashed_into(
+    fetch: &Fetch<'_>,
+    file: std::fs::File,
+    size: u64,
+    progress: &(dyn Fn(u64) + Sync),
+    max_resumes: u32,
+) -> std::io::Result<crate::oci::Digest> {
     use std::io::Write as _;
-    if desc.size <= INLINE_MAX {
+    if size <= INLINE_MAX {
         let (mut hasher, mut file) = (Hasher::new(), file);
         let sink = Sink::Inline {
             hasher: &mut hasher,
             file: &mut file,
         };
-        receive(fetch, desc, progress, sink, max_resumes).await?;
-        return check_digest(desc, &hasher.finish().0);
+        receive(fetch, size, progress, sink, max_resumes).await?;
+        return Ok(hasher.finish().0);
     }
     let (hash_tx, mut hash_rx) = tokio::sync::mpsc::channel::<Batch>(QUEUE);
     let (write_tx, mut write_rx) = tokio::sync::mpsc::channel::<Batch>(QUEUE);
@@ -391,13 +440,13 @@ async fn verified_into(
         hash_tx: &hash_tx,
         write_tx: &write_tx,
     };
-    let received = receive(fetch, desc, progress, sink, max_resumes).await;
+    let received = receive(fetch, size, progress, sink, max_resumes).await;
     drop((hash_tx, write_tx));
     let written = writing.await.map_err(std::io::Error::other)?;
     let (digest, _) = hashing.await.map_err(std::io::Error::other)?;
     received?;
     written?;
-    check_digest(desc, &digest)
+    Ok(digest)
 }
 
 fn check_digest(desc: &Descriptor, digest: &crate::oci::Digest) -> std::io::Result<()> {
@@ -410,11 +459,11 @@ fn check_digest(desc: &Descriptor, digest: &crate::oci::Digest) -> std::io::Resu
     Ok(())
 }
 
-/// The receiving side of `download_verified`: gathers chunks into batches of about 1 MiB,
-/// resuming after a cut (at most `max_resumes` times), and hands each batch to `sink`.
+/// The receiving side of `download_verified`: gathers the `size` bytes into batches of about
+/// 1 MiB, resuming after a cut (at most `max_resumes` times), and hands each batch to `sink`.
 async fn receive(
     fetch: &Fetch<'_>,
-    desc: &Descriptor,
+    size: u64,
     progress: &(dyn Fn(u64) + Sync),
     mut sink: Sink<'_>,
     max_resumes: u32,
@@ -446,10 +495,10 @@ async fn receive(
                     ),
                 ))),
             };
-            if received + batched > desc.size {
+            if received + batched > size {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
-                    format!("trailing data: more than the expected {} bytes", desc.size),
+                    format!("trailing data: more than the expected {size} bytes"),
                 ));
             }
             if (batched >= BATCH || cut.is_some()) && !batch.is_empty() {
@@ -462,7 +511,7 @@ async fn receive(
                 break cut;
             }
         };
-        if received == desc.size && cut.is_none() {
+        if received == size && cut.is_none() {
             return Ok(());
         }
         resumes += 1;
@@ -470,7 +519,7 @@ async fn receive(
             return Err(cut.unwrap_or_else(|| {
                 std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
-                    format!("unexpected EOF: got {received} of {} bytes", desc.size),
+                    format!("unexpected EOF: got {received} of {size} bytes"),
                 )
             }));
         }

@@ -1,6 +1,6 @@
 //! Files large enough to be hashed while they upload (32 MiB and up): the registry gets a
 //! streamed upload completed with the digest once known; a second push finds the blob and
-//! abandons the upload; an OCI layout takes the same file the usual way.
+//! abandons the upload; an OCI layout hashes the file as it copies it in.
 
 use crate::harness::{Sandbox, registry, sha256_hex};
 
@@ -47,6 +47,18 @@ fn large_file_push_to_a_layout_round_trips() {
         .success();
     let blob = sb.path(&format!("lay/blobs/sha256/{}", sha256_hex(&data)));
     assert!(blob.is_file(), "blob stored under its digest");
+    let again = sb
+        .oras()
+        .args(["push", "--oci-layout", "lay:v2", "big.bin"])
+        .success();
+    let short = &sha256_hex(&data)[..12];
+    again.assert_line(&format!("Exists    {short} big.bin"));
+    let leftovers: Vec<_> = std::fs::read_dir(sb.path("lay/blobs/sha256"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
     sb.oras()
         .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
         .success();
