@@ -5,7 +5,6 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
 use serde::Deserialize;
-use tokio::io::AsyncReadExt as _;
 
 use super::{check_args, invalid_reference, open_target, require_selector, write_file_atomic};
 use crate::cli::{IndexCreateArgs, IndexUpdateArgs};
@@ -275,12 +274,7 @@ async fn image_platform(
             config.size
         );
     }
-    let reader = target.fetch_blob(&config, 0).await?;
-    let mut data = Vec::new();
-    reader.take(config.size + 1).read_to_end(&mut data).await?;
-    if data.len() as u64 != config.size || Digest::of(&data) != config.digest {
-        bail!("{}: mismatched digest", config.digest);
-    }
+    let data = super::fetch_small_blob(target, &config, MAX_CONFIG_BYTES).await?;
     Ok(platform_from_config(&data))
 }
 

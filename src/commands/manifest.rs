@@ -161,16 +161,7 @@ pub async fn fetch_config(args: ManifestFetchArgs) -> Result<()> {
     if args.descriptor.descriptor {
         return print_descriptor(&out, &config, args.descriptor.pretty);
     }
-    let reader = target.fetch_blob(&config, 0).await?;
-    let mut data = Vec::new();
-    tokio::io::AsyncReadExt::read_to_end(
-        &mut tokio::io::AsyncReadExt::take(reader, crate::oci::MAX_MANIFEST_BYTES + 1),
-        &mut data,
-    )
-    .await?;
-    if Digest::of(&data) != config.digest || data.len() as u64 != config.size {
-        bail!("{}: mismatched digest", config.digest);
-    }
+    let data = super::fetch_small_blob(target, &config, crate::oci::MAX_MANIFEST_BYTES).await?;
     match args.output.as_deref() {
         Some(path) if path != "-" => write_file_atomic(Path::new(path), &data),
         _ => {

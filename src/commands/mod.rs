@@ -725,9 +725,7 @@ pub(crate) async fn select_platform(
     }
     let manifest = crate::oci::parse_manifest(&bytes)
         .with_context(|| format!("{}: invalid manifest", desc.digest))?;
-    let mut reader = target.fetch_blob(&manifest.config, 0).await?;
-    let mut config = Vec::new();
-    tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut config).await?;
+    let config = fetch_small_blob(target, &manifest.config, crate::oci::MAX_MANIFEST_BYTES).await?;
     let p: ConfigPlatform = serde_json::from_slice(&config)
         .map_err(|_| anyhow::anyhow!("{}: the manifest has no platform to match", desc.digest))?;
     if !platform.matches(
@@ -759,6 +757,26 @@ pub(crate) fn fetcher<'a>(
                 .map_err(std::io::Error::other)
         })
     }
+}
+
+/// Reads a small blob (a config) whole, at most `max` bytes, verified against `desc`. One that
+/// arrives with other bytes is asked for once more, as a download is: a stale cache entry is
+/// then replaced by the registry's copy.
+pub(crate) async fn fetch_small_blob(
+    target: &dyn Target,
+    desc: &crate::oci::Descriptor,
+    max: u64,
+) -> Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt as _;
+    for _ in 0..2 {
+        let reader = target.fetch_blob(desc, 0).await?;
+        let mut data = Vec::new();
+        reader.take(max + 1).read_to_end(&mut data).await?;
+        if data.len() as u64 == desc.size && crate::oci::Digest::of(&data) == desc.digest {
+            return Ok(data);
+        }
+    }
+    bail!("{}: mismatched digest", desc.digest)
 }
 
 /// Downloads a blob into an anonymous temp file, verified, then copies it to stdout: stdout only

@@ -22,6 +22,8 @@ pub struct Cached {
     cache: Layout,
     /// Cache entries whose content this process has hashed and found to match their digest.
     verified: std::sync::Mutex<HashSet<Digest>>,
+    /// Cache entries this process has served from the start without hashing them first.
+    served: std::sync::Mutex<HashSet<Digest>>,
 }
 
 impl Cached {
@@ -31,6 +33,7 @@ impl Cached {
             inner,
             cache,
             verified: std::sync::Mutex::new(HashSet::new()),
+            served: std::sync::Mutex::new(HashSet::new()),
         }
     }
 
@@ -179,8 +182,24 @@ impl Target for Cached {
         desc: &Descriptor,
         offset: u64,
     ) -> Result<BlobChunks, TargetError> {
-        if self.verified_size(&desc.digest).await == Some(desc.size) {
-            return Ok(reader_chunks(self.cache.fetch_blob(desc, offset).await?));
+        // An entry of the right size is served without hashing it first: the download verifies
+        // every byte it gets. One that fails asks for the blob from the start again; by then
+        // the entry has proved wrong, so it is dropped and the registry asked.
+        let path = self.cache.blob_path(&desc.digest);
+        if tokio::fs::metadata(&path)
+            .await
+            .is_ok_and(|m| m.len() == desc.size)
+        {
+            let first = offset > 0
+                || self
+                    .served
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(desc.digest.clone());
+            if first {
+                return Ok(reader_chunks(self.cache.fetch_blob(desc, offset).await?));
+            }
+            let _ = tokio::fs::remove_file(&path).await;
         }
         let remote = self.inner.fetch_blob_chunks(desc, offset).await?;
         // A resumed download has only the tail of the blob: it is not cached.

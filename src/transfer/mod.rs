@@ -351,8 +351,9 @@ impl Sink<'_> {
 /// copied), so the slowest of the three sets the pace rather than their sum; blobs up to
 /// `INLINE_MAX` are hashed and written as they arrive. When the connection breaks or the body
 /// ends early, the download continues with a `Range` request from the bytes already received
-/// (they are already in the running hash) instead of starting over. Fails unless exactly
-/// `desc.size` bytes with digest `desc.digest` arrived.
+/// (they are already in the running hash) instead of starting over; a blob that arrives whole
+/// with the wrong digest is fetched once more from the start. Fails unless exactly `desc.size`
+/// bytes with digest `desc.digest` arrived.
 pub async fn download_verified(
     fetch: &Fetch<'_>,
     file: std::fs::File,
@@ -380,8 +381,26 @@ async fn verified_into(
     progress: &(dyn Fn(u64) + Sync),
     max_resumes: u32,
 ) -> std::io::Result<()> {
+    use std::io::Seek as _;
+    let again = if max_resumes > 0 {
+        Some(file.try_clone()?)
+    } else {
+        None
+    };
     let digest = hashed_into(fetch, file, desc.size, progress, max_resumes).await?;
-    check_digest(desc, &digest)
+    match again {
+        // Damaged on the way, or a stale cache entry (which `Cached` drops when asked for the
+        // blob from the start again): the whole blob is fetched once more before the mismatch
+        // is reported.
+        Some(mut file) if digest != desc.digest => {
+            file.set_len(0)?;
+            file.rewind()?;
+            progress(0);
+            let digest = hashed_into(fetch, file, desc.size, progress, max_resumes).await?;
+            check_digest(desc, &digest)
+        }
+        _ => check_digest(desc, &digest),
+    }
 }
 
 /// Writes `size` bytes of a local source whose digest is not known yet (a file copied into an
@@ -567,9 +586,27 @@ impl AsyncRead for Counted {
 mod tests {
     use super::*;
 
+    /// A fetch's answer: `bytes` in one chunk.
+    fn answer(bytes: &'static [u8]) -> ChunksFuture<'static> {
+        Box::pin(async move {
+            let chunks: crate::target::BlobChunks = Box::pin(futures_util::stream::iter([Ok(
+                bytes::Bytes::from_static(bytes),
+            )]));
+            Ok(chunks)
+        })
+    }
+
+    /// What `file` holds, from its start.
+    fn contents(file: &mut std::fs::File) -> Vec<u8> {
+        use std::io::{Read as _, Seek as _};
+        let mut written = Vec::new();
+        file.rewind().unwrap();
+        file.read_to_end(&mut written).unwrap();
+        written
+    }
+
     #[tokio::test]
     async fn download_verified_checks_size_and_digest() {
-        use std::io::{Read as _, Seek as _};
         // Small blobs are hashed inline, large ones on threads: both paths are checked.
         let large: Vec<u8> = (0..INLINE_MAX + 4096).map(|i| (i % 251) as u8).collect();
         for good in [b"hello".to_vec(), large] {
@@ -587,22 +624,14 @@ mod tests {
             ] {
                 let body: &'static [u8] = Box::leak(body.into_boxed_slice());
                 let fetch = move |offset: u64| -> ChunksFuture<'static> {
-                    let rest = bytes::Bytes::from_static(&body[usize::try_from(offset).unwrap()..]);
-                    Box::pin(async move {
-                        let chunks: crate::target::BlobChunks =
-                            Box::pin(futures_util::stream::iter([Ok(rest)]));
-                        Ok(chunks)
-                    })
+                    answer(&body[usize::try_from(offset).unwrap()..])
                 };
                 let mut file = tempfile::tempfile().unwrap();
                 let result =
                     download_verified(&fetch, file.try_clone().unwrap(), &desc, &|_| {}).await;
                 assert_eq!(result.is_ok(), ok, "{} bytes: {result:?}", body.len());
                 if ok {
-                    let mut written = Vec::new();
-                    file.rewind().unwrap();
-                    file.read_to_end(&mut written).unwrap();
-                    assert_eq!(written, good);
+                    assert_eq!(contents(&mut file), good);
                 }
             }
         }
@@ -610,7 +639,6 @@ mod tests {
 
     #[tokio::test]
     async fn download_verified_resumes_from_the_bytes_received() {
-        use std::io::{Read as _, Seek as _};
         let large: Vec<u8> = (0..INLINE_MAX * 3).map(|i| (i % 253) as u8).collect();
         for good in [b"hello, world".to_vec(), large] {
             let desc = Descriptor::for_bytes("x", &good);
@@ -626,22 +654,56 @@ mod tests {
                 } else {
                     body.len()
                 };
-                let part = bytes::Bytes::from_static(&body[start..end]);
-                Box::pin(async move {
-                    let chunks: crate::target::BlobChunks =
-                        Box::pin(futures_util::stream::iter([Ok(part)]));
-                    Ok(chunks)
-                })
+                answer(&body[start..end])
             };
             let mut file = tempfile::tempfile().unwrap();
             download_verified(&fetch, file.try_clone().unwrap(), &desc, &|_| {})
                 .await
                 .unwrap();
             assert_eq!(*asked.lock().unwrap(), [0, good.len() as u64 / 2]);
-            let mut written = Vec::new();
-            file.rewind().unwrap();
-            file.read_to_end(&mut written).unwrap();
-            assert_eq!(written, good);
+            assert_eq!(contents(&mut file), good);
+        }
+    }
+
+    #[tokio::test]
+    async fn download_verified_fetches_a_blob_with_the_wrong_digest_once_more() {
+        let large: Vec<u8> = (0..INLINE_MAX * 2).map(|i| (i % 239) as u8).collect();
+        for good in [b"hello, world".to_vec(), large] {
+            let desc = Descriptor::for_bytes("x", &good);
+            let mut bad = good.clone();
+            bad[3] ^= 1;
+            // `answers` are given in turn; the last one repeats.
+            for (answers, ok) in [(vec![bad.clone(), good.clone()], true), (vec![bad], false)] {
+                let answers: Vec<&'static [u8]> = answers
+                    .into_iter()
+                    .map(|a| &*Box::leak(a.into_boxed_slice()))
+                    .collect();
+                let asked = Arc::new(std::sync::Mutex::new(Vec::new()));
+                let seen = Arc::clone(&asked);
+                let fetch = move |offset: u64| -> ChunksFuture<'static> {
+                    let mut seen = seen.lock().unwrap();
+                    let body = answers[seen.len().min(answers.len() - 1)];
+                    seen.push(offset);
+                    answer(&body[usize::try_from(offset).unwrap()..])
+                };
+                let mut file = tempfile::tempfile().unwrap();
+                let result =
+                    download_verified(&fetch, file.try_clone().unwrap(), &desc, &|_| {}).await;
+                assert_eq!(*asked.lock().unwrap(), [0, 0], "once more, from the start");
+                if ok {
+                    result.unwrap();
+                    assert_eq!(contents(&mut file), good);
+                } else {
+                    let err = result.unwrap_err();
+                    assert!(err.to_string().contains("mismatched digest"), "{err}");
+                    // A local source is read once: reading it again would give the same bytes.
+                    let file = tempfile::tempfile().unwrap();
+                    write_verified(&fetch, file, &desc, &|_| {})
+                        .await
+                        .unwrap_err();
+                    assert_eq!(asked.lock().unwrap().len(), 3);
+                }
+            }
         }
     }
 
@@ -652,12 +714,7 @@ mod tests {
         let counted = Arc::clone(&calls);
         let fetch = move |_offset: u64| -> ChunksFuture<'static> {
             counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            Box::pin(async move {
-                let chunks: crate::target::BlobChunks = Box::pin(futures_util::stream::iter([Ok(
-                    bytes::Bytes::from_static(b"hell"),
-                )]));
-                Ok(chunks)
-            })
+            answer(b"hell")
         };
         let file = tempfile::tempfile().unwrap();
         let err = write_verified(&fetch, file, &desc, &|_| {})

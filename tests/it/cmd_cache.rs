@@ -31,6 +31,23 @@ fn push(sandbox: &Sandbox, reference: &str, files: &[(&str, &[u8])]) -> String {
     format!("sha256:{}", out.digest_line())
 }
 
+/// Pushes `b.bin` (`layer`) with `config` as the config; returns the manifest digest.
+fn push_with_config(sandbox: &Sandbox, reference: &str, config: &[u8], layer: &[u8]) -> String {
+    sandbox.write("config.json", config);
+    sandbox.write("b.bin", layer);
+    let out = sandbox
+        .oras()
+        .args([
+            "push",
+            reference,
+            "--config",
+            &format!("config.json:{CONFIG_TYPE}"),
+            "b.bin",
+        ])
+        .success();
+    format!("sha256:{}", out.digest_line())
+}
+
 /// `oras pull <reference> -o <dir>` with or without the cache.
 fn pull(
     sandbox: &Sandbox,
@@ -138,19 +155,12 @@ fn cache_blob_fetch_manifest_fetch_and_fetch_config() {
     let repo = registry.reference("cmd-cache/fetch");
     let tagged = format!("{repo}:v1");
     let config = br#"{"cached":"config"}"#;
-    sandbox.write("config.json", config);
-    sandbox.write("b.bin", b"blob to fetch through the cache".repeat(500));
-    let out = sandbox
-        .oras()
-        .args([
-            "push",
-            &tagged,
-            "--config",
-            &format!("config.json:{CONFIG_TYPE}"),
-            "b.bin",
-        ])
-        .success();
-    let manifest = format!("sha256:{}", out.digest_line());
+    let manifest = push_with_config(
+        &sandbox,
+        &tagged,
+        config,
+        &b"blob to fetch through the cache".repeat(500),
+    );
     let layer = layer_digest(&sandbox, &tagged);
     let config_digest = format!("sha256:{}", sha256_hex(config));
     let blob = sandbox.read("b.bin");
@@ -321,6 +331,33 @@ fn cache_corrupt_entries_are_refetched_and_repaired() {
         .success();
     assert_eq!(out.stdout_bytes, content, "{out}");
     assert_eq!(std::fs::read(&layer_file).unwrap(), content);
+}
+
+/// A cached config with the right size but other bytes: `manifest fetch-config` checks what it
+/// read, asks again, and the entry is replaced with the registry's copy.
+#[test]
+fn cache_corrupt_config_is_refetched_by_fetch_config() {
+    let sandbox = Sandbox::new();
+    let cache = cache_dir(&sandbox);
+    let tagged = registry().reference("cmd-cache/config:v1");
+    let config = br#"{"cached":"config"}"#;
+    push_with_config(&sandbox, &tagged, config, b"layer");
+    let fetch_config = || {
+        sandbox
+            .oras()
+            .env("ORAS_CACHE", &cache)
+            .args(["manifest", "fetch-config", &tagged])
+            .success()
+    };
+    assert_eq!(fetch_config().stdout_bytes, config);
+    let entry = cached_blob(&cache, &format!("sha256:{}", sha256_hex(config)));
+    assert_eq!(std::fs::read(&entry).expect("the config is cached"), config);
+    let mut flipped = config.to_vec();
+    flipped[2] = b'C';
+    std::fs::write(&entry, &flipped).unwrap();
+    let out = fetch_config();
+    assert_eq!(out.stdout_bytes, config, "{out}");
+    assert_eq!(std::fs::read(&entry).unwrap(), config, "repaired");
 }
 
 #[test]
