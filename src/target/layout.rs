@@ -255,7 +255,7 @@ impl Target for Layout {
         let file = tmp.as_file().try_clone().map_err(io_err(tmp.path()))?;
         let digest = write_hashed(&content_chunks(content), file, size, &|n| progress(n))
             .await
-            .map_err(|e| LayoutError::Invalid(e.to_string()))?;
+            .map_err(io_err(&self.root))?;
         let path = self.blob_path(&digest);
         let had = tokio::fs::metadata(&path)
             .await
