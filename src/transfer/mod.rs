@@ -96,25 +96,25 @@ pub enum Blob {
 }
 
 /// Pushes blobs concurrently (at most `concurrency` at once), skipping those the target has,
-/// and returns their descriptors in the order given. Ready blobs with the same digest are
-/// sent once.
+/// and returns their descriptors in the order given. Ready blobs with the same content are
+/// sent once; each keeps its own descriptor (title, media type) and the later ones are
+/// reported as `Exists`, as the Go client does.
 pub async fn push_blobs(
     target: &dyn Target,
     blobs: Vec<Blob>,
     concurrency: usize,
     reporter: &Arc<dyn Reporter>,
 ) -> Result<Vec<Descriptor>, TransferError> {
-    // Ready blobs with a digest seen earlier are pushed once and share its descriptor.
-    let mut first_of = std::collections::HashMap::new();
-    let mut alias = vec![None; blobs.len()];
+    let mut seen = std::collections::HashSet::new();
+    let mut repeats: Vec<(usize, Descriptor)> = Vec::new();
     let mut jobs = Vec::with_capacity(blobs.len());
+    let count = blobs.len();
     for (i, blob) in blobs.into_iter().enumerate() {
-        if let Blob::Ready { desc, .. } = &blob {
-            if let Some(&first) = first_of.get(&desc.digest) {
-                alias[i] = Some(first);
-                continue;
-            }
-            first_of.insert(desc.digest.clone(), i);
+        if let Blob::Ready { desc, .. } = &blob
+            && !seen.insert(desc.digest.clone())
+        {
+            repeats.push((i, desc.clone()));
+            continue;
         }
         jobs.push((i, blob));
     }
@@ -137,15 +137,13 @@ pub async fn push_blobs(
         .try_buffer_unordered(concurrency.max(1))
         .try_collect()
         .await?;
-    let mut results: Vec<Option<Descriptor>> = vec![None; alias.len()];
+    let mut results: Vec<Option<Descriptor>> = vec![None; count];
     for (i, desc) in done {
         results[i] = Some(desc);
     }
-    for (i, first) in alias.iter().enumerate() {
-        if let Some(first) = first {
-            let shared = results[*first].clone();
-            results[i] = shared;
-        }
+    for (i, desc) in repeats {
+        reporter.state(&desc, State::Exists);
+        results[i] = Some(desc);
     }
     Ok(results.into_iter().flatten().collect())
 }

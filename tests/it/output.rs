@@ -73,6 +73,88 @@ fn push_and_pull_print_status_lines() {
     assert_eq!(pull.digest_line(), again.digest_line());
 }
 
+/// Files with the same content are uploaded once, but each keeps its own layer (title, media
+/// type) in the manifest; the later ones are reported as `Exists` (oras-cli.md §5.6). The same
+/// holds for attach.
+#[test]
+fn files_with_the_same_content_keep_their_own_layers() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    for name in ["a.txt", "b.txt", "c.txt"] {
+        sandbox.write(name, "same\n");
+    }
+    let short = &sha256_hex(b"same\n")[..12];
+    let reference = registry.reference("output/same:v1");
+    let want = [
+        ("application/vnd.oci.image.layer.v1.tar", "a.txt"),
+        ("text/plain", "b.txt"),
+        ("application/vnd.oci.image.layer.v1.tar", "c.txt"),
+    ];
+    let layers_of = |manifest: &[u8]| -> Vec<(String, String)> {
+        let manifest: serde_json::Value = serde_json::from_slice(manifest).unwrap();
+        manifest["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                assert_eq!(l["digest"], format!("sha256:{}", sha256_hex(b"same\n")));
+                let title = &l["annotations"]["org.opencontainers.image.title"];
+                (
+                    l["mediaType"].as_str().unwrap().to_owned(),
+                    title.as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let owned = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(m, t)| ((*m).to_owned(), (*t).to_owned()))
+            .collect()
+    };
+
+    let push = sandbox
+        .oras()
+        .args(["push", &reference, "a.txt", "b.txt:text/plain", "c.txt"])
+        .success();
+    push.assert_line(&format!("Uploaded  {short} a.txt"))
+        .assert_line(&format!("Exists    {short} b.txt"))
+        .assert_line(&format!("Exists    {short} c.txt"));
+    assert_eq!(
+        layers_of(&registry.manifest("output/same:v1")),
+        owned(&want),
+        "{push}"
+    );
+    let pull = sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "out"])
+        .success();
+    for name in ["a.txt", "b.txt", "c.txt"] {
+        assert_eq!(sandbox.read(&format!("out/{name}")), b"same\n", "{pull}");
+    }
+
+    let attach = sandbox
+        .oras()
+        .args(["attach", "--artifact-type", "test/same", &reference])
+        .args(["a.txt", "b.txt:text/plain", "c.txt", "--format", "json"])
+        .success();
+    let attached: serde_json::Value = serde_json::from_str(&attach.stdout).unwrap();
+    let digest = attached["digest"].as_str().unwrap();
+    let fetched = sandbox
+        .oras()
+        .args([
+            "manifest",
+            "fetch",
+            &registry.reference(&format!("output/same@{digest}")),
+        ])
+        .success();
+    assert_eq!(
+        layers_of(fetched.stdout.as_bytes()),
+        owned(&want),
+        "{attach}"
+    );
+}
+
 #[test]
 fn push_with_format_json_prints_only_the_descriptor() {
     let registry = registry();
