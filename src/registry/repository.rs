@@ -348,7 +348,7 @@ impl Repository {
         let mut attempt = 1;
         loop {
             match self.fetch_manifest_once(reference).await {
-                Err(e @ RegistryError::Transport { .. }) if retry::is_retryable(&e) => {
+                Err(e @ RegistryError::Transport { .. }) if retry::is_retryable_exchange(&e) => {
                     let Some(wait) = retry::delay(attempt, None) else {
                         return Err(e);
                     };

@@ -30,9 +30,19 @@ pub fn is_retryable(error: &RegistryError) -> bool {
         RegistryError::Stalled(_) => true,
         RegistryError::Transport { source, .. } => {
             let text = chain_text(source);
-            let tls = ["certificate", "tls", "alert"]
-                .iter()
-                .any(|t| text.contains(t));
+            // The same again on every attempt: a TLS failure (a plain-HTTP server answering a
+            // handshake shows as a corrupt message), or nothing listening (the Go client does
+            // not retry that either).
+            let tls = [
+                "certificate",
+                "tls",
+                "alert",
+                "corrupt message",
+                "handshake",
+                "connection refused",
+            ]
+            .iter()
+            .any(|t| text.contains(t));
             // A body cut short surfaces as a decode error wrapping hyper's incomplete body.
             let cut = source.is_decode()
                 && [
@@ -49,6 +59,23 @@ pub fn is_retryable(error: &RegistryError) -> bool {
                 || source.is_body()
                 || cut)
         }
+        _ => false,
+    }
+}
+
+/// Whether a caller that repeats a whole exchange (an upload, a manifest read) should do so for
+/// this error: a retryable failure of a request the client could not repeat itself (one with a
+/// streamed body), or a body cut short. Requests the client already repeated (connection
+/// failures, statuses of requests without a streamed body) are not repeated again: that would
+/// multiply the attempts.
+#[must_use]
+pub fn is_retryable_exchange(error: &RegistryError) -> bool {
+    match error {
+        RegistryError::Status { method, status, .. } => {
+            matches!(method.as_str(), "PUT" | "PATCH") && is_retryable_status(*status)
+        }
+        RegistryError::Transport { source, .. } => is_retryable(error) && !source.is_connect(),
+        RegistryError::Stalled(_) => true,
         _ => false,
     }
 }

@@ -256,7 +256,7 @@ impl Target for Remote {
         loop {
             let result = self.push_blob_once(desc, content, &progress).await;
             let wait = match &result {
-                Err(TargetError::Registry(e)) if retry::is_retryable(e) => {
+                Err(TargetError::Registry(e)) if retry::is_retryable_exchange(e) => {
                     retry::delay(attempt, None).map(|w| (w, e.to_string()))
                 }
                 _ => None,

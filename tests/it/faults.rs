@@ -639,6 +639,51 @@ fn pull_refuses_wrong_bytes_for_a_blob_digest() {
     );
     out.stderr_contains(&digest);
     assert_nothing_written(&sb.path("out"));
+    // Fetched once more before giving up (a damaged transfer may not repeat), not more.
+    assert_eq!(proxy.seen("GET", "/blobs/sha256:").len(), 2, "{out}");
+}
+
+/// A registry that keeps answering 503 to the upload's POST gets five attempts in all: the
+/// upload, which repeats a broken exchange as a whole, does not repeat the client's retries.
+#[test]
+fn a_persistent_503_is_tried_five_times_not_five_times_five() {
+    let sb = Sandbox::new();
+    sb.write("f.txt", "never stored\n");
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(&["POST"], "/blobs/uploads/", Fault::Status(503, Some("0")))],
+    );
+    let out = sb
+        .oras()
+        .args(["push", "--concurrency", "1"])
+        .args([&proxy.reference("faults/always503:v1"), "f.txt"])
+        .failure();
+    let last = out.stderr.lines().last().unwrap_or_default();
+    assert!(last.starts_with("Error response from registry: "), "{out}");
+    // One blob at a time: the first one's failure ends the push.
+    assert_eq!(proxy.seen("POST", "/blobs/uploads/").len(), 5, "{out}");
+    assert_eq!(retry_lines(&out), 4, "{out}");
+}
+
+/// Failures that would be the same on every attempt are reported at once: TLS spoken to a
+/// plain-HTTP registry, and a port where nothing listens (the Go client retries neither).
+#[test]
+fn connection_failures_that_would_repeat_are_not_retried() {
+    let sb = Sandbox::new();
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let plain = format!("127.0.0.1:{}/faults/x:v1", registry().port());
+    let nothing = format!("127.0.0.1:{closed}/faults/x:v1");
+    for (reference, says) in [(&plain, "--plain-http"), (&nothing, "refused")] {
+        let started = std::time::Instant::now();
+        let out = sb.oras().args(["resolve", reference]).failure();
+        assert_clear_error(&out);
+        out.stderr_contains(says);
+        assert_eq!(retry_lines(&out), 0, "{out}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{out}");
+    }
 }
 
 #[test]
