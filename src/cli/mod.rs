@@ -350,7 +350,7 @@ pub struct TagArgs {
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
     /// Number of tags pushed concurrently
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = parse_concurrency)]
     pub concurrency: usize,
     #[command(flatten)]
     pub target: TargetArgs,
@@ -579,7 +579,7 @@ pub struct CopyArgs {
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
     /// Number of blobs copied concurrently
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = parse_concurrency)]
     pub concurrency: usize,
     /// Request platform in the form of `os[/arch][/variant][:os_version]`
     #[arg(long)]
@@ -762,6 +762,13 @@ pub struct TargetArgs {
 }
 
 /// `1048576`, `512KiB`, `16MiB`, `1GiB` (also `K`, `M`, `G`, `KB`, `MB`, `GB` as powers of 1024).
+/// `--concurrency`: any integer, as the Go client takes it; zero or less means its library's
+/// default of 3.
+fn parse_concurrency(s: &str) -> Result<usize, String> {
+    let n: i64 = s.trim().parse().map_err(|e| format!("{e}"))?;
+    Ok(usize::try_from(n).ok().filter(|&n| n > 0).unwrap_or(3))
+}
+
 fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -814,7 +821,7 @@ pub struct AttachArgs {
     #[arg(long)]
     pub disable_path_validation: bool,
     /// Concurrency level
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = parse_concurrency)]
     pub concurrency: usize,
     /// Attach to an arch-specific subject: `os[/arch][/variant][:os_version]`
     #[arg(long)]
@@ -879,7 +886,7 @@ pub struct BackupArgs {
     #[arg(long)]
     pub include_referrers: bool,
     /// Concurrency level
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = parse_concurrency)]
     pub concurrency: usize,
     #[command(flatten)]
     pub referrers: ReferrersArgs,
@@ -908,7 +915,7 @@ pub struct RestoreArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Concurrency level
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = parse_concurrency)]
     pub concurrency: usize,
     #[command(flatten)]
     pub referrers: ReferrersArgs,
@@ -964,7 +971,7 @@ pub struct PushArgs {
     #[arg(short = ':', hide = true, value_name = "type")]
     pub stdin_media_type: Vec<String>,
     /// Number of blobs uploaded concurrently
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = parse_concurrency)]
     pub concurrency: usize,
     /// [Preview] manifest type for building the artifact: v1.1 or v1.0 (default v1.1, v1.0 if
     /// --config is used without --artifact-type)
@@ -1002,7 +1009,7 @@ pub struct PullArgs {
     #[arg(long)]
     pub include_untitled: bool,
     /// Number of blobs downloaded concurrently
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = parse_concurrency)]
     pub concurrency: usize,
     /// Request platform in the form of `os[/arch][/variant][:os_version]`
     #[arg(long)]
@@ -1059,6 +1066,128 @@ pub struct CompletionArgs {
 pub struct VersionArgs {
     #[arg(hide = true)]
     pub extra: Vec<String>,
+}
+
+/// The command line as the Go client's parser (pflag) reads it, on top of the derived one: a
+/// flag given twice keeps its last value, and a flag's value may start with `-` (a password,
+/// `--concurrency -1`). Boolean flags' `=true`/`=false` forms are handled by `pflag_bools`.
+#[must_use]
+pub fn command() -> clap::Command {
+    pflag_like(<Cli as clap::CommandFactory>::command())
+}
+
+fn pflag_like(cmd: clap::Command) -> clap::Command {
+    let cmd = cmd.args_override_self(true).mut_args(|arg| {
+        let takes_value = matches!(
+            arg.get_action(),
+            clap::ArgAction::Set | clap::ArgAction::Append
+        );
+        if takes_value && !arg.is_positional() {
+            arg.allow_hyphen_values(true)
+        } else {
+            arg
+        }
+    });
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    names
+        .into_iter()
+        .fold(cmd, |cmd, name| cmd.mut_subcommand(name, pflag_like))
+}
+
+/// Rewrites pflag's boolean forms that clap's on/off flags do not take: `--flag=true` (and
+/// `-f=true`) becomes `--flag`, and `--flag=false` is dropped (every such flag is off unless
+/// given). Values of flags that take one, and everything after `--`, are left alone.
+#[must_use]
+pub fn pflag_bools(args: Vec<std::ffi::OsString>, root: &clap::Command) -> Vec<std::ffi::OsString> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut cur = root;
+    let mut tokens = args.into_iter();
+    if let Some(program) = tokens.next() {
+        out.push(program);
+    }
+    let takes_value = |arg: &clap::Arg| {
+        matches!(
+            arg.get_action(),
+            clap::ArgAction::Set | clap::ArgAction::Append
+        ) && !arg.is_require_equals_set()
+    };
+    while let Some(token) = tokens.next() {
+        let Some(text) = token.to_str().map(str::to_owned) else {
+            out.push(token);
+            continue;
+        };
+        if text == "--" {
+            out.push(token);
+            out.extend(tokens);
+            break;
+        }
+        let flag = if let Some(long) = text.strip_prefix("--") {
+            let name = long.split('=').next().unwrap_or_default();
+            cur.get_arguments()
+                .find(|a| {
+                    a.get_long() == Some(name)
+                        || a.get_all_aliases().is_some_and(|v| v.contains(&name))
+                })
+                .map(|a| (a, long.split_once('=').map(|(_, v)| v.to_owned())))
+        } else if let Some(short) = text.strip_prefix('-').filter(|s| !s.is_empty()) {
+            let mut chars = short.chars();
+            let first = chars.next().unwrap_or_default();
+            match cur.get_arguments().find(|a| a.get_short() == Some(first)) {
+                Some(a) if short[first.len_utf8()..].starts_with('=') => {
+                    Some((a, Some(short[first.len_utf8() + 1..].to_owned())))
+                }
+                // A cluster (`-kTo`): the first flag in it that takes a value takes the rest of
+                // the word, or the next word when it comes last.
+                _ => {
+                    let needs_next = short
+                        .chars()
+                        .position(|c| {
+                            cur.get_arguments()
+                                .any(|a| a.get_short() == Some(c) && takes_value(a))
+                        })
+                        .is_some_and(|at| at == short.chars().count() - 1);
+                    out.push(token);
+                    if needs_next && let Some(value) = tokens.next() {
+                        out.push(value);
+                    }
+                    continue;
+                }
+            }
+        } else {
+            if let Some(sub) = cur
+                .get_subcommands()
+                .find(|s| s.get_name() == text || s.get_all_aliases().any(|a| a == text))
+            {
+                cur = sub;
+            }
+            out.push(token);
+            continue;
+        };
+        match flag {
+            Some((arg, value)) if matches!(arg.get_action(), clap::ArgAction::SetTrue) => {
+                match value.as_deref() {
+                    Some("true") => out.push(match (arg.get_long(), arg.get_short()) {
+                        (Some(long), _) => format!("--{long}").into(),
+                        (None, Some(short)) => format!("-{short}").into(),
+                        (None, None) => token,
+                    }),
+                    Some("false") => {}
+                    _ => out.push(token),
+                }
+            }
+            Some((arg, None)) if takes_value(arg) => {
+                out.push(token);
+                if let Some(value) = tokens.next() {
+                    out.push(value);
+                }
+            }
+            _ => out.push(token),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

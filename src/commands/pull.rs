@@ -306,8 +306,13 @@ impl Walk<'_> {
         if let Some((path, media_type)) = &self.config
             && media_type.as_ref().is_none_or(|t| *t == config.media_type)
         {
+            // Titled as the Go client does, so that its status lines name the file.
+            let mut desc = config.clone();
+            desc.annotations
+                .get_or_insert_with(Default::default)
+                .insert(crate::oci::ANNOTATION_TITLE.to_owned(), path.clone());
             plan.items.push(Item {
-                desc: config.clone(),
+                desc,
                 title: path.clone(),
             });
         }

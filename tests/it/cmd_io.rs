@@ -440,11 +440,7 @@ fn tar_layouts_serve_read_only_commands() {
 #[test]
 fn tar_layouts_refuse_writes_and_hostile_archives() {
     let sandbox = Sandbox::new();
-    sandbox.write("a.txt", "a\n");
-    sandbox
-        .oras()
-        .args(["push", "--oci-layout", "lay:v1", "a.txt"])
-        .success();
+    sandbox.push_to_layout("lay:v1", "a.txt", "a\n");
     tar_layout(&sandbox, "lay", "lay.tar");
     let before = sandbox.read("lay.tar");
     for args in [

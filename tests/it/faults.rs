@@ -651,7 +651,11 @@ fn a_persistent_503_is_tried_five_times_not_five_times_five() {
     sb.write("f.txt", "never stored\n");
     let proxy = FaultProxy::start(
         registry().port(),
-        vec![Rule::new(&["POST"], "/blobs/uploads/", Fault::Status(503, Some("0")))],
+        vec![Rule::new(
+            &["POST"],
+            "/blobs/uploads/",
+            Fault::Status(503, Some("0")),
+        )],
     );
     let out = sb
         .oras()
@@ -682,7 +686,10 @@ fn connection_failures_that_would_repeat_are_not_retried() {
         assert_clear_error(&out);
         out.stderr_contains(says);
         assert_eq!(retry_lines(&out), 0, "{out}");
-        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{out}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{out}"
+        );
     }
 }
 

@@ -609,6 +609,14 @@ impl Sandbox {
         path
     }
 
+    /// Writes `file` with `content` and pushes it to the OCI layout `reference` (`dir:tag`).
+    pub fn push_to_layout(&self, reference: &str, file: &str, content: &str) {
+        self.write(file, content);
+        self.oras()
+            .args(["push", "--oci-layout", reference, file])
+            .success();
+    }
+
     /// Reads a file inside the work dir.
     #[track_caller]
     pub fn read(&self, relative: &str) -> Vec<u8> {

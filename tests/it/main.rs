@@ -39,6 +39,7 @@ mod layout;
 mod login;
 mod manifest_bytes;
 mod output;
+mod pflag;
 mod pki;
 mod readme;
 mod redirects;

@@ -155,6 +155,28 @@ fn files_with_the_same_content_keep_their_own_layers() {
     );
 }
 
+/// `pull --config <path>` names the config by that path in its status lines (oras-cli.md
+/// §13.3: `44136fa355b3 test.config`).
+#[test]
+fn pull_config_status_names_the_config_file() {
+    let sandbox = Sandbox::new();
+    sandbox.push_to_layout("lay:v1", "foo", "foo\n");
+    let pull = sandbox
+        .oras()
+        .args([
+            "pull",
+            "--oci-layout",
+            "lay:v1",
+            "--config",
+            "test.config",
+            "-o",
+            "out",
+        ])
+        .success();
+    pull.assert_line("Downloaded  44136fa355b3 test.config");
+    assert_eq!(sandbox.read("out/test.config"), b"{}");
+}
+
 #[test]
 fn push_with_format_json_prints_only_the_descriptor() {
     let registry = registry();

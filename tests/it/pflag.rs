@@ -1,0 +1,112 @@
+//! Command lines as the Go client's parser (pflag) reads them (oras-cli.md §0): boolean flags
+//! with `=true`/`=false`, a flag given twice keeping its last value, values that start with
+//! `-`, short-flag clusters, and unknown flags in pflag's words.
+
+use crate::harness::Sandbox;
+
+fn annotations(sandbox: &Sandbox, reference: &str) -> serde_json::Value {
+    let out = sandbox
+        .oras()
+        .args(["manifest", "fetch", "--oci-layout", reference])
+        .success();
+    let manifest: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    manifest["annotations"].clone()
+}
+
+#[test]
+fn boolean_flags_take_true_and_false_and_any_flag_may_repeat() {
+    let sandbox = Sandbox::new();
+    sandbox.write("f.txt", "pflag\n");
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout=true", "lay:v1", "f.txt"])
+        .args([
+            "--disable-path-validation=false",
+            "-d=false",
+            "--no-tty=true",
+        ])
+        .args(["--concurrency", "2", "--concurrency", "-1"])
+        .args([
+            "--oci-layout",
+            "--artifact-type",
+            "a/b",
+            "--artifact-type",
+            "c/d",
+        ])
+        .success();
+    let out = sandbox
+        .oras()
+        .args(["manifest", "fetch", "--oci-layout", "lay:v1"])
+        .success();
+    let manifest: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(manifest["artifactType"], "c/d", "the last value wins");
+
+    // `=false` turns the flag off: without --oci-layout, `lay:v1` is not a registry reference.
+    sandbox
+        .oras()
+        .args(["resolve", "--oci-layout=false", "lay:v1"])
+        .failure()
+        .error_first_line("Error");
+    sandbox
+        .oras()
+        .args(["resolve", "--oci-layout=true", "lay:v1"])
+        .success();
+}
+
+#[test]
+fn a_value_may_start_with_a_dash_and_is_never_rewritten() {
+    let sandbox = Sandbox::new();
+    sandbox.write("f.txt", "pflag\n");
+    // `-a`'s values look like flags (one like a boolean's `=false` form); they stay values.
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "f.txt"])
+        .args(["-a", "-k=v", "-a", "--debug=false"])
+        .success();
+    let got = annotations(&sandbox, "lay:v1");
+    assert_eq!(got["-k"], "v", "{got}");
+    assert_eq!(got["--debug"], "false", "{got}");
+}
+
+#[test]
+fn short_flags_cluster_with_a_value_last() {
+    let sandbox = Sandbox::new();
+    sandbox.push_to_layout("lay:v1", "f.txt", "pflag\n");
+    // -k (keep old files), -T (allow path traversal), -o <dir>.
+    sandbox
+        .oras()
+        .args(["pull", "--oci-layout", "lay:v1", "-kTo", "out"])
+        .success();
+    assert_eq!(sandbox.read("out/f.txt"), b"pflag\n");
+    let again = sandbox
+        .oras()
+        .args(["pull", "--oci-layout", "lay:v1", "-kTo", "out"])
+        .failure();
+    again.stderr_contains("overwrite disallowed");
+}
+
+#[test]
+fn unknown_flags_are_named_as_the_go_client_does() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.oras().args(["pull", "--bogus", "x/y:z"]).failure();
+    assert_eq!(
+        out.stderr.lines().next(),
+        Some("Error: unknown flag: --bogus"),
+        "{out}"
+    );
+    let out = sandbox.oras().args(["pull", "-Z", "x/y:z"]).failure();
+    assert_eq!(
+        out.stderr.lines().next(),
+        Some("Error: unknown shorthand flag: 'Z' in -Z"),
+        "{out}"
+    );
+    let out = sandbox
+        .oras()
+        .args(["pull", "--bogus=1", "x/y:z"])
+        .failure();
+    assert_eq!(
+        out.stderr.lines().next(),
+        Some("Error: unknown flag: --bogus"),
+        "{out}"
+    );
+}
