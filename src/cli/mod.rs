@@ -977,6 +977,10 @@ pub struct PushArgs {
     /// --config is used without --artifact-type)
     #[arg(long)]
     pub image_spec: Option<String>,
+    /// [Experimental] set artifact platform in the format of `os[/arch][/variant][:os_version]`
+    /// (written as the config)
+    #[arg(long, value_name = "platform")]
+    pub artifact_platform: Option<String>,
     /// [Preview] Disable progress bars
     #[arg(long)]
     pub no_tty: bool,

@@ -663,6 +663,17 @@ pub(crate) fn parse_platform(raw: &str) -> Result<PlatformSpec> {
 }
 
 impl PlatformSpec {
+    /// The platform as an image config or index entry records it.
+    pub(crate) fn to_platform(&self) -> crate::oci::Platform {
+        crate::oci::Platform {
+            architecture: self.arch.clone(),
+            os: self.os.clone(),
+            os_version: self.os_version.clone(),
+            os_features: None,
+            variant: self.variant.clone(),
+        }
+    }
+
     fn matches(
         &self,
         os: &str,

@@ -71,6 +71,8 @@ struct Request {
     manifest_annotations: Annotations,
     config_annotations: Option<Annotations>,
     file_annotations: AnnotationFile,
+    /// `--artifact-platform`: written as the config.
+    platform: Option<crate::oci::Platform>,
 }
 
 pub async fn run(args: PushArgs) -> Result<()> {
@@ -123,6 +125,7 @@ pub async fn attach(args: AttachArgs) -> Result<()> {
         stdin_media_type: Vec::new(),
         concurrency: args.concurrency,
         image_spec: Some("v1.1".to_owned()),
+        artifact_platform: None,
         no_tty: args.no_tty,
         format: args.format,
         target: args.target,
@@ -369,6 +372,20 @@ fn validate(args: &PushArgs, out: &Output) -> Result<Request> {
             );
         }
     };
+    let platform = match &args.artifact_platform {
+        Some(_) if config_flag.is_some() => {
+            bail!("--config, --artifact-platform cannot be used at the same time")
+        }
+        Some(_) if spec == ImageSpec::V1_0 && !args.artifact_type.is_empty() => {
+            return Err(UserError::new(
+                "artifact type cannot be customized for OCI image-spec v1.0 when platform is specified",
+            )
+            .hint("consider using image spec v1.1 or remove --artifact-type")
+            .into());
+        }
+        Some(raw) => Some(super::parse_platform(raw)?.to_platform()),
+        None => None,
+    };
     if spec == ImageSpec::V1_1 && config_flag.is_some() && args.artifact_type.is_empty() {
         return Err(
             UserError::new("missing artifact type for OCI image-spec v1.1 artifacts")
@@ -435,6 +452,7 @@ fn validate(args: &PushArgs, out: &Output) -> Result<Request> {
         manifest_annotations,
         config_annotations,
         file_annotations,
+        platform,
     })
 }
 
@@ -539,6 +557,13 @@ fn check_stdin(args: &PushArgs, count: usize) -> Result<Option<String>> {
 /// The config blob: the `--config` file, else the v1.1 empty descriptor, else v1.0's `{}`.
 async fn pack_config(request: &Request, artifact_type: &str) -> Result<Packed> {
     let mut packed = match (&request.config, request.spec) {
+        (None, _) if request.platform.is_some() => {
+            let bytes = crate::oci::to_go_json(&request.platform)?;
+            Packed::bytes(
+                Descriptor::for_bytes(crate::oci::MEDIA_TYPE_IMAGE_CONFIG, &bytes),
+                &bytes,
+            )
+        }
         (Some(c), _) => {
             let media_type = c
                 .media_type

@@ -22,6 +22,7 @@ pub const MEDIA_TYPE_EMPTY: &str = "application/vnd.oci.empty.v1+json";
 pub const MEDIA_TYPE_LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
 pub const MEDIA_TYPE_LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 pub const MEDIA_TYPE_UNKNOWN_CONFIG: &str = "application/vnd.unknown.config.v1+json";
+pub const MEDIA_TYPE_IMAGE_CONFIG: &str = "application/vnd.oci.image.config.v1+json";
 pub const MEDIA_TYPE_UNKNOWN_ARTIFACT: &str = "application/vnd.unknown.artifact.v1";
 
 pub const ANNOTATION_TITLE: &str = "org.opencontainers.image.title";

@@ -212,3 +212,87 @@ fn pull_leaves_only_the_pulled_files_in_the_output_dir() {
         .collect();
     assert_eq!(outside, ["one.txt", "two.txt"]);
 }
+
+/// `push --artifact-platform` writes the platform as the config (oras-cli.md §5.4, §13.2): the
+/// same 38 bytes under image-spec v1.1 and v1.0, and `pull --platform` then selects it.
+#[test]
+fn push_artifact_platform_writes_the_platform_as_the_config() {
+    let sandbox = Sandbox::new();
+    sandbox.write("bar", "bar\n");
+    let want = br#"{"architecture":"arm64","os":"darwin"}"#;
+    for (reference, spec) in [("lay:e2e", "v1.1"), ("lay:v10", "v1.0")] {
+        sandbox
+            .oras()
+            .args(["push", "--oci-layout", reference, "bar"])
+            .args(["--artifact-platform", "darwin/arm64", "--image-spec", spec])
+            .success();
+        let out = sandbox
+            .oras()
+            .args(["manifest", "fetch", "--oci-layout", reference])
+            .success();
+        let manifest: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        let config = &manifest["config"];
+        assert_eq!(
+            config["mediaType"],
+            "application/vnd.oci.image.config.v1+json"
+        );
+        assert_eq!(config["size"], 38);
+        assert_eq!(config["digest"], format!("sha256:{}", sha256_hex(want)));
+        assert!(sha256_hex(want).starts_with("e94c0ba80a11"));
+    }
+    sandbox
+        .oras()
+        .args([
+            "pull",
+            "--oci-layout",
+            "lay:e2e",
+            "--platform",
+            "darwin/arm64",
+            "-o",
+            "out",
+        ])
+        .success();
+    assert_eq!(sandbox.read("out/bar"), b"bar\n");
+    let wrong = sandbox
+        .oras()
+        .args([
+            "pull",
+            "--oci-layout",
+            "lay:e2e",
+            "--platform",
+            "linux/amd64",
+            "-o",
+            "no",
+        ])
+        .failure();
+    wrong.error_first_line("Error");
+
+    let typed = sandbox
+        .oras()
+        .args([
+            "push",
+            "--oci-layout",
+            "lay:x",
+            "bar",
+            "--artifact-platform",
+            "darwin/arm64",
+        ])
+        .args(["--image-spec", "v1.0", "--artifact-type", "a/b"])
+        .failure();
+    typed.stderr_contains(
+        "artifact type cannot be customized for OCI image-spec v1.0 when platform is specified",
+    );
+    let with_config = sandbox
+        .oras()
+        .args([
+            "push",
+            "--oci-layout",
+            "lay:x",
+            "bar",
+            "--artifact-platform",
+            "darwin/arm64",
+        ])
+        .args(["--config", "bar"])
+        .failure();
+    with_config.stderr_contains("--config, --artifact-platform cannot be used at the same time");
+}
