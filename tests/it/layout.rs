@@ -267,32 +267,23 @@ fn push_artifact_platform_writes_the_platform_as_the_config() {
         .failure();
     wrong.error_first_line("Error");
 
-    let typed = sandbox
-        .oras()
-        .args([
-            "push",
-            "--oci-layout",
-            "lay:x",
-            "bar",
-            "--artifact-platform",
-            "darwin/arm64",
-        ])
-        .args(["--image-spec", "v1.0", "--artifact-type", "a/b"])
-        .failure();
-    typed.stderr_contains(
-        "artifact type cannot be customized for OCI image-spec v1.0 when platform is specified",
-    );
-    let with_config = sandbox
-        .oras()
-        .args([
-            "push",
-            "--oci-layout",
-            "lay:x",
-            "bar",
-            "--artifact-platform",
-            "darwin/arm64",
-        ])
-        .args(["--config", "bar"])
-        .failure();
-    with_config.stderr_contains("--config, --artifact-platform cannot be used at the same time");
+    let conflicts: [(&[&str], &str); 2] = [
+        (
+            &["--image-spec", "v1.0", "--artifact-type", "a/b"],
+            "artifact type cannot be customized for OCI image-spec v1.0 when platform is specified",
+        ),
+        (
+            &["--config", "bar"],
+            "--config, --artifact-platform cannot be used at the same time",
+        ),
+    ];
+    for (extra, says) in conflicts {
+        sandbox
+            .oras()
+            .args(["push", "--oci-layout", "lay:x", "bar"])
+            .args(["--artifact-platform", "darwin/arm64"])
+            .args(extra)
+            .failure()
+            .stderr_contains(says);
+    }
 }
