@@ -1012,6 +1012,9 @@ pub struct PullArgs {
     /// Also save layers without a title, as files named `<algorithm>-<hex>` (e.g. `sha256-ab12…`)
     #[arg(long)]
     pub include_untitled: bool,
+    /// [Preview] recursively pull the subject of artifacts
+    #[arg(long)]
+    pub include_subject: bool,
     /// Number of blobs downloaded concurrently
     #[arg(long, default_value_t = 3, value_parser = parse_concurrency)]
     pub concurrency: usize,

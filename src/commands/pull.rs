@@ -50,6 +50,8 @@ struct Walk<'a> {
     config: Option<(String, Option<String>)>,
     media_types: &'a [String],
     include_untitled: bool,
+    /// `--include-subject`: the manifests a pulled artifact refers to, recursively.
+    include_subject: bool,
 }
 
 #[derive(Serialize)]
@@ -133,6 +135,7 @@ pub async fn run(args: PullArgs) -> Result<()> {
         config,
         media_types: &args.media_type,
         include_untitled: args.include_untitled,
+        include_subject: args.include_subject,
     };
     let mut plan = Plan::default();
     reporter.state(&root, State::Started);
@@ -282,23 +285,9 @@ impl Walk<'_> {
             let index =
                 parse_index(bytes).with_context(|| format!("{}: invalid index", desc.digest))?;
             for child in &index.manifests {
-                let (child_desc, child_bytes) = self
-                    .target
-                    .fetch_manifest(&child.digest.to_string())
-                    .await?;
-                if child_desc.size != child.size {
-                    bail!("{}: invalid descriptor size", child.digest);
-                }
-                let child_desc = Descriptor {
-                    media_type: child.media_type.clone(),
-                    ..child_desc
-                };
-                self.reporter.state(&child_desc, State::Started);
-                self.reporter.state(&child_desc, State::Processing);
-                Box::pin(self.node(&child_desc, &child_bytes, plan, depth + 1)).await?;
-                self.reporter.state(&child_desc, State::Done);
+                self.child(child, plan, depth).await?;
             }
-            return Ok(());
+            return self.subject(index.subject.as_ref(), plan, depth).await;
         }
         let manifest =
             parse_manifest(bytes).with_context(|| format!("{}: invalid manifest", desc.digest))?;
@@ -342,6 +331,40 @@ impl Walk<'_> {
                 }
             }
         }
+        self.subject(manifest.subject.as_ref(), plan, depth).await
+    }
+
+    /// With `--include-subject`, walks the manifest that `subject` names, as the Go client
+    /// does: its titled content is pulled too, and its own subject after it.
+    async fn subject(
+        &self,
+        subject: Option<&Descriptor>,
+        plan: &mut Plan,
+        depth: usize,
+    ) -> Result<()> {
+        match subject.filter(|_| self.include_subject) {
+            Some(subject) => self.child(subject, plan, depth).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Fetches the manifest or index `child` names (an index entry, a subject) and walks it.
+    async fn child(&self, child: &Descriptor, plan: &mut Plan, depth: usize) -> Result<()> {
+        let (found, bytes) = self
+            .target
+            .fetch_manifest(&child.digest.to_string())
+            .await?;
+        if found.size != child.size {
+            bail!("{}: invalid descriptor size", child.digest);
+        }
+        let desc = Descriptor {
+            media_type: child.media_type.clone(),
+            ..found
+        };
+        self.reporter.state(&desc, State::Started);
+        self.reporter.state(&desc, State::Processing);
+        Box::pin(self.node(&desc, &bytes, plan, depth + 1)).await?;
+        self.reporter.state(&desc, State::Done);
         Ok(())
     }
 }

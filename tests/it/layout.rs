@@ -287,3 +287,52 @@ fn push_artifact_platform_writes_the_platform_as_the_config() {
             .stderr_contains(says);
     }
 }
+
+/// `pull --include-subject` on a signature of an SBOM of an artifact pulls all three, walking
+/// the subjects (oras-cli.md §7, §13.3); without the flag only the signature's file.
+#[test]
+fn pull_include_subject_follows_the_referrer_chain() {
+    let sandbox = Sandbox::new();
+    sandbox.push_to_layout("lay:v1", "foo1", "foo\n");
+    let attach = |subject: &str, file: &str, artifact_type: &str| -> String {
+        sandbox.write(file, format!("{file}\n"));
+        let out = sandbox
+            .oras()
+            .args(["attach", "--oci-layout", "--artifact-type", artifact_type])
+            .args([subject, file, "--format", "json"])
+            .success();
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        json["digest"].as_str().unwrap().to_owned()
+    };
+    let sbom = attach("lay:v1", "sbom.json", "test/sbom.file");
+    let signature = attach(&format!("lay@{sbom}"), "sig.txt", "test/signature.file");
+
+    let signature_ref = format!("lay@{signature}");
+    sandbox
+        .oras()
+        .args(["pull", "--oci-layout", &signature_ref, "-o", "only"])
+        .success();
+    assert_eq!(tree(&sandbox.path("only")), ["sig.txt"]);
+
+    let out = sandbox
+        .oras()
+        .args([
+            "pull",
+            "--oci-layout",
+            &signature_ref,
+            "-o",
+            "all",
+            "--include-subject",
+        ])
+        .success();
+    assert_eq!(
+        tree(&sandbox.path("all")),
+        ["foo1", "sbom.json", "sig.txt"],
+        "{out}"
+    );
+    assert_eq!(sandbox.read("all/foo1"), b"foo\n");
+    out.assert_line(&format!(
+        "Processing  {} application/vnd.oci.image.manifest.v1+json",
+        &sbom[7..19]
+    ));
+}
