@@ -281,8 +281,8 @@ pub async fn delete(args: ManifestDeleteArgs) -> Result<()> {
     opened.target.set_referrers_mode(mode);
     let selector = require_selector(&opened, raw, "manifest delete", DELETE_USAGE)?;
     let target = opened.target.as_ref();
-    let found = match target.fetch_manifest(&selector).await {
-        Ok((desc, _)) => Some(desc),
+    let found = match target.resolve(&selector).await {
+        Ok(desc) => Some(desc),
         Err(e) if e.is_not_found() => None,
         Err(e) => return Err(e.into()),
     };

@@ -83,13 +83,15 @@ pub async fn resolve(args: ResolveArgs) -> Result<()> {
         .as_deref()
         .map(super::parse_platform)
         .transpose()?;
-    let (mut desc, bytes) = target
-        .fetch_manifest(&selector)
-        .await
-        .map_err(|e| anyhow::Error::new(e).context("failed to resolve digest"))?;
-    if let Some(p) = &platform {
-        desc = super::select_platform(target, desc, bytes, p).await?.0;
-    }
+    let failed = |e| anyhow::Error::new(e).context("failed to resolve digest");
+    let desc = match &platform {
+        // The index or manifest is read to find the platform's manifest.
+        Some(p) => {
+            let (desc, bytes) = target.fetch_manifest(&selector).await.map_err(failed)?;
+            super::select_platform(target, desc, bytes, p).await?.0
+        }
+        None => target.resolve(&selector).await.map_err(failed)?,
+    };
     if args.full_reference {
         out.line(&format!("{}@{}", target.display(), desc.digest));
     } else {

@@ -366,31 +366,60 @@ impl Repository {
         }
     }
 
+    /// `HEAD /v2/<name>/manifests/<reference>`: a manifest's descriptor without its body, as
+    /// the Go client resolves (registries that meter pulls, such as Docker Hub, count GETs
+    /// only). Falls back to `fetch_manifest` when a header it needs is missing, or when the
+    /// digest sent does not match a digest reference.
+    pub async fn resolve_manifest(&self, reference: &str) -> Result<Descriptor, RegistryError> {
+        let resp = self.manifest_request(Method::HEAD, reference).await?;
+        let headers = resp.headers();
+        let digest = headers
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<Digest>().ok())
+            .filter(|d| reference.parse::<Digest>().is_err() || reference == d.to_string());
+        let size = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        match (digest, manifest_content_type(&resp), size) {
+            (Some(digest), Some(media_type), Some(size)) => {
+                Ok(Descriptor::new(media_type, digest, size))
+            }
+            _ => Ok(self.fetch_manifest(reference).await?.0),
+        }
+    }
+
+    /// A manifest `GET` or `HEAD` answered 200; 404 becomes `NotFound`, others a status error.
+    async fn manifest_request(
+        &self,
+        method: Method,
+        reference: &str,
+    ) -> Result<reqwest::Response, RegistryError> {
+        let url = self.url(&format!("manifests/{reference}"));
+        let req = self
+            .request(method.clone(), url.clone())
+            .header(header::ACCEPT, &MANIFEST_ACCEPT.join(", "));
+        let resp = self.client.send(req).await?;
+        match resp.status() {
+            StatusCode::OK => Ok(resp),
+            StatusCode::NOT_FOUND => {
+                let sep = if reference.contains(':') { "@" } else { ":" };
+                Err(RegistryError::NotFound(format!(
+                    "{}{sep}{reference}",
+                    self.display
+                )))
+            }
+            _ => Err(status_error(&method, &url, resp).await),
+        }
+    }
+
     async fn fetch_manifest_once(
         &self,
         reference: &str,
     ) -> Result<(Descriptor, Vec<u8>), RegistryError> {
-        let url = self.url(&format!("manifests/{reference}"));
-        let req = self
-            .request(Method::GET, url.clone())
-            .header(header::ACCEPT, &MANIFEST_ACCEPT.join(", "));
-        let resp = self.client.send(req).await?;
-        match resp.status() {
-            StatusCode::OK => {}
-            StatusCode::NOT_FOUND => {
-                let sep = if reference.contains(':') { "@" } else { ":" };
-                return Err(RegistryError::NotFound(format!(
-                    "{}{sep}{reference}",
-                    self.display
-                )));
-            }
-            _ => return Err(status_error(&Method::GET, &url, resp).await),
-        }
-        let content_type = resp
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or_default().trim().to_owned());
+        let resp = self.manifest_request(Method::GET, reference).await?;
+        let content_type = manifest_content_type(&resp);
         let header_digest = resp
             .headers()
             .get("docker-content-digest")
@@ -416,7 +445,6 @@ impl Repository {
             )));
         }
         let media_type = content_type
-            .filter(|t| !t.is_empty() && t != "application/json" && t != "text/plain")
             .or_else(|| media_type_field(&bytes))
             .unwrap_or_default();
         let desc = Descriptor::new(media_type, digest, bytes.len() as u64);
@@ -573,6 +601,16 @@ fn upload_location(request: &Url, headers: &HeaderMap) -> Result<Url, RegistryEr
         )));
     }
     Ok(location)
+}
+
+/// A manifest response's media type from `Content-Type`, unless it is missing or generic (some
+/// registries answer `application/json`; the manifest's own `mediaType` then says more).
+fn manifest_content_type(resp: &reqwest::Response) -> Option<String> {
+    resp.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_owned())
+        .filter(|t| !t.is_empty() && t != "application/json" && t != "text/plain")
 }
 
 fn media_type_field(bytes: &[u8]) -> Option<String> {

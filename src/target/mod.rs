@@ -180,6 +180,12 @@ pub trait Target: Send + Sync {
         Ok(reader_chunks(self.fetch_blob(desc, offset).await?))
     }
 
+    /// The descriptor of the manifest a tag or digest string names, without its bytes where
+    /// the target can tell it so (a registry answers a `HEAD`).
+    async fn resolve(&self, reference: &str) -> Result<Descriptor, TargetError> {
+        Ok(self.fetch_manifest(reference).await?.0)
+    }
+
     /// Fetches a manifest by tag or digest string, with its descriptor.
     async fn fetch_manifest(&self, reference: &str) -> Result<(Descriptor, Vec<u8>), TargetError>;
 

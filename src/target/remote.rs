@@ -315,6 +315,10 @@ impl Target for Remote {
         Ok(Box::pin(resp.bytes_stream().map_err(std::io::Error::other)))
     }
 
+    async fn resolve(&self, reference: &str) -> Result<Descriptor, TargetError> {
+        Ok(self.repo.resolve_manifest(reference).await?)
+    }
+
     async fn fetch_manifest(&self, reference: &str) -> Result<(Descriptor, Vec<u8>), TargetError> {
         Ok(self.repo.fetch_manifest(reference).await?)
     }

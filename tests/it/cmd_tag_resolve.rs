@@ -2,7 +2,7 @@
 //! (oras-cli.md §9, §13.10).
 
 use crate::cmd_manifest::{registry_has, seed_image, seed_multi_arch, write_multi_arch_layout};
-use crate::harness::{Output, Sandbox, layout_manifest, registry, sha256_hex};
+use crate::harness::{Output, Sandbox, USER, auth_registry, layout_manifest, registry, sha256_hex};
 
 /// Pushes one file with `oras push` and returns the manifest digest (`sha256:…`).
 fn push_artifact(sandbox: &Sandbox, reference: &str, args: &[&str]) -> String {
@@ -313,4 +313,16 @@ fn resolve_errors() {
 
     let out = sandbox.oras().arg("resolve").failure();
     out.stderr_contains("Usage: oras resolve");
+
+    // A wrong password: the HEAD's 401 has no body, so the status line is what is shown.
+    let out = sandbox
+        .oras()
+        .args([
+            "resolve",
+            &auth_registry().reference("cmd-resolve/errors:v1"),
+        ])
+        .args(["-u", USER, "-p", "wrong"])
+        .failure();
+    out.error_first_line("Error response from registry:");
+    out.stderr_contains("response status code 401: Unauthorized");
 }

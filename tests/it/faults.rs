@@ -818,3 +818,28 @@ fn push_refuses_an_upload_location_on_another_host() {
         "no manifest is pushed after a failed upload"
     );
 }
+
+/// `resolve` asks with `HEAD`, as the Go client does: registries that meter pulls (Docker Hub)
+/// count manifest GETs only. With `--platform` the index has to be read.
+#[test]
+fn resolve_asks_with_head_only() {
+    let sb = Sandbox::new();
+    push_direct(&sb, "faults/head:v1", "f.txt", b"head\n");
+    let proxy = FaultProxy::start(registry().port(), vec![]);
+    let out = sb
+        .oras()
+        .args(["resolve", &proxy.reference("faults/head:v1")])
+        .success();
+    let digest = out.stdout.trim().to_owned();
+    assert_eq!(proxy.seen("HEAD", "/manifests/").len(), 1, "{out}");
+    assert!(proxy.seen("GET", "/manifests/").is_empty(), "{out}");
+    let by_digest = sb
+        .oras()
+        .args([
+            "resolve",
+            &proxy.reference(&format!("faults/head@{digest}")),
+        ])
+        .success();
+    assert_eq!(by_digest.stdout.trim(), digest);
+    assert!(proxy.seen("GET", "/manifests/").is_empty(), "{by_digest}");
+}
