@@ -803,7 +803,7 @@ pub struct AttachArgs {
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
     /// Artifact type of the attached manifest (required)
-    #[arg(long, required = true)]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub artifact_type: String,
     /// [Preview] Path of the config file, with an optional media type: path[:mediatype]
     #[arg(long, value_name = "path")]

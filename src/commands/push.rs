@@ -90,15 +90,34 @@ struct Attach {
 /// `oras attach`: pushes an artifact whose `subject` is an existing manifest (oras-cli.md §6).
 pub async fn attach(args: AttachArgs) -> Result<()> {
     let out = super::transfer_output(&args.format, args.no_tty, &args.common)?;
-    if args.args.is_empty() {
-        return Err(
-            UserError::new("\"oras attach\" requires at least 1 argument but got 0")
-                .usage(ATTACH_USAGE.to_owned())
-                .hint("Are you missing an artifact reference to attach to?")
-                .into(),
-        );
+    check_args(
+        "attach",
+        &args.args,
+        None,
+        ATTACH_USAGE,
+        "the destination artifact for attaching",
+    )?;
+    // After the argument count, as cobra checks them.
+    if args.artifact_type.is_empty() {
+        bail!("required flag(s) \"artifact-type\" not set");
     }
     if args.args.len() == 1 && args.annotation.is_empty() && args.annotation_file.is_none() {
+        // A lone argument without a tag or digest is more likely a missing reference than a
+        // reference with nothing to attach (the Go client's order and hint).
+        let raw = &args.args[0];
+        let untagged = if args.target.oci_layout {
+            crate::target::parse_layout_reference(raw).1.is_none()
+        } else {
+            crate::reference::Reference::parse(raw).is_ok_and(|r| r.selector.is_none())
+        };
+        if untagged {
+            return Err(
+                UserError::new(format!("{raw:?}: no tag or digest specified"))
+                    .usage(ATTACH_USAGE.to_owned())
+                    .hint("Are you missing an artifact reference to attach to?")
+                    .into(),
+            );
+        }
         return Err(UserError::new("neither file nor annotation provided in the command")
             .usage(ATTACH_USAGE.to_owned())
             .hint("To attach to an existing artifact, please provide files via argument or annotations via flag \"--annotation\". Run \"oras attach -h\" for more options and examples")

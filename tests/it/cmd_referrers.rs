@@ -64,24 +64,44 @@ fn attach_argument_errors() {
     let repo = registry.reference("cmd-attach/errors");
     sandbox.write("f.txt", "f\n");
 
+    // No subject: the argument count is checked first, even before --artifact-type (§13.1).
+    for args in [
+        &["attach", "--artifact-type", "test/attach"][..],
+        &["attach"],
+    ] {
+        let out = sandbox.oras().args(args).failure();
+        out.error_first_line("Error: \"oras attach\" requires at least 1 argument but got 0");
+        out.stderr_contains("\nUsage: oras attach");
+        out.stderr_contains("Run \"oras attach -h\"");
+    }
     let out = sandbox
         .oras()
-        .args(["attach", "--artifact-type", "test/attach"])
+        .args(["attach", &format!("{repo}:v1"), "f.txt"])
         .failure();
-    out.error_first_line("Error:");
-    out.stderr_contains("Are you missing an artifact reference to attach to?");
+    out.error_first_line("Error: required flag(s) \"artifact-type\" not set");
 
+    // Nothing to attach: with a tagged subject, says so; without a tag, the reference is more
+    // likely what is missing.
     for layout in [false, true] {
-        let mut cmd = sandbox
-            .oras()
-            .args(["attach", "--artifact-type", "test/attach"]);
-        let subject = if layout {
-            cmd = cmd.arg("--oci-layout");
-            "layout:v1".to_owned()
+        let (untagged, tagged) = if layout {
+            ("layout".to_owned(), "layout:v1".to_owned())
         } else {
-            format!("{repo}:v1")
+            (repo.clone(), format!("{repo}:v1"))
         };
-        let out = cmd.arg(&subject).failure();
+        let attach = |subject: &str| {
+            let mut cmd = sandbox
+                .oras()
+                .args(["attach", "--artifact-type", "test/attach"]);
+            if layout {
+                cmd = cmd.arg("--oci-layout");
+            }
+            cmd.arg(subject).failure()
+        };
+        let out = attach(&untagged);
+        out.error_first_line("Error:");
+        out.stderr_contains("no tag or digest specified");
+        out.stderr_contains("\nAre you missing an artifact reference to attach to?");
+        let out = attach(&tagged);
         out.error_first_line("Error: neither file nor annotation");
         out.stderr_contains("Usage: oras attach");
     }
