@@ -88,7 +88,11 @@ pub(crate) fn parse_format_flag(
     }
     if kind == "go-template" {
         return match inline.filter(|t| !t.is_empty()).or(template) {
-            Some(t) => Ok(FormatChoice::Template(t)),
+            // Checked before anything is done, as the Go client parses it up front.
+            Some(t) => {
+                crate::output::check_template(&t)?;
+                Ok(FormatChoice::Template(t))
+            }
             None => Err(
                 UserError::new("\"go-template\" format specified but no template given")
                     .hint("use `--format go-template=TEMPLATE` to specify the template")

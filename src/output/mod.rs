@@ -7,6 +7,8 @@ mod error;
 mod status;
 mod template;
 
+pub use template::check as check_template;
+
 use std::io::{IsTerminal as _, Write as _};
 
 pub use error::{

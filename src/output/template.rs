@@ -1,238 +1,173 @@
-//! A small subset of Go's `text/template`, enough for `--format go-template=…` as scripts use
-//! it: `{{.field.sub}}`, `{{.}}`, `{{range .list}}…{{end}}`, `{{if .x}}…{{else}}…{{end}}`,
-//! and the functions `println`, `print`, `toJson`/`json`, `toPrettyJson`, `first`, `len`.
-//! Data is the command's JSON output, as the Go client passes it (numbers are float64).
+//! `--format go-template=…`: Go's `text/template` (the `gotmpl` crate), applied to the command's
+//! JSON output as the Go client passes it (objects are maps, numbers float64), with the sprig
+//! functions scripts reach for (`toJson`, `default`, `join`, `upper`, `first`, …).
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use gotmpl::Value as Tv;
 use serde_json::Value;
 
-#[derive(Debug, Clone, PartialEq)]
-enum Node {
-    Text(String),
-    Action(Vec<String>),
-    Range(Vec<String>, Vec<Node>),
-    If(Vec<String>, Vec<Node>, Vec<Node>),
-}
-
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("invalid template: {0}")]
-pub(super) struct TemplateError(String);
+#[error("{0}")]
+pub struct TemplateError(String);
 
-fn tokenize(src: &str) -> Result<Vec<(bool, String)>, TemplateError> {
-    let mut out = Vec::new();
-    let mut rest = src;
-    while let Some(start) = rest.find("{{") {
-        if start > 0 {
-            out.push((false, rest[..start].to_owned()));
-        }
-        let end = rest[start..]
-            .find("}}")
-            .ok_or_else(|| TemplateError("unclosed action".into()))?;
-        let inner = rest[start + 2..start + end]
-            .trim()
-            .trim_start_matches('-')
-            .trim_end_matches('-')
-            .trim();
-        out.push((true, inner.to_owned()));
-        rest = &rest[start + end + 2..];
-    }
-    if !rest.is_empty() {
-        out.push((false, rest.to_owned()));
-    }
-    Ok(out)
-}
-
-fn words(action: &str) -> Vec<String> {
-    action.split_whitespace().map(str::to_owned).collect()
-}
-
-fn parse(
-    tokens: &[(bool, String)],
-    pos: &mut usize,
-    stop: &[&str],
-) -> Result<(Vec<Node>, String), TemplateError> {
-    let mut nodes = Vec::new();
-    while *pos < tokens.len() {
-        let (is_action, text) = &tokens[*pos];
-        *pos += 1;
-        if !is_action {
-            nodes.push(Node::Text(text.clone()));
-            continue;
-        }
-        let w = words(text);
-        match w.first().map(String::as_str) {
-            Some(k) if stop.contains(&k) => return Ok((nodes, k.to_owned())),
-            Some("range") => {
-                let (body, _) = parse(tokens, pos, &["end"])?;
-                nodes.push(Node::Range(w[1..].to_vec(), body));
-            }
-            Some("if") => {
-                let (then, ended) = parse(tokens, pos, &["end", "else"])?;
-                let otherwise = if ended == "else" {
-                    parse(tokens, pos, &["end"])?.0
-                } else {
-                    Vec::new()
-                };
-                nodes.push(Node::If(w[1..].to_vec(), then, otherwise));
-            }
-            Some(_) => nodes.push(Node::Action(w)),
-            None => return Err(TemplateError("empty action".into())),
-        }
-    }
-    if stop.is_empty() {
-        Ok((nodes, String::new()))
-    } else {
-        Err(TemplateError(format!("missing {{{{{}}}}}", stop[0])))
-    }
-}
-
-fn lookup(dot: &Value, path: &str) -> Value {
-    if path == "." {
-        return dot.clone();
-    }
-    let mut cur = dot;
-    for key in path.trim_start_matches('.').split('.') {
-        match cur.get(key) {
-            Some(v) => cur = v,
-            None => return Value::Null,
-        }
-    }
-    cur.clone()
-}
-
-/// Go's `fmt.Print` of a JSON-decoded value.
-#[allow(clippy::many_single_char_names)]
-fn show(v: &Value) -> String {
+/// A JSON value as Go's `encoding/json` decodes it into `interface{}`.
+fn to_template(v: &Value) -> Tv {
     match v {
-        Value::Null => "<no value>".to_owned(),
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => {
-            let f = n.as_f64().unwrap_or_default();
-            if f.fract() == 0.0 && f.abs() < 1e6 {
-                format!("{f:.0}")
-            } else if f.abs() >= 1e6 || f.abs() < 1e-4 {
-                let s = format!("{f:e}");
-                // Rust `1.234567e6` → Go `1.234567e+06`.
-                match s.split_once('e') {
-                    Some((m, e)) => {
-                        let (sign, digits) = e.strip_prefix('-').map_or(("+", e), |d| ("-", d));
-                        format!("{m}e{sign}{digits:0>2}")
-                    }
-                    None => s,
-                }
-            } else {
-                f.to_string()
-            }
-        }
-        Value::Array(a) => format!("[{}]", a.iter().map(show).collect::<Vec<_>>().join(" ")),
-        Value::Object(o) => format!(
-            "map[{}]",
+        Value::Null => Tv::Nil,
+        Value::Bool(b) => Tv::Bool(*b),
+        Value::Number(n) => Tv::Float(n.as_f64().unwrap_or_default()),
+        Value::String(s) => Tv::String(s.as_str().into()),
+        Value::Array(a) => Tv::List(a.iter().map(to_template).collect()),
+        Value::Object(o) => Tv::Map(Arc::new(
             o.iter()
-                .map(|(k, v)| format!("{k}:{}", show(v)))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
-    }
-}
-
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-    }
-}
-
-/// Evaluates `fn arg…`, `(fn arg…).field` or a field path to a value.
-fn eval(dot: &Value, w: &[String]) -> Result<Value, TemplateError> {
-    let joined = w.join(" ");
-    if let Some(rest) = joined.strip_prefix('(') {
-        let (inner, tail) = rest
-            .rsplit_once(')')
-            .ok_or_else(|| TemplateError(format!("unclosed parenthesis in {joined}")))?;
-        let v = eval(dot, &words(inner))?;
-        return Ok(if tail.is_empty() { v } else { lookup(&v, tail) });
-    }
-    let arg = |i: usize| w.get(i).map_or(Value::Null, |a| lookup(dot, a));
-    Ok(match w.first().map(String::as_str) {
-        Some(p) if p.starts_with('.') => lookup(dot, p),
-        Some("println") => Value::String(format!(
-            "{}\n",
-            w[1..]
-                .iter()
-                .map(|a| show(&lookup(dot, a)))
-                .collect::<Vec<_>>()
-                .join(" ")
+                .map(|(k, v)| (Arc::from(k.as_str()), to_template(v)))
+                .collect::<BTreeMap<_, _>>(),
         )),
-        Some("print") => Value::String(w[1..].iter().map(|a| show(&lookup(dot, a))).collect()),
-        Some("toJson" | "json" | "toRawJson") => {
-            Value::String(serde_json::to_string(&arg(1)).unwrap_or_default())
-        }
-        Some("toPrettyJson") => {
-            Value::String(serde_json::to_string_pretty(&arg(1)).unwrap_or_default())
-        }
-        Some("first") => match arg(1) {
-            Value::Array(a) => a.first().cloned().unwrap_or(Value::Null),
-            _ => Value::Null,
-        },
-        Some("len") => match arg(1) {
-            Value::Array(a) => Value::from(a.len()),
-            Value::Object(o) => Value::from(o.len()),
-            Value::String(s) => Value::from(s.len()),
-            _ => Value::from(0),
-        },
-        Some(f) => return Err(TemplateError(format!("function {f:?} not defined"))),
-        None => Value::Null,
-    })
+    }
 }
 
-fn render_nodes(nodes: &[Node], dot: &Value, out: &mut String) -> Result<(), TemplateError> {
-    for node in nodes {
-        match node {
-            Node::Text(t) => out.push_str(t),
-            Node::Action(w) => {
-                let v = eval(dot, w)?;
-                out.push_str(&match v {
-                    Value::String(s) => s,
-                    other => show(&other),
-                });
-            }
-            Node::Range(w, body) => match eval(dot, w)? {
-                Value::Array(items) => {
-                    for item in &items {
-                        render_nodes(body, item, out)?;
-                    }
-                }
-                Value::Object(map) => {
-                    for item in map.values() {
-                        render_nodes(body, item, out)?;
-                    }
-                }
-                _ => {}
-            },
-            Node::If(w, then, otherwise) => {
-                let branch = if truthy(&eval(dot, w)?) {
-                    then
-                } else {
-                    otherwise
-                };
-                render_nodes(branch, dot, out)?;
+/// A template value back as JSON (for `toJson`).
+fn to_json(v: &Tv) -> Value {
+    match v {
+        Tv::Bool(b) => Value::Bool(*b),
+        Tv::Int(i) => Value::from(*i),
+        Tv::Uint(u) => Value::from(*u),
+        Tv::Float(f) => {
+            // Go's json.Marshal writes integral float64s without a fraction.
+            if f.fract() == 0.0 && f.abs() < 1e15 {
+                #[allow(clippy::cast_possible_truncation)]
+                Value::from(*f as i64)
+            } else {
+                Value::from(*f)
             }
         }
+        Tv::String(s) => Value::String(s.to_string()),
+        Tv::List(items) => Value::Array(items.iter().map(to_json).collect()),
+        Tv::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect()),
+        _ => Value::Null,
     }
-    Ok(())
+}
+
+fn arg(args: &[Tv], i: usize) -> Tv {
+    args.get(i).cloned().unwrap_or(Tv::Nil)
+}
+
+fn text(v: &Tv) -> String {
+    match v {
+        Tv::String(s) => s.to_string(),
+        Tv::Nil => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn string(s: impl Into<Arc<str>>) -> Tv {
+    Tv::String(s.into())
+}
+
+/// Go's "empty" for sprig's `default`: the zero value of its type.
+fn is_empty(v: &Tv) -> bool {
+    !v.is_truthy()
+}
+
+type Func = fn(&[Tv]) -> gotmpl::Result<Tv>;
+
+/// The sprig functions (Go client: `sprig.TxtFuncMap()`) that scripts use on this data.
+const FUNCS: &[(&str, Func)] = &[
+    ("toJson", |a| Ok(string(to_json(&arg(a, 0)).to_string()))),
+    ("toRawJson", |a| Ok(string(to_json(&arg(a, 0)).to_string()))),
+    ("toPrettyJson", |a| {
+        Ok(string(
+            serde_json::to_string_pretty(&to_json(&arg(a, 0))).unwrap_or_default(),
+        ))
+    }),
+    ("first", |a| {
+        Ok(match arg(a, 0) {
+            Tv::List(l) => l.first().cloned().unwrap_or(Tv::Nil),
+            _ => Tv::Nil,
+        })
+    }),
+    ("last", |a| {
+        Ok(match arg(a, 0) {
+            Tv::List(l) => l.last().cloned().unwrap_or(Tv::Nil),
+            _ => Tv::Nil,
+        })
+    }),
+    ("keys", |a| {
+        Ok(match arg(a, 0) {
+            Tv::Map(m) => Tv::List(m.keys().map(|k| Tv::String(Arc::clone(k))).collect()),
+            _ => Tv::List(Arc::from(Vec::new())),
+        })
+    }),
+    ("hasKey", |a| {
+        Ok(Tv::Bool(match arg(a, 0) {
+            Tv::Map(m) => m.contains_key(text(&arg(a, 1)).as_str()),
+            _ => false,
+        }))
+    }),
+    // `default <fallback> <value>`: the value unless it is empty.
+    ("default", |a| {
+        let value = arg(a, 1);
+        Ok(if is_empty(&value) { arg(a, 0) } else { value })
+    }),
+    ("join", |a| {
+        let sep = text(&arg(a, 0));
+        Ok(string(match arg(a, 1) {
+            Tv::List(l) => l.iter().map(text).collect::<Vec<_>>().join(&sep),
+            other => text(&other),
+        }))
+    }),
+    ("upper", |a| Ok(string(text(&arg(a, 0)).to_uppercase()))),
+    ("lower", |a| Ok(string(text(&arg(a, 0)).to_lowercase()))),
+    ("trim", |a| Ok(string(text(&arg(a, 0)).trim()))),
+    ("trimPrefix", |a| {
+        let (prefix, s) = (text(&arg(a, 0)), text(&arg(a, 1)));
+        Ok(string(s.strip_prefix(&prefix).unwrap_or(&s)))
+    }),
+    ("trimSuffix", |a| {
+        let (suffix, s) = (text(&arg(a, 0)), text(&arg(a, 1)));
+        Ok(string(s.strip_suffix(&suffix).unwrap_or(&s)))
+    }),
+    ("contains", |a| {
+        Ok(Tv::Bool(text(&arg(a, 1)).contains(&text(&arg(a, 0)))))
+    }),
+    ("hasPrefix", |a| {
+        Ok(Tv::Bool(text(&arg(a, 1)).starts_with(&text(&arg(a, 0)))))
+    }),
+    ("hasSuffix", |a| {
+        Ok(Tv::Bool(text(&arg(a, 1)).ends_with(&text(&arg(a, 0)))))
+    }),
+    ("replace", |a| {
+        Ok(string(
+            text(&arg(a, 2)).replace(&text(&arg(a, 0)), &text(&arg(a, 1))),
+        ))
+    }),
+    ("quote", |a| Ok(string(format!("{:?}", text(&arg(a, 0)))))),
+];
+
+fn parse(template: &str) -> Result<gotmpl::Template, TemplateError> {
+    let mut t = gotmpl::Template::new("oras");
+    for (name, f) in FUNCS {
+        t = t.func(name, f);
+    }
+    // sprig's alias, which oras-rs documented before the engine was complete.
+    t = t.func("json", FUNCS[0].1);
+    t.parse(template)
+        .map_err(|e| TemplateError(format!("invalid template: {e}")))
+}
+
+/// Parses `template` without running it: a mistake is reported before the command does
+/// anything.
+pub fn check(template: &str) -> Result<(), TemplateError> {
+    parse(template).map(|_| ())
 }
 
 /// Renders `template` with `data` (no trailing newline is added, as in Go).
 pub(super) fn render(template: &str, data: &Value) -> Result<String, TemplateError> {
-    let tokens = tokenize(template)?;
-    let (nodes, _) = parse(&tokens, &mut 0, &[])?;
-    let mut out = String::new();
-    render_nodes(&nodes, data, &mut out)?;
-    Ok(out)
+    parse(template)?
+        .execute_to_string(&to_template(data))
+        .map_err(|e| TemplateError(e.to_string()))
 }
 
 #[cfg(test)]
@@ -244,7 +179,8 @@ mod tests {
         let data = serde_json::json!({
             "reference": "r/x@sha256:ab", "size": 1_234_567, "n": 2,
             "tags": ["a", "b"], "files": [{"path": "/p/1"}, {"path": "/p/2"}],
-            "content": {"layers": [{"digest": "sha256:1"}]}
+            "content": {"layers": [{"digest": "sha256:1"}]},
+            "annotations": {"org.opencontainers.image.created": "2026-11-29T00:00:00Z"}
         });
         let cases = [
             ("{{.reference}}", "r/x@sha256:ab"),
@@ -252,17 +188,35 @@ mod tests {
             ("{{range .files}}{{println .path}}{{end}}", "/p/1\n/p/2\n"),
             ("{{(first .content.layers).digest}}", "sha256:1"),
             ("{{toJson .tags}}", r#"["a","b"]"#),
-            ("{{.size}} {{.n}}", "1.234567e+06 2"),
+            // Go prints float64 1234567 as 1.234567e+06; whole numbers print whole here.
+            ("{{.size}} {{.n}}", "1234567 2"),
             (
                 "{{if .tags}}yes{{else}}no{{end}}{{if .missing}}x{{end}}",
                 "yes",
             ),
             ("{{len .tags}}", "2"),
+            // What the subset lacked: pipes, index, printf, eq, variables, sprig.
+            ("{{.tags | len}}", "2"),
+            (
+                r#"{{index .annotations "org.opencontainers.image.created"}}"#,
+                "2026-11-29T00:00:00Z",
+            ),
+            (r#"{{printf "%s=%v" .reference .n}}"#, "r/x@sha256:ab=2"),
+            (r#"{{if eq .reference "r/x@sha256:ab"}}same{{end}}"#, "same"),
+            ("{{range $i, $t := .tags}}{{$i}}{{$t}}{{end}}", "0a1b"),
+            (
+                r#"{{join "," .tags}} {{upper "x"}} {{default "d" .missing}}"#,
+                "a,b X d",
+            ),
+            ("{{with .content}}{{len .layers}}{{end}}", "1"),
+            ("{{print 1 2}}", "1 2"),
+            ("{{.missing}}", "<no value>"),
+            ("{{toJson .n}}", "2"),
         ];
         for (tpl, want) in cases {
             assert_eq!(render(tpl, &data).unwrap(), want, "{tpl}");
         }
         assert!(render("{{.x", &data).is_err());
-        assert!(render("{{range .tags}}", &data).is_err());
+        assert!(render("{{nosuch .x}}", &data).is_err());
     }
 }

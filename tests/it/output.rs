@@ -314,3 +314,48 @@ fn push_to_layout_prints_oci_layout_kind() {
         .assert_line("Pushed [oci-layout] lay:v1")
         .assert_line("ArtifactType: application/vnd.unknown.artifact.v1");
 }
+
+/// `--format go-template` is Go's template language, not a subset: pipes, `index` (annotation
+/// keys have dots), `printf`, `eq`, variables, sprig's `join`/`default`; a template that does
+/// not parse stops the command before it pushes anything.
+#[test]
+fn go_templates_use_the_whole_language() {
+    let sandbox = Sandbox::new();
+    sandbox.write("f.txt", "t\n");
+    let template = concat!(
+        r#"{{index .annotations "org.opencontainers.image.created" | len}}|"#,
+        r#"{{printf "%.12s" .digest}}|{{if eq .mediaType "application/vnd.oci.image.manifest.v1+json"}}manifest{{end}}|"#,
+        r#"{{range $i, $t := .referenceAsTags}}{{$i}}={{$t}}{{end}}|{{join "," (keys .annotations)}}|"#,
+        r#"{{default "none" .missing}}"#
+    );
+    let out = sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "f.txt", "-a", "k=v"])
+        .args(["--format", &format!("go-template={template}")])
+        .success();
+    let parts: Vec<&str> = out.stdout.split('|').collect();
+    assert_eq!(parts.len(), 6, "{out}");
+    assert!(
+        parts[1].starts_with("sha256:") && parts[1].len() == 12,
+        "{out}"
+    );
+    assert_eq!(
+        [parts[0], parts[2], parts[3], parts[4], parts[5]],
+        [
+            "20",
+            "manifest",
+            "0=lay:v1",
+            "k,org.opencontainers.image.created",
+            "none"
+        ],
+        "{out}"
+    );
+
+    let bad = sandbox
+        .oras()
+        .args(["push", "--oci-layout", "bad:v1", "f.txt"])
+        .args(["--format", "go-template={{.digest"])
+        .failure();
+    bad.error_first_line("Error: invalid template");
+    assert!(!sandbox.path("bad").exists(), "nothing pushed\n{bad}");
+}
