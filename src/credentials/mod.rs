@@ -200,7 +200,9 @@ impl Store {
     }
 }
 
-/// An exclusive lock on `<config>.lock`, held until the returned file is dropped.
+/// An exclusive lock on the directory holding the config, held until the returned handle is
+/// dropped: concurrent logins and logouts take turns, and no lock file is left beside the
+/// config (the directory itself is locked).
 fn lock_config(path: &Path) -> Result<std::fs::File, CredentialError> {
     let err = |source| CredentialError::Write {
         path: path.to_owned(),
@@ -217,17 +219,9 @@ fn lock_config(path: &Path) -> Result<std::fs::File, CredentialError> {
             .create(dir)
             .map_err(err)?;
     }
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        .open(dir.join(name))
-        .map_err(err)?;
-    file.lock().map_err(err)?;
-    Ok(file)
+    let handle = std::fs::File::open(dir).map_err(err)?;
+    handle.lock().map_err(err)?;
+    Ok(handle)
 }
 
 fn default_config_path() -> PathBuf {
@@ -292,7 +286,7 @@ fn write_config(path: &Path, config: &Map<String, Value>) -> Result<(), Credenti
     Ok(())
 }
 
-use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
 
 fn helper_for(config: &Map<String, Value>, key: &str) -> Option<String> {
     let per_host = config
@@ -410,6 +404,38 @@ mod tests {
         assert_eq!(mode, 0o600);
         store.delete("localhost:5000").unwrap();
         assert_eq!(store.get("localhost:5000").unwrap(), None);
+    }
+
+    #[test]
+    fn concurrent_puts_all_land_and_leave_no_lock_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        let threads: Vec<_> = (0..16)
+            .map(|i| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let store = Store::new(&[path]);
+                    let cred = Credential::IdentityToken(Secret::new(format!("token-{i}")));
+                    store.put(&format!("registry{i}.example"), &cred).unwrap();
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let store = Store::new(std::slice::from_ref(&path));
+        for i in 0..16 {
+            assert_eq!(
+                store.get(&format!("registry{i}.example")).unwrap(),
+                Some(Credential::IdentityToken(Secret::new(format!("token-{i}")))),
+                "registry{i} kept"
+            );
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["config.json"]);
     }
 
     #[test]
