@@ -46,10 +46,11 @@ pub async fn fetch(args: ManifestFetchArgs) -> Result<()> {
         bail!("`--media-type` cannot be used with `--oci-layout` at the same time");
     }
     let raw = &args.args[0];
-    let opened = super::read_through_cache(
+    let mut opened = super::read_through_cache(
         open_target(raw, &args.target, false, args.common.debug, &out)?,
         &args.target,
     )?;
+    opened.target.set_manifest_accept(&args.media_type);
     let selector = require_selector(&opened, raw, "manifest fetch", FETCH_USAGE)?;
     let target = opened.target.as_ref();
     let platform = args

@@ -21,6 +21,8 @@ pub struct Repository {
     scope: String,
     /// Manifests (and tag lists) larger than this are refused.
     max_manifest: u64,
+    /// The manifest media types asked for (`Accept`); every known type unless narrowed.
+    manifest_accept: String,
 }
 
 impl Repository {
@@ -33,6 +35,15 @@ impl Repository {
             name: name.to_owned(),
             scope: format!("repository:{name}:{actions}"),
             max_manifest: MAX_MANIFEST_BYTES,
+            manifest_accept: MANIFEST_ACCEPT.join(", "),
+        }
+    }
+
+    /// Asks for manifests of these media types only (`manifest fetch --media-type`): the
+    /// registry chooses among them, or answers that it has none of them.
+    pub fn set_manifest_accept(&mut self, types: &[String]) {
+        if !types.is_empty() {
+            self.manifest_accept = types.join(", ");
         }
     }
 
@@ -399,7 +410,7 @@ impl Repository {
         let url = self.url(&format!("manifests/{reference}"));
         let req = self
             .request(method.clone(), url.clone())
-            .header(header::ACCEPT, &MANIFEST_ACCEPT.join(", "));
+            .header(header::ACCEPT, &self.manifest_accept);
         let resp = self.client.send(req).await?;
         match resp.status() {
             StatusCode::OK => Ok(resp),

@@ -253,6 +253,10 @@ impl Target for Cached {
         self.inner.set_referrers_mode(mode);
     }
 
+    fn set_manifest_accept(&mut self, types: &[String]) {
+        self.inner.set_manifest_accept(types);
+    }
+
     async fn tags(&self) -> Result<Vec<String>, TargetError> {
         self.inner.tags().await
     }

@@ -212,6 +212,10 @@ pub trait Target: Send + Sync {
     /// type and annotations.
     async fn referrers(&self, subject: &Descriptor) -> Result<Vec<Descriptor>, TargetError>;
 
+    /// Narrows the manifest media types a registry is asked for (`Accept`); targets that do
+    /// not negotiate ignore it.
+    fn set_manifest_accept(&mut self, _types: &[String]) {}
+
     /// Chooses how referrers are found and recorded; targets without a choice ignore it.
     fn set_referrers_mode(&mut self, _mode: ReferrersMode) {}
 

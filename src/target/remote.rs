@@ -371,6 +371,10 @@ impl Target for Remote {
         self.referrers = mode;
     }
 
+    fn set_manifest_accept(&mut self, types: &[String]) {
+        self.repo.set_manifest_accept(types);
+    }
+
     async fn tags(&self) -> Result<Vec<String>, TargetError> {
         Ok(self.repo.tags().await?)
     }

@@ -436,6 +436,13 @@ fn manifest_fetch_selects_a_platform_from_an_index() {
         ])
         .success();
     assert_eq!(out.stdout_bytes, multi.index);
+    // The types are the request's Accept: the registry has none of these for an index.
+    let out = sandbox
+        .oras()
+        .args(["manifest", "fetch", &by_tag, "--media-type", MANIFEST_TYPE])
+        .failure();
+    out.error_first_line("Error response from registry:");
+    out.stderr_contains("not found");
 
     for reference in [&by_tag, &by_digest] {
         let out = sandbox
