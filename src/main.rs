@@ -15,10 +15,16 @@ fn main() -> ExitCode {
     match parsed {
         Ok(cli) => oras::run(cli),
         Err(e) => match e.kind() {
-            ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
                 let _ = e.print();
+                ExitCode::SUCCESS
+            }
+            // `oras` or `oras manifest` alone: the help, on stdout as with --help (cobra).
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                let _ = std::io::Write::write_all(
+                    &mut std::io::stdout(),
+                    e.render().to_string().as_bytes(),
+                );
                 ExitCode::SUCCESS
             }
             ErrorKind::UnknownArgument => {

@@ -131,6 +131,27 @@ fn help_of_every_command_matches_its_snapshot() {
     }
 }
 
+/// `oras` alone and a command group alone (`oras manifest`) print their help on stdout and
+/// succeed, as the Go client does.
+#[test]
+fn a_group_without_a_subcommand_prints_its_help() {
+    let sb = Sandbox::new();
+    for command in [
+        &[][..],
+        &["manifest"],
+        &["blob"],
+        &["repo"],
+        &["manifest", "index"],
+    ] {
+        let bare = oras(&sb, command).success();
+        let mut flag = command.to_vec();
+        flag.push("--help");
+        let help = oras(&sb, &flag).success();
+        assert!(bare.stderr.is_empty(), "{bare}");
+        assert_eq!(bare.stdout, help.stdout, "{bare}");
+    }
+}
+
 #[test]
 fn help_flag_and_help_subcommand_agree() {
     let sb = Sandbox::new();
