@@ -407,6 +407,9 @@ pub struct ManifestPushArgs {
     /// Media type of the manifest (default: its `mediaType` field)
     #[arg(long, default_value = "")]
     pub media_type: String,
+    /// Number of tags pushed concurrently
+    #[arg(long, default_value_t = 5, value_parser = parse_concurrency)]
+    pub concurrency: usize,
     #[command(flatten)]
     pub descriptor: DescriptorArgs,
     #[command(flatten)]

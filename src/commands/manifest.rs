@@ -4,6 +4,7 @@ use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
+use futures_util::TryStreamExt as _;
 use serde::Serialize;
 
 use super::{
@@ -259,9 +260,12 @@ pub async fn push(args: ManifestPushArgs) -> Result<()> {
     if !exists {
         line("Uploaded ");
     }
-    for tag in &extra_tags {
-        target.tag_manifest(&desc, &bytes, tag).await?;
-    }
+    futures_util::stream::iter(extra_tags.iter().map(Ok::<_, anyhow::Error>))
+        .try_for_each_concurrent(args.concurrency, |tag| {
+            let (desc, bytes) = (&desc, &bytes);
+            async move { Ok(target.tag_manifest(desc, bytes, tag).await?) }
+        })
+        .await?;
     if quiet {
         return print_descriptor(&out, &desc, args.descriptor.pretty);
     }

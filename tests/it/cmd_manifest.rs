@@ -925,6 +925,7 @@ fn manifest_push_with_several_tags() {
     let out = sandbox
         .oras()
         .args(["manifest", "push", &format!("{first},t2,t3"), "-"])
+        .args(["--concurrency", "2"])
         .stdin(manifest.clone())
         .success();
     out.assert_line(&format!("Pushed: [registry] {first}"))
