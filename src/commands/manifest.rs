@@ -4,7 +4,6 @@ use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
-use futures_util::TryStreamExt as _;
 use serde::Serialize;
 
 use super::{
@@ -260,12 +259,15 @@ pub async fn push(args: ManifestPushArgs) -> Result<()> {
     if !exists {
         line("Uploaded ");
     }
-    futures_util::stream::iter(extra_tags.iter().map(Ok::<_, anyhow::Error>))
-        .try_for_each_concurrent(args.concurrency, |tag| {
-            let (desc, bytes) = (&desc, &bytes);
-            async move { Ok(target.tag_manifest(desc, bytes, tag).await?) }
-        })
-        .await?;
+    super::tag_all(
+        target,
+        &desc,
+        &bytes,
+        &extra_tags,
+        args.concurrency,
+        &|_| {},
+    )
+    .await?;
     if quiet {
         return print_descriptor(&out, &desc, args.descriptor.pretty);
     }

@@ -774,6 +774,26 @@ pub(crate) fn fetcher<'a>(
     }
 }
 
+/// Adds `tags` to a manifest the target holds, `concurrency` at a time, calling `tagged` after
+/// each.
+pub(crate) async fn tag_all<T: AsRef<str> + Sync>(
+    target: &dyn Target,
+    desc: &crate::oci::Descriptor,
+    bytes: &[u8],
+    tags: &[T],
+    concurrency: usize,
+    tagged: &(dyn Fn(&str) + Sync),
+) -> Result<()> {
+    use futures_util::stream::{self, TryStreamExt as _};
+    stream::iter(tags.iter().map(|t| Ok(t.as_ref())))
+        .try_for_each_concurrent(concurrency.max(1), |tag| async move {
+            target.tag_manifest(desc, bytes, tag).await?;
+            tagged(tag);
+            Ok::<_, anyhow::Error>(())
+        })
+        .await
+}
+
 /// Reads a small blob (a config) whole, at most `max` bytes, verified against `desc`. One that
 /// arrives with other bytes is asked for once more, as a download is: a stale cache entry is
 /// then replaced by the registry's copy.

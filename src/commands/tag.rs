@@ -1,7 +1,6 @@
 //! `oras tag` and `oras resolve`: name a manifest, or print the digest a reference names.
 
 use anyhow::{Result, bail};
-use futures_util::stream::{self, TryStreamExt as _};
 
 use super::{check_args, open_target, require_selector};
 use crate::cli::{ResolveArgs, TagArgs};
@@ -52,16 +51,17 @@ pub async fn run(args: TagArgs) -> Result<()> {
         target.display(),
         desc.digest
     ));
-    stream::iter(args.args[1..].iter().map(Ok))
-        .try_for_each_concurrent(args.concurrency.max(1), |tag| {
-            let (desc, bytes, out) = (&desc, &bytes, &out);
-            async move {
-                target.tag_manifest(desc, bytes, tag).await?;
-                out.line(&format!("Tagged {tag}"));
-                Ok::<_, anyhow::Error>(())
-            }
-        })
-        .await
+    super::tag_all(
+        target,
+        &desc,
+        &bytes,
+        &args.args[1..],
+        args.concurrency,
+        &|tag| {
+            out.line(&format!("Tagged {tag}"));
+        },
+    )
+    .await
 }
 
 pub async fn resolve(args: ResolveArgs) -> Result<()> {
