@@ -200,27 +200,7 @@ pub async fn push(args: ManifestPushArgs) -> Result<()> {
             bail!("{:?}: invalid reference: invalid tag {t:?}", args.args[0]);
         }
     }
-    let bytes = if file == "-" {
-        let mut b = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut b)
-            .context("failed to read the manifest from stdin")?;
-        b
-    } else {
-        std::fs::read(file)
-            .map_err(|e| anyhow::anyhow!("failed to open {file}: {}", io_error_text(&e)))?
-    };
-    let value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|_| anyhow::anyhow!("not a valid json file"))?;
-    let media_type = if args.media_type.is_empty() {
-        value.get("mediaType").and_then(|m| m.as_str()).map(str::to_owned).ok_or_else(|| {
-            UserError::new(format!("media type is not specified via the flag \"--media-type\" nor in {file:?}"))
-                .usage(PUSH_USAGE)
-                .hint("Please specify a valid media type in the manifest JSON or via the \"--media-type\" flag")
-        })?
-    } else {
-        args.media_type.clone()
-    };
+    let (bytes, media_type) = read_manifest_file(file, &args.media_type)?;
     let desc = Descriptor::for_bytes(media_type, &bytes);
     let mut opened = open_target(raw, &args.target, true, args.common.debug, &out)?;
     opened
@@ -277,6 +257,32 @@ pub async fn push(args: ManifestPushArgs) -> Result<()> {
     }
     out.line(&format!("Digest: {}", desc.digest));
     Ok(())
+}
+
+/// The manifest to push, from `file` or stdin (`-`), and its media type: `flag_type`, else its
+/// `mediaType` field.
+fn read_manifest_file(file: &str, flag_type: &str) -> Result<(Vec<u8>, String)> {
+    let bytes = if file == "-" {
+        let mut b = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut b)
+            .context("failed to read the manifest from stdin")?;
+        b
+    } else {
+        std::fs::read(file)
+            .map_err(|e| anyhow::anyhow!("failed to open {file}: {}", io_error_text(&e)))?
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|_| anyhow::anyhow!("not a valid json file"))?;
+    if !flag_type.is_empty() {
+        return Ok((bytes, flag_type.to_owned()));
+    }
+    let media_type = value.get("mediaType").and_then(|m| m.as_str()).map(str::to_owned).ok_or_else(|| {
+        UserError::new(format!("media type is not specified via the flag \"--media-type\" nor in {file:?}"))
+            .usage(PUSH_USAGE)
+            .hint("Please specify a valid media type in the manifest JSON or via the \"--media-type\" flag")
+    })?;
+    Ok((bytes, media_type))
 }
 
 pub async fn delete(args: ManifestDeleteArgs) -> Result<()> {

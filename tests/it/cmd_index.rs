@@ -619,15 +619,29 @@ fn index_update_by_digest_pushes_a_new_untagged_index() {
     let f = seeded();
     let sb = Sandbox::new();
     let repo = registry().reference(REPO);
-    oras_index(&sb, &["create", &repo, &f.amd64.digest, &f.arm64.digest]).success();
-    let old = index_json(None, &[&f.amd64.entry, &f.arm64.entry], None);
+    // Other tests push the same two-entry index into this repository at the same time, and
+    // the registry does not write manifests atomically: an annotation makes this one unique.
+    let annotation = r#"{"test":"update-by-digest"}"#;
+    oras_index(
+        &sb,
+        &[
+            "create",
+            &repo,
+            &f.amd64.digest,
+            &f.arm64.digest,
+            "--annotation",
+            "test=update-by-digest",
+        ],
+    )
+    .success();
+    let old = index_json(None, &[&f.amd64.entry, &f.arm64.entry], Some(annotation));
     let by_digest = format!("{repo}@{}", digest_of(&old));
 
     let out = oras_index(&sb, &["update", &by_digest, "--add", "linux-armv7"]).success();
     let expected = index_json(
         None,
         &[&f.amd64.entry, &f.arm64.entry, &f.armv7.entry],
-        None,
+        Some(annotation),
     );
     out.assert_line(&format!("Fetched   {}", digest_of(&old)))
         .assert_line(&format!("Added     {} linux-armv7", f.armv7.digest))

@@ -306,7 +306,19 @@ impl Registry {
             args.extend(["--creds", &creds]);
         }
         args.push(&docker_ref);
-        skopeo(&args).stdout_bytes
+        // docker-registry 2.8 writes a manifest in place, not atomically: while another test
+        // pushes the same bytes, a read can meet a half-written file and get a 500. Such a read
+        // is repeated; any other failure is not.
+        let mut out = skopeo_unchecked(&args);
+        for _ in 0..3 {
+            if out.code == 0 || !out.stderr.contains("500 Internal Server Error") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            out = skopeo_unchecked(&args);
+        }
+        assert_eq!(out.code, 0, "skopeo failed\n{out}");
+        out.stdout_bytes
     }
 
     /// Pushes an OCI image layout tag to `repo:tag` with skopeo, keeping digests unchanged.
