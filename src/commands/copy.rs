@@ -154,31 +154,9 @@ fn open_sides(
     let (from, to) = (side(args, true), side(args, false));
     check_side_credentials(&from.remote, "from-")?;
     check_side_credentials(&to.remote, "to-")?;
-    // A side's flags that do not hold are that side's error, prefixed as the Go client does.
-    let side_error = |origin: Origin, raw: &str, target: &TargetArgs| {
-        let kind = if target.oci_layout || target.oci_layout_path.is_some() {
-            TargetKind::OciLayout
-        } else {
-            TargetKind::Registry
-        };
-        let reference = raw.to_owned();
-        move |e: anyhow::Error| {
-            anyhow::Error::new(CopySide {
-                origin,
-                kind: kind.to_string(),
-                reference,
-                credential_file: None,
-                source: e.into(),
-            })
-        }
-    };
     let mut src = open_target(src_raw, &from, false, args.common.debug, out)
-        .map_err(side_error(Origin::Source, src_raw, &from))?;
-    let mut dst = open_target(dst_raw, &to, true, args.common.debug, out).map_err(side_error(
-        Origin::Destination,
-        dst_raw,
-        &to,
-    ))?;
+        .with_context(|| format!("Error from source for {src_raw:?}"))?;
+    let mut dst = open_target(dst_raw, &to, true, args.common.debug, out)?;
     src.target.set_referrers_mode(from_mode);
     dst.target.set_referrers_mode(to_mode);
     Ok((src, dst))

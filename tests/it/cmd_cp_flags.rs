@@ -489,32 +489,3 @@ fn resolve_maps_a_host_and_port_to_another_address_port() {
         .arg("oras.e2e.test:1/cmd-cp-flags/resolve-port:v1")
         .failure();
 }
-
-/// A side's connection flags that do not hold are that side's error, with the Go client's
-/// prefix in place of `Error:` (oras-cli.md §0).
-#[test]
-fn cp_side_flag_errors_name_their_side() {
-    let sandbox = Sandbox::new();
-    let src = registry().reference("cmd-cp-flags/side-errors:v1");
-    let dst = registry().reference("cmd-cp-flags/side-errors-copy:v1");
-    let out = sandbox
-        .oras()
-        .args(["cp", &src, &dst, "--from-cert-file", "client.pem"])
-        .failure();
-    assert_eq!(
-        first_error_line(&out),
-        format!(
-            "Error from source registry for {src:?}: --cert-file must be used in conjunction with --key-file"
-        ),
-        "{out}"
-    );
-    let out = sandbox
-        .oras()
-        .args(["cp", &src, &dst, "--to-ca-file", "missing-ca.pem"])
-        .failure();
-    assert!(
-        first_error_line(&out)
-            .starts_with(&format!("Error from destination registry for {dst:?}: ")),
-        "{out}"
-    );
-}
