@@ -83,6 +83,15 @@ pub async fn tags(args: RepoTagsArgs) -> Result<()> {
     let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
     let target = opened.target.as_ref();
     let mut tags = target.tags().await?;
+    if args.target.oci_layout_path.is_some() && opened.selector.is_none() {
+        // A layout whose tags are whole references (`example.com/r:v1`, as `cp
+        // --to-oci-layout-path` writes them): those of the repository given, by their tag.
+        let prefix = format!("{raw}:");
+        tags = tags
+            .into_iter()
+            .filter_map(|t| t.strip_prefix(&prefix).map(str::to_owned))
+            .collect();
+    }
     if args.exclude_digest_tags {
         tags.retain(|t| t.replacen('-', ":", 1).parse::<Digest>().is_err());
     }

@@ -114,6 +114,30 @@ fn repo_tags_in_an_oci_layout() {
         .success();
     let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
     assert_eq!(json, serde_json::json!({"tags": ["v1", "v2", "zeta"]}));
+
+    // A layout named by --oci-layout-path holds whole references as tags; `repo tags` lists
+    // those of the repository given, by their tag (oras-cli.md §9).
+    for (from, to) in [
+        ("lay:v1", "example.com/r:v1"),
+        ("lay:zeta", "other.io/x:v9"),
+    ] {
+        sandbox
+            .oras()
+            .args([
+                "cp",
+                "--from-oci-layout",
+                from,
+                "--to-oci-layout-path",
+                "refs",
+                to,
+            ])
+            .success();
+    }
+    let out = sandbox
+        .oras()
+        .args(["repo", "tags", "--oci-layout-path", "refs", "example.com/r"])
+        .success();
+    assert_eq!(out.stdout, "v1\n", "{out}");
 }
 
 #[test]
