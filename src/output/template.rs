@@ -157,10 +157,70 @@ fn parse(template: &str) -> Result<gotmpl::Template, TemplateError> {
         .map_err(|e| TemplateError(format!("invalid template: {e}")))
 }
 
+/// The words a template may call besides `FUNCS`: Go's keywords, constants and built-ins.
+const BUILTINS: &[&str] = &[
+    "if", "else", "end", "range", "with", "define", "template", "block", "break", "continue",
+    "true", "false", "nil", "and", "or", "not", "call", "html", "index", "slice", "js", "len",
+    "print", "printf", "println", "urlquery", "eq", "ne", "lt", "le", "gt", "ge", "json",
+];
+
+/// The first word in `template`'s actions that names no function, as Go's parser reports it
+/// (gotmpl only finds it when the call runs, after the command has done its work).
+fn unknown_function(template: &str) -> Option<String> {
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let inner = &rest[start + 2..];
+        let end = inner.find("}}")?;
+        let action = inner[..end].trim_matches('-').trim();
+        rest = &inner[end + 2..];
+        if action.starts_with("/*") {
+            continue;
+        }
+        // Words outside string and character literals.
+        let mut words = String::new();
+        let mut quote = None;
+        let mut escaped = false;
+        for c in action.chars() {
+            match quote {
+                Some(q) => {
+                    if escaped {
+                        escaped = false;
+                    } else if c == '\\' && q != '`' {
+                        escaped = true;
+                    } else if c == q {
+                        quote = None;
+                    }
+                }
+                None if matches!(c, '"' | '`' | '\'') => {
+                    quote = Some(c);
+                    words.push(' ');
+                }
+                None if matches!(c, '(' | ')' | '|' | ',' | '=' | ':') => words.push(' '),
+                None => words.push(c),
+            }
+        }
+        let unknown = words.split_whitespace().find(|w| {
+            w.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && !BUILTINS.contains(w)
+                && !FUNCS.iter().any(|(name, _)| name == w)
+        });
+        if let Some(word) = unknown {
+            return Some(word.to_owned());
+        }
+    }
+    None
+}
+
 /// Parses `template` without running it: a mistake is reported before the command does
 /// anything.
 pub fn check(template: &str) -> Result<(), TemplateError> {
-    parse(template).map(|_| ())
+    parse(template)?;
+    match unknown_function(template) {
+        Some(f) => Err(TemplateError(format!(
+            "invalid template: template: oras: function {f:?} not defined"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Renders `template` with `data` (no trailing newline is added, as in Go).
@@ -218,5 +278,29 @@ mod tests {
         }
         assert!(render("{{.x", &data).is_err());
         assert!(render("{{nosuch .x}}", &data).is_err());
+    }
+
+    #[test]
+    fn unknown_functions_are_found_before_the_template_runs() {
+        for ok in [
+            "{{.digest}}",
+            r#"{{range $i, $t := .tags}}{{printf "%d %s" $i $t}}{{end}}"#,
+            r#"{{if eq .a "nosuch x"}}{{(first .l).digest | len}}{{else}}{{toJson .}}{{end}}"#,
+            "{{/* nosuch */}}{{- .a -}}{{with .b}}{{.c}}{{end}}",
+            r#"{{index .annotations "org.opencontainers.image.title" | upper}}"#,
+        ] {
+            assert_eq!(check(ok), Ok(()), "{ok}");
+        }
+        for (bad, name) in [
+            ("{{nosuch .x}}", "nosuch"),
+            ("{{.x | uper}}", "uper"),
+            ("{{if .a}}{{(frist .l).digest}}{{end}}", "frist"),
+        ] {
+            let err = check(bad).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("function {name:?} not defined")),
+                "{bad}: {err}"
+            );
+        }
     }
 }

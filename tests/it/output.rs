@@ -351,11 +351,17 @@ fn go_templates_use_the_whole_language() {
         "{out}"
     );
 
-    let bad = sandbox
-        .oras()
-        .args(["push", "--oci-layout", "bad:v1", "f.txt"])
-        .args(["--format", "go-template={{.digest"])
-        .failure();
-    bad.error_first_line("Error: invalid template");
-    assert!(!sandbox.path("bad").exists(), "nothing pushed\n{bad}");
+    for (template, says) in [
+        ("{{.digest", "unclosed action"),
+        ("{{.digest | uper}}", "function \"uper\" not defined"),
+    ] {
+        let bad = sandbox
+            .oras()
+            .args(["push", "--oci-layout", "bad:v1", "f.txt"])
+            .args(["--format", &format!("go-template={template}")])
+            .failure();
+        bad.error_first_line("Error: invalid template");
+        bad.stderr_contains(says);
+        assert!(!sandbox.path("bad").exists(), "nothing pushed\n{bad}");
+    }
 }
