@@ -614,15 +614,19 @@ fn load_annotations(args: &PushArgs) -> Result<AnnotationFile> {
         bail!("`--annotation` and `--annotation-file` cannot be both specified");
     }
     if let Some(path) = &args.annotation_file {
-        let bytes = std::fs::read(path)
-            .map_err(|e| anyhow::anyhow!("stat {}: {}", path.display(), io_error_text(&e)))?;
-        return serde_json::from_slice(&bytes).map_err(|_| {
+        // The Go client's words for a file it cannot read or decode; the hint says which.
+        let failed = |hint: String| -> anyhow::Error {
             UserError::new(format!(
                 "invalid annotation json file: failed to load annotations from {}",
                 path.display()
             ))
-            .hint("Annotation file doesn't match the required format. Please refer to the document at https://oras.land/docs/how_to_guides/manifest_annotations")
+            .hint(hint)
             .into()
+        };
+        let bytes = std::fs::read(path)
+            .map_err(|e| failed(format!("open {}: {}", path.display(), io_error_text(&e))))?;
+        return serde_json::from_slice(&bytes).map_err(|_| {
+            failed("Annotation file doesn't match the required format. Please refer to the document at https://oras.land/docs/how_to_guides/manifest_annotations".to_owned())
         });
     }
     let mut manifest = Annotations::new();

@@ -85,3 +85,66 @@ fn registry_push_stores_the_pinned_manifest_bytes() {
         PINNED_MANIFEST.as_bytes()
     );
 }
+
+/// `--annotation-file` (oras-cli.md §5.3): `$manifest`, `$config` and per-file entries land on
+/// the manifest, the config and the layer; it cannot be combined with `-a`; a file that cannot
+/// be read or decoded gets the Go client's message.
+#[test]
+fn annotation_file_annotates_the_manifest_config_and_layers() {
+    let sandbox = Sandbox::new();
+    sandbox.write("hello.txt", "hello world\n");
+    sandbox.write(
+        "annotations.json",
+        r#"{"$manifest":{"org.opencontainers.image.created":"2024-01-01T00:00:00Z","a":"<&>"},
+            "$config":{"c":"1"},"hello.txt":{"x":"y"}}"#,
+    );
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "hello.txt"])
+        .args(["--annotation-file", "annotations.json"])
+        .success();
+    let (bytes, manifest) = layout_manifest(&sandbox.path("lay"), "v1");
+    assert_eq!(
+        manifest["annotations"],
+        serde_json::json!({"a": "<&>", "org.opencontainers.image.created": "2024-01-01T00:00:00Z"})
+    );
+    assert_eq!(
+        manifest["config"]["annotations"],
+        serde_json::json!({"c": "1"})
+    );
+    assert_eq!(
+        manifest["layers"][0]["annotations"],
+        serde_json::json!({"org.opencontainers.image.title": "hello.txt", "x": "y"})
+    );
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(
+        text.contains(r#""a":"\u003c\u0026\u003e""#),
+        "Go's escaping: {text}"
+    );
+
+    let both = sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v2", "hello.txt", "-a", "k=v"])
+        .args(["--annotation-file", "annotations.json"])
+        .failure();
+    both.error_first_line("Error: `--annotation` and `--annotation-file` cannot be both specified");
+
+    sandbox.write("broken.json", "{not json");
+    for (file, hint) in [
+        (
+            "broken.json",
+            "Annotation file doesn't match the required format",
+        ),
+        ("missing.json", "no such file or directory"),
+    ] {
+        let out = sandbox
+            .oras()
+            .args(["push", "--oci-layout", "lay:v3", "hello.txt"])
+            .args(["--annotation-file", file])
+            .failure();
+        out.error_first_line(&format!(
+            "Error: invalid annotation json file: failed to load annotations from {file}"
+        ));
+        out.stderr_contains(hint);
+    }
+}
