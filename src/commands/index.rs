@@ -341,10 +341,11 @@ async fn deliver(
             };
             target.push_manifest(desc, bytes, &reference).await?;
             status.line(&format!("Pushed    {}", delivery.pushed));
-            for tag in delivery.tags {
-                target.tag_manifest(desc, bytes, tag).await?;
+            // One at a time: the `Tagged` lines keep the order given.
+            super::tag_all(target, desc, bytes, delivery.tags, 1, &|tag| {
                 status.line(&format!("Tagged {tag}"));
-            }
+            })
+            .await?;
         }
     }
     status.line(&format!("Digest: {}", desc.digest));

@@ -217,9 +217,9 @@ pub async fn push(args: ManifestPushArgs) -> Result<()> {
         bail!("{raw}: the manifest's digest is {}, not {d}", desc.digest);
     }
     let exists = target
-        .fetch_manifest(&reference)
+        .resolve(&reference)
         .await
-        .is_ok_and(|(d, _)| d.digest == desc.digest);
+        .is_ok_and(|d| d.digest == desc.digest);
     let quiet = args.descriptor.descriptor;
     let line = |prompt: &str| {
         if !quiet {

@@ -103,13 +103,13 @@ pub async fn tags(args: RepoTagsArgs) -> Result<()> {
         out.warn(&format!(
             "[Experimental] querying tags associated to {selector}, it may take a while..."
         ));
-        let (want, _) = target.fetch_manifest(selector).await?;
+        let want = target.resolve(selector).await?;
         let mut same = Vec::new();
         for t in tags {
             if target
-                .fetch_manifest(&t)
+                .resolve(&t)
                 .await
-                .is_ok_and(|(d, _)| d.digest == want.digest)
+                .is_ok_and(|d| d.digest == want.digest)
             {
                 same.push(t);
             }

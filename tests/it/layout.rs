@@ -240,32 +240,25 @@ fn push_artifact_platform_writes_the_platform_as_the_config() {
         assert_eq!(config["digest"], format!("sha256:{}", sha256_hex(want)));
         assert!(sha256_hex(want).starts_with("e94c0ba80a11"));
     }
-    sandbox
-        .oras()
-        .args([
-            "pull",
-            "--oci-layout",
-            "lay:e2e",
-            "--platform",
-            "darwin/arm64",
-            "-o",
-            "out",
-        ])
-        .success();
+    let pull = |platform: &str, dir: &str| {
+        sandbox
+            .oras()
+            .args([
+                "pull",
+                "--oci-layout",
+                "lay:e2e",
+                "--platform",
+                platform,
+                "-o",
+                dir,
+            ])
+            .run()
+    };
+    pull("darwin/arm64", "out").success();
     assert_eq!(sandbox.read("out/bar"), b"bar\n");
-    let wrong = sandbox
-        .oras()
-        .args([
-            "pull",
-            "--oci-layout",
-            "lay:e2e",
-            "--platform",
-            "linux/amd64",
-            "-o",
-            "no",
-        ])
-        .failure();
-    wrong.error_first_line("Error");
+    pull("linux/amd64", "no")
+        .failure()
+        .error_first_line("Error");
 
     let conflicts: [(&[&str], &str); 2] = [
         (
