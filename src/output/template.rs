@@ -164,40 +164,33 @@ const BUILTINS: &[&str] = &[
     "print", "printf", "println", "urlquery", "eq", "ne", "lt", "le", "gt", "ge", "json",
 ];
 
-/// The first word in `template`'s actions that names no function, as Go's parser reports it
-/// (gotmpl only finds it when the call runs, after the command has done its work).
-fn unknown_function(template: &str) -> Option<String> {
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        let inner = &rest[start + 2..];
-        let end = inner.find("}}")?;
-        let action = inner[..end].trim_matches('-').trim();
-        rest = &inner[end + 2..];
+/// What Go's parser finds wrong with `template` and gotmpl does not, or only when the template
+/// runs, after the command has done its work: a call of a function that does not exist, a block
+/// (`if`, `range`, `with`, `define`, `block`) left open, and an `{{end}}` or `{{else}}` outside one.
+/// The message is Go's.
+fn go_parse_error(template: &str) -> Option<String> {
+    let line = |at: usize| 1 + template[..at].matches('\n').count();
+    let mut open = 0usize;
+    let mut at = 0;
+    while let Some(start) = template[at..].find("{{") {
+        let inner = at + start + 2;
+        let end = inner + template[inner..].find("}}")?;
+        let action = template[inner..end].trim_matches('-').trim();
+        at = end + 2;
         if action.starts_with("/*") {
             continue;
         }
-        // Words outside string and character literals.
-        let mut words = String::new();
-        let mut quote = None;
-        let mut escaped = false;
-        for c in action.chars() {
-            match quote {
-                Some(q) => {
-                    if escaped {
-                        escaped = false;
-                    } else if c == '\\' && q != '`' {
-                        escaped = true;
-                    } else if c == q {
-                        quote = None;
-                    }
-                }
-                None if matches!(c, '"' | '`' | '\'') => {
-                    quote = Some(c);
-                    words.push(' ');
-                }
-                None if matches!(c, '(' | ')' | '|' | ',' | '=' | ':') => words.push(' '),
-                None => words.push(c),
+        let words = action_words(action);
+        match words.split_whitespace().next() {
+            Some("if" | "range" | "with" | "define" | "block") => open += 1,
+            Some(keyword @ ("end" | "else")) if open == 0 => {
+                return Some(format!(
+                    "template: oras:{}: unexpected {{{{{keyword}}}}}",
+                    line(inner)
+                ));
             }
+            Some("end") => open -= 1,
+            _ => {}
         }
         let unknown = words.split_whitespace().find(|w| {
             w.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
@@ -205,20 +198,46 @@ fn unknown_function(template: &str) -> Option<String> {
                 && !FUNCS.iter().any(|(name, _)| name == w)
         });
         if let Some(word) = unknown {
-            return Some(word.to_owned());
+            return Some(format!("template: oras: function {word:?} not defined"));
         }
     }
-    None
+    (open > 0).then(|| format!("template: oras:{}: unexpected EOF", line(template.len())))
+}
+
+/// An action's words outside string and character literals (each literal and punctuation mark
+/// becomes a space).
+fn action_words(action: &str) -> String {
+    let mut words = String::new();
+    let mut quote = None;
+    let mut escaped = false;
+    for c in action.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' && q != '`' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None if matches!(c, '"' | '`' | '\'') => {
+                quote = Some(c);
+                words.push(' ');
+            }
+            None if matches!(c, '(' | ')' | '|' | ',' | '=' | ':') => words.push(' '),
+            None => words.push(c),
+        }
+    }
+    words
 }
 
 /// Parses `template` without running it: a mistake is reported before the command does
 /// anything.
 pub fn check(template: &str) -> Result<(), TemplateError> {
     parse(template)?;
-    match unknown_function(template) {
-        Some(f) => Err(TemplateError(format!(
-            "invalid template: template: oras: function {f:?} not defined"
-        ))),
+    match go_parse_error(template) {
+        Some(e) => Err(TemplateError(format!("invalid template: {e}"))),
         None => Ok(()),
     }
 }
@@ -300,6 +319,36 @@ mod tests {
             assert!(
                 err.contains(&format!("function {name:?} not defined")),
                 "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn blocks_left_open_or_closed_twice_are_refused_as_go_refuses_them() {
+        for ok in [
+            "{{if .a}}x{{else if .b}}y{{else}}z{{end}}",
+            "{{range .l}}{{with .m}}{{.}}{{end}}{{end}}",
+            "{{- range .l -}}\n{{.}}\n{{- end -}}",
+            r#"{{printf "{{end}}"}}"#,
+        ] {
+            assert_eq!(check(ok), Ok(()), "{ok}");
+        }
+        for (bad, message) in [
+            ("{{range .layers}}x", "template: oras:1: unexpected EOF"),
+            (
+                "{{if .a}}\n{{with .b}}{{end}}\n",
+                "template: oras:3: unexpected EOF",
+            ),
+            ("{{.a}}\n{{end}}", "template: oras:2: unexpected {{end}}"),
+            (
+                "{{if .a}}{{end}}{{else}}",
+                "template: oras:1: unexpected {{else}}",
+            ),
+        ] {
+            assert_eq!(
+                check(bad).unwrap_err().to_string(),
+                format!("invalid template: {message}"),
+                "{bad}"
             );
         }
     }
