@@ -53,22 +53,18 @@ pub struct Reference {
 }
 
 impl Reference {
+    /// Parses `<registry>/<repository>[:<tag>|@<digest>]` as oras-go does: the registry and the
+    /// repository are checked first, and an empty tag or digest (`repo:`, `repo@`) means none.
     pub fn parse(raw: &str) -> Result<Self, ReferenceError> {
         let (registry, path) = raw.split_once('/').ok_or(ReferenceError::Missing)?;
-        let (repository, selector) = if let Some((repo, digest)) = path.split_once('@') {
+        let (repository, digest, tag) = if let Some((repo, digest)) = path.split_once('@') {
             // A tag beside a digest is ignored, as the Go client does.
             let repo = repo.split_once(':').map_or(repo, |(r, _)| r);
-            let d = digest
-                .parse::<Digest>()
-                .map_err(|e| ReferenceError::Digest(digest.to_owned(), e))?;
-            (repo, Some(Selector::Digest(d)))
+            (repo, digest, "")
         } else if let Some((repo, tag)) = path.split_once(':') {
-            if !is_valid_tag(tag) {
-                return Err(ReferenceError::Tag(tag.to_owned()));
-            }
-            (repo, Some(Selector::Tag(tag.to_owned())))
+            (repo, "", tag)
         } else {
-            (path, None)
+            (path, "", "")
         };
         if !is_valid_registry(registry) {
             return Err(ReferenceError::Registry(registry.to_owned()));
@@ -76,6 +72,19 @@ impl Reference {
         if !REPOSITORY.is_match(repository) {
             return Err(ReferenceError::Repository(repository.to_owned()));
         }
+        let selector = if !digest.is_empty() {
+            let d = digest
+                .parse::<Digest>()
+                .map_err(|e| ReferenceError::Digest(digest.to_owned(), e))?;
+            Some(Selector::Digest(d))
+        } else if !tag.is_empty() {
+            if !is_valid_tag(tag) {
+                return Err(ReferenceError::Tag(tag.to_owned()));
+            }
+            Some(Selector::Tag(tag.to_owned()))
+        } else {
+            None
+        };
         Ok(Self {
             registry: registry.to_owned(),
             repository: repository.to_owned(),
@@ -201,6 +210,11 @@ mod tests {
         let r = Reference::parse(&format!("a.io/r:ignored@{d}")).unwrap();
         assert_eq!(r.selector, Some(Selector::Digest(d.parse().unwrap())));
         assert_eq!(r.repository, "r");
+        // An empty tag or digest means none, so commands say `no tag or digest specified`.
+        for raw in ["a.io/r:", "a.io/r@", "a.io/r:t@"] {
+            let r = Reference::parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            assert_eq!((r.repository.as_str(), r.selector), ("r", None), "{raw}");
+        }
     }
 
     #[test]
@@ -219,6 +233,11 @@ mod tests {
             ),
             ("a b/r", "invalid reference: invalid registry \"a b\""),
             ("a.io/", "invalid reference: invalid repository \"\""),
+            // The repository is checked before the tag, as in oras-go.
+            (
+                "a.io/UP:-bad",
+                "invalid reference: invalid repository \"UP\"",
+            ),
         ];
         for (raw, want) in cases {
             assert_eq!(

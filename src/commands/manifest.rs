@@ -132,6 +132,9 @@ pub async fn fetch_config(args: ManifestFetchArgs) -> Result<()> {
         CONFIG_USAGE,
         "artifact reference",
     )?;
+    if args.output.as_deref() == Some("-") && args.descriptor.descriptor {
+        bail!("`--descriptor` cannot be used with `--output -` at the same time");
+    }
     let raw = &args.args[0];
     let opened = super::read_through_cache(
         open_target(raw, &args.target, false, args.common.debug, &out)?,

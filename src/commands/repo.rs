@@ -34,9 +34,19 @@ pub async fn ls(args: RepoLsArgs) -> Result<()> {
     let (registry, namespace) = raw
         .split_once('/')
         .map_or((raw, None), |(r, n)| (r, Some(n)));
-    if namespace.is_some_and(|n| n.contains([':', '@'])) {
-        bail!("could not parse repository path: tags or digests should not be provided");
-    }
+    // As oras-go's ParseRepoPath: the path must parse as a reference, without tag or digest.
+    let namespace = match namespace {
+        Some(_) => {
+            let parsed = Reference::parse(raw)
+                .map_err(|e| anyhow::anyhow!("could not parse repository path: {e}"))?;
+            if parsed.selector.is_some() {
+                bail!("could not parse repository path: tags or digests should not be provided");
+            }
+            Some(parsed.repository)
+        }
+        None => None,
+    };
+    let namespace = namespace.as_deref();
     Reference::parse(&format!("{registry}/x")).map_err(|e| super::invalid_reference(raw, e))?;
     let credential = flag_credential(&args.remote, &out)?;
     let host = if registry == "docker.io" {

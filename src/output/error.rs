@@ -158,9 +158,14 @@ pub fn render_error(
                 "\nNamespace seems missing. Do you mean `docker.io/library/{repo}`?"
             );
         }
+        // An HTTPS-only server answers plain HTTP with a bare 400; a 400 with the spec's error
+        // body is the registry's own answer (a manifest refers to a missing blob, …).
         Some(RegistryError::Status {
-            status: 400, url, ..
-        }) if url.starts_with("http://") => {
+            status: 400,
+            url,
+            errors,
+            ..
+        }) if url.starts_with("http://") && errors.is_empty() => {
             out.push_str(
                 "\nThe registry may only speak HTTPS: drop --plain-http (for localhost, pass --plain-http=false).",
             );
@@ -364,6 +369,19 @@ mod tests {
             true,
         );
         assert!(text.contains("drop --plain-http"), "{text}");
+        let invalid = anyhow::Error::new(RegistryError::Status {
+            method: "PUT".into(),
+            url: "http://r.io/v2/x/manifests/v1".into(),
+            status: 400,
+            errors: crate::registry::parse_error_body(
+                br#"{"errors":[{"code":"MANIFEST_BLOB_UNKNOWN","message":"blob unknown to registry"}]}"#,
+            ),
+        });
+        let text = render_error(&invalid, None, true);
+        assert_eq!(
+            text,
+            "Error response from registry: manifest blob unknown: blob unknown to registry"
+        );
     }
 
     #[test]

@@ -247,7 +247,8 @@ impl Reporter for StatusReporter {
 
 impl StatusReporter {
     /// A line every few seconds for a long transfer, so a CI log shows it is moving (the Go
-    /// client prints nothing until a blob ends).
+    /// client prints nothing until a blob ends). On stderr: stdout keeps exactly the Go client's
+    /// status lines, which scripts parse.
     fn plain_progress(&self, desc: &Descriptor, bytes: u64) {
         let now = Instant::now();
         let started = {
@@ -275,7 +276,7 @@ impl StatusReporter {
         };
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let rate = rate as u64;
-        self.output.line(&format!(
+        self.output.warn(&format!(
             "Progress {} {}: {} / {} ({percent:.0}%), {}/s",
             desc.digest.short(),
             desc.display_name(),

@@ -26,8 +26,36 @@ impl fmt::Display for ErrorEntry {
         match &self.detail {
             None | Some(serde_json::Value::Null) => Ok(()),
             Some(serde_json::Value::String(s)) if s.is_empty() => Ok(()),
-            Some(serde_json::Value::String(s)) => write!(f, ": {s}"),
-            Some(other) => write!(f, ": {other}"),
+            Some(detail) => write!(f, ": {}", go_value(detail)),
+        }
+    }
+}
+
+/// A JSON value as Go's `%v` prints the `any` it decodes to, which is how the Go client shows
+/// an error's detail: `map[name:x]` for objects (keys sorted), `[a b]` for arrays, strings
+/// unquoted, `<nil>` for null.
+fn go_value(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "<nil>".to_owned(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() < 1e21 => format!("{f:.0}"),
+            _ => n.to_string(),
+        },
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(go_value).collect();
+            format!("[{}]", items.join(" "))
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let entries: Vec<String> = entries
+                .into_iter()
+                .map(|(k, v)| format!("{k}:{}", go_value(v)))
+                .collect();
+            format!("map[{}]", entries.join(" "))
         }
     }
 }
@@ -145,8 +173,21 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            r#"unauthorized: authentication required: [{"Action":"pull","Name":"r","Type":"repository"}]; name unknown: repository name not known to registry"#
+            "unauthorized: authentication required: [map[Action:pull Name:r Type:repository]]; name unknown: repository name not known to registry"
         );
+        let detail = |json: &str| ErrorEntry {
+            code: "X".into(),
+            message: "m".into(),
+            detail: Some(serde_json::from_str(json).unwrap()),
+        };
+        for (json, shown) in [
+            (r#"{"name":"a/b","tag":"v1"}"#, "x: m: map[name:a/b tag:v1]"),
+            (r#"[1,2.5,true,null,"s"]"#, "x: m: [1 2.5 true <nil> s]"),
+            (r#"{"b":{"c":[]},"a":""}"#, "x: m: map[a: b:map[c:[]]]"),
+            (r#""""#, "x: m"),
+        ] {
+            assert_eq!(detail(json).to_string(), shown, "{json}");
+        }
         let e = RegistryError::Status {
             method: "GET".into(),
             url: "http://x/v2/".into(),

@@ -22,6 +22,21 @@ fn push_rejects_a_reference_without_registry() {
 }
 
 #[test]
+fn an_empty_tag_or_digest_means_none_as_in_oras_go() {
+    let sandbox = Sandbox::new();
+    for (command, raw) in [
+        ("pull", "localhost:5000/hello:"),
+        ("resolve", "localhost:5000/hello@"),
+        ("manifest fetch", "localhost:5000/hello:v1@"),
+    ] {
+        let mut args: Vec<&str> = command.split(' ').collect();
+        args.push(raw);
+        let out = sandbox.oras().args(&args).failure();
+        out.error_first_line(&format!("Error: \"{raw}\": no tag or digest specified"));
+    }
+}
+
+#[test]
 fn pull_rejects_an_uppercase_repository() {
     let sandbox = Sandbox::new();
     let reference = registry().reference("UPPER:v1");

@@ -684,6 +684,13 @@ fn manifest_fetch_config_prints_the_config_and_its_descriptor() {
             &registry.reference("cmd-manifest/config:no-such-tag"),
         ])
         .failure();
+    let conflicting = ["--output", "-", "--descriptor"];
+    let out = sandbox
+        .oras()
+        .args(["manifest", "fetch-config", &reference])
+        .args(conflicting)
+        .failure();
+    out.error_first_line("Error: `--descriptor` cannot be used with `--output -` at the same time");
 }
 
 #[test]

@@ -248,6 +248,24 @@ fn repo_ls_lists_repositories() {
         .failure();
     out.error_first_line("Error:");
     out.stderr_contains("tags or digests should not be provided");
+
+    // The namespace must be a valid repository path, as in oras-go's ParseRepoPath.
+    for (path, error) in [
+        (
+            "cmd-repo-ls/NS",
+            "Error: could not parse repository path: invalid reference: invalid repository \"cmd-repo-ls/NS\"",
+        ),
+        (
+            "cmd-repo-ls/ns@sha256:abc",
+            "Error: could not parse repository path: invalid reference: invalid digest \"sha256:abc\": invalid checksum digest length",
+        ),
+    ] {
+        let out = sandbox
+            .oras()
+            .args(["repo", "ls", &format!("{}/{path}", registry.host())])
+            .failure();
+        out.error_first_line(error);
+    }
 }
 
 #[test]

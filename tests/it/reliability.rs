@@ -186,13 +186,21 @@ fn a_long_download_reports_progress_in_plain_logs() {
         .env("DOCKER_CONFIG", sb.docker_config())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // Progress goes to stderr: stdout holds only the Go client's status lines.
     let stdout = child.stdout.take().unwrap();
+    let stdout_lines = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             if tx.send(line).is_err() {
                 break;
             }
@@ -211,6 +219,11 @@ fn a_long_download_reports_progress_in_plain_logs() {
     let _ = child.kill();
     let _ = child.wait();
     let line = progress.unwrap_or_else(|| panic!("no progress line within 20 s; saw {seen:?}"));
+    let stdout_lines = stdout_lines.join().unwrap();
+    assert!(
+        !stdout_lines.iter().any(|l| l.starts_with("Progress")),
+        "progress on stdout: {stdout_lines:?}"
+    );
     assert!(
         line.contains("big.bin") && line.contains(" / 1 GB (") && line.ends_with("/s"),
         "{line}"
