@@ -107,6 +107,7 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Err(e) => {
             let text = output::render_error(&e, credential_file.as_deref(), suggest_login);
+            let text = output::escape_controls(&text);
             output::Output::new(output::Format::Text, true, false, true).warn(&text);
             ExitCode::from(1)
         }

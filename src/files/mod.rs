@@ -9,5 +9,5 @@ pub use pack::{
     EmptyPath, FileRef, Packed, pack_bytes_file, pack_path, pack_reader, parse_file_ref, title_of,
 };
 pub use unpack::{
-    WriteOptions, extract_tar, resolve_output_path, write_blob_file, write_directory,
+    WriteOptions, extract_tar, not_a_tar, resolve_output_path, write_blob_file, write_directory,
 };

@@ -189,6 +189,41 @@ pub async fn write_directory(
     .map_err(|e| WriteError::Unsafe(e.to_string()))?
 }
 
+/// Why the file at `archive` is not a tar archive, as Go's `archive/tar` says it (`unexpected
+/// EOF`, `archive/tar: invalid tar header`), judged by its first header block: its checksum
+/// must match. `None` when it looks like one.
+pub fn not_a_tar(archive: &Path) -> Option<String> {
+    use std::io::Read as _;
+    let mut block = [0u8; 512];
+    let mut file = match std::fs::File::open(archive) {
+        Ok(f) => f,
+        Err(e) => return Some(crate::output::io_error_text(&e)),
+    };
+    let mut filled = 0;
+    while filled < block.len() {
+        match file.read(&mut block[filled..]) {
+            Ok(0) => return Some("unexpected EOF".to_owned()),
+            Ok(n) => filled += n,
+            Err(e) => return Some(crate::output::io_error_text(&e)),
+        }
+    }
+    let header = tar::Header::from_byte_slice(&block);
+    let stored = header.cksum().ok();
+    // The checksum counts its own eight bytes as spaces.
+    let computed: u32 = block
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(*b)
+            }
+        })
+        .sum();
+    (stored != Some(computed)).then(|| "archive/tar: invalid tar header".to_owned())
+}
+
 /// Extracts a plain tar archive (an OCI image layout saved as `.tar`) under `dest` with the
 /// checks a pulled directory gets (no entry or link leaves it, no devices, no more bytes than
 /// the archive holds) and returns the directory holding its entries.

@@ -108,6 +108,21 @@ pub fn io_error_text(e: &std::io::Error) -> String {
 /// The text printed on stderr for `err`. `credential_file` names the config file in the hint
 /// shown when credentials are missing.
 #[must_use]
+/// `text` with control characters other than newline and tab escaped (`\u{1b}`): an error
+/// can carry text from a registry or a file, which must not drive the terminal.
+#[must_use]
+pub fn escape_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 pub fn render_error(
     err: &anyhow::Error,
     credential_file: Option<&str>,
@@ -381,6 +396,14 @@ mod tests {
         assert_eq!(
             text,
             "Error response from registry: manifest blob unknown: blob unknown to registry"
+        );
+    }
+
+    #[test]
+    fn control_characters_in_errors_are_escaped() {
+        assert_eq!(
+            escape_controls("bad \u{1b}[31mred\u{7}\r\nnext\tline é"),
+            "bad \\u{1b}[31mred\\u{7}\\u{d}\nnext\tline é"
         );
     }
 

@@ -413,6 +413,11 @@ impl Layout {
     /// as a pulled directory is) into a temp directory that lives as long as the layout.
     pub fn open_tar(archive: &Path) -> Result<Self, LayoutError> {
         let shown = archive.display().to_string();
+        if let Some(why) = crate::files::not_a_tar(archive) {
+            return Err(LayoutError::Invalid(format!(
+                "{shown:?} does not look like a tar archive: {why}"
+            )));
+        }
         let dir = tempfile::Builder::new()
             .prefix("oras-layout-")
             .tempdir()

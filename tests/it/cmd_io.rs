@@ -480,12 +480,24 @@ fn tar_layouts_refuse_writes_and_hostile_archives() {
         .stderr_contains("no symbolic link allowed");
     assert!(!sandbox.path("out").exists());
 
-    sandbox.write("junk.tar", "not a tar archive at all");
-    sandbox
-        .oras()
-        .args(["resolve", "--oci-layout", "junk.tar:v1"])
-        .failure()
-        .error_first_line("Error: \"junk.tar\" is not a usable OCI layout archive");
+    // Go's archive/tar words; and binary garbage never reaches the terminal.
+    let garbage: Vec<u8> = (0..2048u32).map(|i| (i * 7 % 251) as u8).collect();
+    sandbox.write("short.tar", "not a tar archive at all");
+    sandbox.write("junk.tar", garbage);
+    for (archive, why) in [
+        ("short.tar", "unexpected EOF"),
+        ("junk.tar", "archive/tar: invalid tar header"),
+    ] {
+        let out = sandbox
+            .oras()
+            .args(["resolve", "--oci-layout", &format!("{archive}:v1")])
+            .failure();
+        assert_eq!(
+            out.stderr,
+            format!("Error: \"{archive}\" does not look like a tar archive: {why}\n"),
+            "{out}"
+        );
+    }
 }
 
 #[test]

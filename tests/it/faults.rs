@@ -25,6 +25,8 @@ enum Fault {
     CutAfter(usize),
     /// Forward, then flip the last body byte (same length, wrong digest).
     Corrupt,
+    /// Answer with this status and JSON body instead of forwarding.
+    Reject(u16, &'static str),
     /// Answer with this body and media type instead of forwarding (headers only for HEAD).
     Serve(Arc<Vec<u8>>, &'static str),
     /// Answer 307 with a `Location` back to this same URL.
@@ -301,6 +303,13 @@ fn proxy_one(
                 a.headers.push(("Retry-After".into(), seconds.into()));
             }
             a.body = br#"{"errors":[{"code":"UNAVAILABLE","message":"injected fault"}]}"#.to_vec();
+            a
+        }
+        Some(Fault::Reject(status, body)) => {
+            let mut a = Answer::new(status);
+            a.headers
+                .push(("Content-Type".into(), "application/json".into()));
+            a.body = body.as_bytes().to_vec();
             a
         }
         Some(Fault::Drop) => {
@@ -842,4 +851,30 @@ fn resolve_asks_with_head_only() {
         .success();
     assert_eq!(by_digest.stdout.trim(), digest);
     assert!(proxy.seen("GET", "/manifests/").is_empty(), "{by_digest}");
+}
+
+#[test]
+fn terminal_control_characters_from_a_registry_are_escaped() {
+    // An error message is registry-controlled text: escape sequences in it must not reach the
+    // terminal as such.
+    let sb = Sandbox::new();
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(
+            &["GET"],
+            "/manifests/",
+            Fault::Reject(
+                403,
+                r#"{"errors":[{"code":"DENIED","message":"\u001b]0;owned\u0007\u001b[2Jgone"}]}"#,
+            ),
+        )],
+    );
+    let out = sb
+        .oras()
+        .args(["manifest", "fetch", &proxy.reference("faults/escape:v1")])
+        .failure();
+    assert!(!out.stderr.contains('\u{1b}'), "{out:?}");
+    out.error_first_line(
+        "Error response from registry: denied: \\u{1b}]0;owned\\u{7}\\u{1b}[2Jgone",
+    );
 }
