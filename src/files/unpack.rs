@@ -192,6 +192,7 @@ pub async fn write_directory(
 /// Why the file at `archive` is not a tar archive, as Go's `archive/tar` says it (`unexpected
 /// EOF`, `archive/tar: invalid tar header`), judged by its first header block: its checksum
 /// must match. `None` when it looks like one.
+#[must_use]
 pub fn not_a_tar(archive: &Path) -> Option<String> {
     use std::io::Read as _;
     let mut block = [0u8; 512];

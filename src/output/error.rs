@@ -105,9 +105,6 @@ pub fn io_error_text(e: &std::io::Error) -> String {
     }
 }
 
-/// The text printed on stderr for `err`. `credential_file` names the config file in the hint
-/// shown when credentials are missing.
-#[must_use]
 /// `text` with control characters other than newline and tab escaped (`\u{1b}`): an error
 /// can carry text from a registry or a file, which must not drive the terminal.
 #[must_use]
@@ -123,6 +120,9 @@ pub fn escape_controls(text: &str) -> String {
         .collect()
 }
 
+/// The text printed on stderr for `err`. `credential_file` names the config file in the hint
+/// shown when credentials are missing.
+#[must_use]
 pub fn render_error(
     err: &anyhow::Error,
     credential_file: Option<&str>,
