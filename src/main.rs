@@ -9,6 +9,10 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 fn main() -> ExitCode {
     let command = oras::cli::command();
     let args = oras::cli::pflag_bools(std::env::args_os().collect(), &command);
+    let typed: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let parsed = command
         .try_get_matches_from(args)
         .and_then(|m| oras::cli::Cli::from_arg_matches(&m));
@@ -50,6 +54,15 @@ fn main() -> ExitCode {
                 }
                 ExitCode::from(1)
             }
+            ErrorKind::InvalidSubcommand | ErrorKind::InvalidValue | ErrorKind::ValueValidation
+                if pflag_words(&e, &typed).is_some() =>
+            {
+                #[allow(clippy::print_stderr)]
+                {
+                    eprint!("{}", pflag_words(&e, &typed).unwrap_or_default());
+                }
+                ExitCode::from(1)
+            }
             _ => {
                 // clap says `error: …`; the Go client says `Error: …`, and exits 1.
                 let text = e.render().to_string();
@@ -63,5 +76,68 @@ fn main() -> ExitCode {
                 ExitCode::from(1)
             }
         },
+    }
+}
+
+/// What cobra and pflag print for an unknown command, a flag without its value and a value
+/// that does not parse, for the clap error `e` on the command line `typed`.
+fn pflag_words(e: &clap::Error, typed: &[String]) -> Option<String> {
+    let text = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    match e.kind() {
+        ErrorKind::InvalidSubcommand => {
+            let name = text(ContextKind::InvalidSubcommand)?;
+            // The command path: `oras` and the words before the unknown one.
+            let at = typed.iter().position(|a| *a == name)?;
+            let mut path = vec!["oras"];
+            path.extend(
+                typed[1..at]
+                    .iter()
+                    .filter(|a| !a.starts_with('-'))
+                    .map(String::as_str),
+            );
+            let path = path.join(" ");
+            let mut out = format!("Error: unknown command {name:?} for {path:?}\n");
+            if let Some(ContextValue::Strings(like)) = e.get(ContextKind::SuggestedSubcommand) {
+                out.push_str("\nDid you mean this?\n");
+                for l in like {
+                    let _ = writeln!(out, "\t{l}");
+                }
+                out.push('\n');
+            }
+            let _ = writeln!(out, "Run '{path} --help' for usage.");
+            Some(out)
+        }
+        // A flag at the end of the line, without its value.
+        ErrorKind::InvalidValue if text(ContextKind::InvalidValue).is_none_or(|v| v.is_empty()) => {
+            let flag = typed.last()?;
+            Some(match flag.strip_prefix('-') {
+                Some(short) if !short.starts_with('-') => format!(
+                    "Error: flag needs an argument: {:?} in {flag}\n",
+                    short.chars().last()?
+                )
+                .replace('"', "'"),
+                _ => format!("Error: flag needs an argument: {flag}\n"),
+            })
+        }
+        ErrorKind::ValueValidation => {
+            let arg = text(ContextKind::InvalidArg)?;
+            let flag = arg.split_whitespace().next()?;
+            let value = text(ContextKind::InvalidValue)?;
+            let source = std::error::Error::source(e)?;
+            let why = match source.downcast_ref::<std::num::ParseIntError>() {
+                Some(n) if *n.kind() == std::num::IntErrorKind::PosOverflow => {
+                    format!("strconv.ParseInt: parsing {value:?}: value out of range")
+                }
+                Some(_) => format!("strconv.ParseInt: parsing {value:?}: invalid syntax"),
+                None => source.to_string(),
+            };
+            Some(format!(
+                "Error: invalid argument {value:?} for {flag:?} flag: {why}\n"
+            ))
+        }
+        _ => None,
     }
 }

@@ -768,7 +768,11 @@ pub struct TargetArgs {
 /// `--concurrency`: any integer, as the Go client takes it; zero or less means its library's
 /// default of 3.
 fn parse_concurrency(s: &str) -> Result<usize, String> {
-    let n: i64 = s.trim().parse().map_err(|e| format!("{e}"))?;
+    // pflag's words for a value that is not a number.
+    let n: i64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("strconv.ParseInt: parsing {s:?}: invalid syntax"))?;
     Ok(usize::try_from(n).ok().filter(|&n| n > 0).unwrap_or(3))
 }
 

@@ -110,3 +110,41 @@ fn unknown_flags_are_named_as_the_go_client_does() {
         "{out}"
     );
 }
+
+#[test]
+fn unknown_commands_missing_values_and_bad_numbers_read_as_cobra_and_pflag_print_them() {
+    let sandbox = Sandbox::new();
+    for (args, stderr) in [
+        (
+            &["foo"][..],
+            "Error: unknown command \"foo\" for \"oras\"\nRun 'oras --help' for usage.\n",
+        ),
+        (
+            &["psh", "x"][..],
+            "Error: unknown command \"psh\" for \"oras\"\n\nDid you mean this?\n\tpush\n\nRun 'oras --help' for usage.\n",
+        ),
+        (
+            &["manifest", "foo"][..],
+            "Error: unknown command \"foo\" for \"oras manifest\"\nRun 'oras manifest --help' for usage.\n",
+        ),
+        (
+            &["push", "--concurrency"][..],
+            "Error: flag needs an argument: --concurrency\n",
+        ),
+        (
+            &["pull", "x/y:z", "-ko"][..],
+            "Error: flag needs an argument: 'o' in -ko\n",
+        ),
+        (
+            &["push", "x/y:z", "--concurrency", "abc"][..],
+            "Error: invalid argument \"abc\" for \"--concurrency\" flag: strconv.ParseInt: parsing \"abc\": invalid syntax\n",
+        ),
+        (
+            &["discover", "x/y:z", "--depth", "two"][..],
+            "Error: invalid argument \"two\" for \"--depth\" flag: strconv.ParseInt: parsing \"two\": invalid syntax\n",
+        ),
+    ] {
+        let out = sandbox.oras().args(args).failure();
+        assert_eq!(out.stderr, stderr, "{out}");
+    }
+}
