@@ -45,7 +45,13 @@ pub async fn fetch(args: BlobFetchArgs) -> Result<()> {
     let desc = target
         .stat_blob(&digest)
         .await?
-        .ok_or_else(|| anyhow::anyhow!("{raw}: not found"))
+        .ok_or_else(|| match target.kind() {
+            // The registry's 404: printed after `Error response from registry:`, as Go does.
+            crate::target::TargetKind::Registry => {
+                anyhow::Error::new(crate::registry::RegistryError::NotFound(raw.clone()))
+            }
+            crate::target::TargetKind::OciLayout => anyhow::anyhow!("{raw}: not found"),
+        })
         .with_context(|| format!("failed to fetch the content of {raw:?}"))?;
     let fetch = super::fetcher(target, &desc);
     match output {

@@ -294,6 +294,7 @@ fn blob_fetch_errors() {
             "nothing",
         ])
         .failure();
+    out.error_first_line("Error response from registry: failed to fetch the content of");
     out.stderr_contains("not found");
     assert!(
         !sandbox.path("nothing").exists(),
