@@ -22,7 +22,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result, bail};
 
 use crate::cli::{CommonArgs, FormatArgs, RemoteArgs, TargetArgs};
-use crate::credentials::{Credential, Secret, Store};
+use crate::credentials::{Credential, Lookup, Secret, Store};
 use crate::output::{Format, UserError};
 use crate::reference::{Reference, Selector, is_localhost};
 use crate::registry::{Client, ClientOptions, Repository};
@@ -332,9 +332,10 @@ pub(crate) fn registry_client(
         .iter()
         .map(|r| parse_resolve(r))
         .collect::<Result<Vec<_>>>()?;
+    // Flags need no lookup; a credential helper waits for the registry's challenge.
     let credential = match credential {
-        Some(c) => Some(c),
-        None => Store::new(&remote.registry_config).get(registry)?,
+        Some(c) => Lookup::known(Some(c)),
+        None => Store::new(&remote.registry_config).lookup(registry)?,
     };
     let plain_http = remote.plain_http.unwrap_or_else(|| is_localhost(registry));
     let connect = connect_host(host, plain_http, &resolve);

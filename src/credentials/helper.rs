@@ -34,7 +34,13 @@ fn run(helper: &str, action: &str, input: &[u8]) -> Result<Vec<u8>, CredentialEr
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| fail(format!("failed to run: {e}")))?;
+        .map_err(|e| {
+            fail(if e.kind() == std::io::ErrorKind::NotFound {
+                "executable file not found in $PATH".to_owned()
+            } else {
+                format!("failed to run: {e}")
+            })
+        })?;
     if let Some(mut stdin) = child.stdin.take() {
         stdin
             .write_all(input)

@@ -3,6 +3,7 @@
 
 mod helper;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -72,6 +73,51 @@ pub enum CredentialError {
     BadEntry(String),
     #[error("credential helper {helper:?}: {message}")]
     Helper { helper: String, message: String },
+    /// A helper failed when a registry asked for credentials; names where it is configured.
+    #[error("credential helper {helper:?} failed to get the credentials for {server}: {message}")]
+    HelperGet {
+        helper: String,
+        message: String,
+        server: String,
+        /// The config file naming the helper.
+        config: PathBuf,
+        /// `"credsStore"`, or `"credHelpers"` when the helper is set for this server only.
+        setting: &'static str,
+    },
+}
+
+impl CredentialError {
+    /// How to get past the error, for the line under it.
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        let Self::HelperGet {
+            helper,
+            server,
+            config,
+            setting,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let config = config.display().to_string();
+        let desktop = if helper.starts_with("docker-credential-desktop") {
+            " (is Docker Desktop running?)"
+        } else {
+            ""
+        };
+        let entry = if *setting == "credsStore" {
+            "\"credsStore\"".to_owned()
+        } else {
+            format!("the \"credHelpers\" entry for {server:?}")
+        };
+        Some(format!(
+            "The helper is set by {entry} in {config:?}. Check that {helper:?} is installed and \
+             working{desktop}, or log in again with `oras login {server}`; to do without it, \
+             remove {entry} from that file, use another file with --registry-config, or pass \
+             -u with --password-stdin."
+        ))
+    }
 }
 
 /// The key a registry's credentials are stored under (`docker.io` keeps Docker's historic key).
@@ -124,20 +170,27 @@ impl Store {
     /// Looks up credentials for `registry`: a helper named in `credHelpers`, then `credsStore`,
     /// then the file's `auths`.
     pub fn get(&self, registry: &str) -> Result<Option<Credential>, CredentialError> {
-        let key = server_key(registry);
-        for path in &self.paths {
+        self.lookup(registry)?.resolve()
+    }
+
+    /// Reads the config files for `registry` as far as they answer without a credential
+    /// helper; a helper is left for [`Lookup::resolve`], run when the registry asks.
+    pub fn lookup(&self, registry: &str) -> Result<Lookup, CredentialError> {
+        let server = server_key(registry);
+        for (i, path) in self.paths.iter().enumerate() {
             let config = read_config(path)?;
-            if let Some(helper) = helper_for(&config, &key) {
-                if let Some(c) = helper::get(&helper, &key)? {
-                    return Ok(Some(c));
-                }
-                continue;
+            if helper_for(&config, &server).is_some() {
+                return Ok(Lookup {
+                    server,
+                    known: None,
+                    deferred: self.paths[i..].to_vec(),
+                });
             }
-            if let Some(c) = lookup_auths(&config, &key)? {
-                return Ok(Some(c));
+            if let Some(c) = lookup_auths(&config, &server)? {
+                return Ok(Lookup::known(Some(c)));
             }
         }
-        Ok(None)
+        Ok(Lookup::known(None))
     }
 
     /// Stores credentials for `registry` through the helper when one is configured, else in the
@@ -198,6 +251,94 @@ impl Store {
         }
         write_config(path, &config)
     }
+}
+
+/// A registry's credential: known already (flags, a file's `auths`), or to be asked of a
+/// credential helper. Helpers run only when a registry asks for credentials, as in the Go
+/// client, so a broken one does not fail anonymous access (oras#743).
+#[derive(Debug, Clone, Default)]
+pub struct Lookup {
+    server: String,
+    known: Option<Credential>,
+    /// The config files from the first that names a helper for the server on, read again
+    /// in order when the credential is needed.
+    deferred: Vec<PathBuf>,
+}
+
+impl Lookup {
+    /// A lookup with its answer in hand.
+    #[must_use]
+    pub fn known(credential: Option<Credential>) -> Self {
+        Self {
+            server: String::new(),
+            known: credential,
+            deferred: Vec::new(),
+        }
+    }
+
+    /// The credential, when no helper has to run to know it.
+    #[must_use]
+    pub fn ready(&self) -> Option<Option<&Credential>> {
+        self.deferred.is_empty().then_some(self.known.as_ref())
+    }
+
+    /// The credential, running the helpers the config files name until one has it. Blocks
+    /// while a helper runs; each helper is asked about a server once per process.
+    pub fn resolve(&self) -> Result<Option<Credential>, CredentialError> {
+        if let Some(known) = self.ready() {
+            return Ok(known.cloned());
+        }
+        for path in &self.deferred {
+            let config = read_config(path)?;
+            if let Some(helper) = helper_for(&config, &self.server) {
+                let setting = if per_host_helper(&config, &self.server).is_some() {
+                    "credHelpers"
+                } else {
+                    "credsStore"
+                };
+                let answer = helper_answer(&helper, &self.server).map_err(|e| match e {
+                    CredentialError::Helper { helper, message } => CredentialError::HelperGet {
+                        helper,
+                        message,
+                        server: self.server.clone(),
+                        config: path.clone(),
+                        setting,
+                    },
+                    other => other,
+                })?;
+                if answer.is_some() {
+                    return Ok(answer);
+                }
+                continue;
+            }
+            if let Some(c) = lookup_auths(&config, &self.server)? {
+                return Ok(Some(c));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// What `helper` answered for `server` in this process, "none" and failures included: the
+/// lock is held while the helper runs, so concurrent clients of one registry wait for one run.
+fn helper_answer(helper: &str, server: &str) -> Result<Option<Credential>, CredentialError> {
+    type Answer = Result<Option<Credential>, (String, String)>;
+    static ANSWERS: std::sync::Mutex<BTreeMap<(String, String), Answer>> =
+        std::sync::Mutex::new(BTreeMap::new());
+    let mut answers = ANSWERS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let answer = answers
+        .entry((helper.to_owned(), server.to_owned()))
+        .or_insert_with(|| {
+            helper::get(helper, server).map_err(|e| match e {
+                CredentialError::Helper { helper, message } => (helper, message),
+                other => (format!("docker-credential-{helper}"), other.to_string()),
+            })
+        });
+    answer
+        .clone()
+        .map_err(|(helper, message)| CredentialError::Helper { helper, message })
 }
 
 /// An exclusive lock on the directory holding the config, held until the returned handle is
@@ -288,8 +429,9 @@ fn write_config(path: &Path, config: &Map<String, Value>) -> Result<(), Credenti
 
 use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
 
-fn helper_for(config: &Map<String, Value>, key: &str) -> Option<String> {
-    let per_host = config
+/// The helper `credHelpers` names for `key`, if any.
+fn per_host_helper<'a>(config: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    config
         .get("credHelpers")
         .and_then(Value::as_object)
         .and_then(|h| {
@@ -297,8 +439,11 @@ fn helper_for(config: &Map<String, Value>, key: &str) -> Option<String> {
                 .find(|(k, _)| k.as_str() == key || normalize_key(k) == key)
                 .map(|(_, v)| v)
         })
-        .and_then(Value::as_str);
-    per_host
+        .and_then(Value::as_str)
+}
+
+fn helper_for(config: &Map<String, Value>, key: &str) -> Option<String> {
+    per_host_helper(config, key)
         .or_else(|| config.get("credsStore").and_then(Value::as_str))
         .filter(|h| !h.is_empty())
         .map(str::to_owned)
@@ -450,6 +595,47 @@ mod tests {
             Err(CredentialError::Corrupt { .. })
         ));
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "{not json");
+    }
+
+    #[test]
+    fn lookup_leaves_helpers_for_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        let store = Store::new(std::slice::from_ref(&path));
+        std::fs::write(&path, r#"{"auths":{"r.io":{"auth":"dTpw"}}}"#).unwrap();
+        assert!(matches!(
+            store.lookup("r.io").unwrap().ready(),
+            Some(Some(Credential::Basic { .. }))
+        ));
+        assert!(matches!(
+            store.lookup("other.io").unwrap().ready(),
+            Some(None)
+        ));
+        for (config, setting) in [
+            (r#"{"credsStore":"oras-unit-missing"}"#, r#""credsStore""#),
+            (
+                r#"{"credHelpers":{"r.io":"oras-unit-missing"}}"#,
+                r#""credHelpers" entry for "r.io""#,
+            ),
+        ] {
+            std::fs::write(&path, config).unwrap();
+            let lookup = store.lookup("r.io").unwrap();
+            assert!(lookup.ready().is_none(), "{config}: no helper run yet");
+            let err = lookup.resolve().unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "credential helper \"docker-credential-oras-unit-missing\" failed to get the \
+                 credentials for r.io: executable file not found in $PATH"
+            );
+            let hint = err.hint().unwrap();
+            assert!(hint.contains(setting), "{hint}");
+            assert!(hint.contains(&format!("{path:?}")), "{hint}");
+        }
+        std::fs::write(&path, "{not json").unwrap();
+        assert!(matches!(
+            store.lookup("r.io"),
+            Err(CredentialError::Corrupt { .. })
+        ));
     }
 
     #[test]

@@ -164,6 +164,12 @@ pub fn render_error(
                 out.push_str("\nTo sign in, run `oras login <registry>`, or pass `-u` with `--password-stdin`.");
             }
         }
+        Some(RegistryError::Credential(e)) => {
+            if let Some(hint) = e.hint() {
+                out.push('\n');
+                out.push_str(&hint);
+            }
+        }
         Some(RegistryError::Status {
             status: 401, url, ..
         }) if docker_hub_repo_without_namespace(url).is_some() => {

@@ -15,7 +15,7 @@ use url::Url;
 use super::auth::{Challenge, merge_scopes, parse_challenges};
 use super::error::{ErrorEntry, RegistryError, parse_error_body};
 use super::retry;
-use crate::credentials::Credential;
+use crate::credentials::{Credential, Lookup};
 
 /// Caps what is read into memory from a registry for non-blob bodies (errors, tokens).
 const MAX_SMALL_BODY: usize = 64 * 1024;
@@ -26,7 +26,8 @@ pub struct ClientOptions {
     pub plain_http: bool,
     /// Skip TLS certificate verification.
     pub insecure: bool,
-    pub credential: Option<Credential>,
+    /// Known up front, or asked of a credential helper on the first challenge.
+    pub credential: Lookup,
     /// Extra request headers, sent to the registry's origin only.
     pub headers: Vec<(String, String)>,
     /// PEM bundle that replaces the system roots.
@@ -48,7 +49,9 @@ pub struct Client {
     https: std::sync::OnceLock<reqwest::Client>,
     options: ClientOptions,
     base: Url,
-    credential: Option<Credential>,
+    credential: Lookup,
+    /// The credential once a challenge needed it.
+    resolved: tokio::sync::OnceCell<Option<Credential>>,
     auth: Mutex<AuthState>,
     headers: HeaderMap,
     debug: bool,
@@ -178,6 +181,7 @@ impl Client {
             options: options.clone(),
             base,
             credential: options.credential.clone(),
+            resolved: tokio::sync::OnceCell::new(),
             auth: Mutex::new(AuthState::default()),
             headers,
             debug: options.debug,
@@ -202,6 +206,24 @@ impl Client {
         u
     }
 
+    /// The credential to answer a challenge with. A credential helper is a process to wait
+    /// for, so it runs off the async threads, once per client.
+    async fn credential(&self) -> Result<Option<Credential>, RegistryError> {
+        if let Some(known) = self.credential.ready() {
+            return Ok(known.cloned());
+        }
+        self.resolved
+            .get_or_try_init(|| async {
+                let lookup = self.credential.clone();
+                tokio::task::spawn_blocking(move || lookup.resolve())
+                    .await
+                    .map_err(|e| RegistryError::Protocol(format!("credential lookup: {e}")))?
+                    .map_err(RegistryError::Credential)
+            })
+            .await
+            .cloned()
+    }
+
     /// The Authorization value to attach for `scopes`, if the challenge is known.
     async fn authorization(&self, scopes: &[String]) -> Result<Option<String>, RegistryError> {
         let mut state = self.auth.lock().await;
@@ -209,7 +231,7 @@ impl Client {
             return Ok(None);
         };
         match challenge.scheme.as_str() {
-            "basic" => match &self.credential {
+            "basic" => match self.credential().await? {
                 Some(Credential::Basic { username, password }) => {
                     let raw = format!("{username}:{}", password.expose());
                     Ok(Some(format!(
@@ -263,7 +285,8 @@ impl Client {
             )));
         }
         let service = challenge.param("service").unwrap_or_default();
-        let req = if let Some(Credential::IdentityToken(token)) = &self.credential {
+        let credential = self.credential().await?;
+        let req = if let Some(Credential::IdentityToken(token)) = &credential {
             let form = url::form_urlencoded::Serializer::new(String::new())
                 .append_pair("grant_type", "refresh_token")
                 .append_pair("refresh_token", token.expose())
@@ -286,7 +309,7 @@ impl Client {
                 }
             }
             let req = self.http.get(url.clone());
-            match &self.credential {
+            match &credential {
                 Some(Credential::Basic { username, password }) => {
                     req.basic_auth(username, Some(password.expose()))
                 }
@@ -296,7 +319,7 @@ impl Client {
         let request = req.build().map_err(|e| transport(&url, e))?;
         let resp = self.run(request).await?;
         let status = resp.status();
-        let method = if matches!(self.credential, Some(Credential::IdentityToken(_))) {
+        let method = if matches!(credential, Some(Credential::IdentityToken(_))) {
             "POST"
         } else {
             "GET"

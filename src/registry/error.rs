@@ -97,6 +97,9 @@ pub enum RegistryError {
     },
     #[error("{0}")]
     Protocol(String),
+    /// The credential store failed when the registry asked for credentials.
+    #[error(transparent)]
+    Credential(crate::credentials::CredentialError),
     /// No bytes moved for too long; worth a fresh attempt.
     #[error("{0}")]
     Stalled(String),

@@ -214,3 +214,137 @@ fn identity_token_goes_through_the_helper_as_the_token_user() {
         "the helper's `<token>` secret is used as a refresh token: {requests:?}"
     );
 }
+
+/// A `docker-credential-<name>` that logs each run and always fails, like `desktop` with Docker
+/// Desktop stopped.
+struct BrokenHelper {
+    bin: PathBuf,
+    log: PathBuf,
+}
+
+const BROKEN: &str = "oras-it-down";
+const BROKEN_MESSAGE: &str = "error getting credentials: the keychain is locked";
+
+impl BrokenHelper {
+    fn install(sandbox: &Sandbox) -> BrokenHelper {
+        let bin = sandbox.root().join("broken-helper");
+        std::fs::create_dir_all(&bin).unwrap();
+        let log = sandbox.root().join("broken-calls.log");
+        let script = format!(
+            "#!/bin/sh\ncat >/dev/null\necho \"$1\" >> '{log}'\necho '{BROKEN_MESSAGE}'\nexit 1\n",
+            log = log.display(),
+        );
+        let path = bin.join(format!("docker-credential-{BROKEN}"));
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::write(
+            sandbox.config_json(),
+            serde_json::json!({ "credsStore": BROKEN }).to_string(),
+        )
+        .unwrap();
+        BrokenHelper { bin, log }
+    }
+
+    fn path_env(&self) -> OsString {
+        let mut dirs = vec![self.bin.clone()];
+        dirs.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        std::env::join_paths(dirs).unwrap()
+    }
+
+    fn calls(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+// oras#743: a broken credsStore must not break anonymous pulls; helpers run only on a 401.
+#[test]
+fn broken_helper_is_not_run_for_a_registry_without_auth() {
+    let registry = crate::harness::registry();
+    let sandbox = Sandbox::new();
+    let helper = BrokenHelper::install(&sandbox);
+    let oras = || sandbox.oras().env("PATH", helper.path_env());
+    let reference = registry.reference("helper/broken-anonymous:v1");
+
+    sandbox.write("f.txt", "no credentials needed\n");
+    oras().args(["push", &reference, "f.txt"]).success();
+    oras().args(["resolve", &reference]).success();
+    oras().args(["pull", &reference, "-o", "out"]).success();
+    assert_eq!(sandbox.read("out/f.txt"), b"no credentials needed\n");
+    assert_eq!(helper.calls(), Vec::<String>::new(), "the helper never ran");
+
+    // A helper that is not installed at all is no obstacle either.
+    std::fs::write(sandbox.config_json(), r#"{"credsStore":"oras-it-missing"}"#).unwrap();
+    oras().args(["resolve", &reference]).success();
+}
+
+#[test]
+fn broken_helper_fails_an_auth_registry_naming_the_helper_with_a_hint() {
+    for registry in [auth_registry(), token_registry()] {
+        let sandbox = Sandbox::new();
+        let helper = BrokenHelper::install(&sandbox);
+        let reference = registry.reference("helper/broken-auth:v1");
+        sandbox.write("f.txt", "needs credentials\n");
+        for args in [
+            vec!["resolve", &reference],
+            vec!["push", &reference, "f.txt"],
+        ] {
+            let out = sandbox
+                .oras()
+                .env("PATH", helper.path_env())
+                .args(&args)
+                .failure();
+            out.error_first_line("Error:");
+            assert_eq!(
+                out.stderr.matches("Error").count(),
+                1,
+                "one error line\n{out}"
+            );
+            out.stderr_contains(&format!("docker-credential-{BROKEN}"))
+                .stderr_contains(BROKEN_MESSAGE)
+                .stderr_contains("\"credsStore\"")
+                .stderr_contains(&sandbox.config_json().display().to_string())
+                .stderr_contains("--registry-config");
+        }
+        assert_eq!(
+            helper.calls(),
+            ["get", "get"],
+            "one run per command ({})",
+            registry.host()
+        );
+    }
+}
+
+#[test]
+fn working_helper_runs_once_per_command() {
+    for registry in [auth_registry(), token_registry()] {
+        let sandbox = Sandbox::new();
+        let helper = Helper::install(&sandbox);
+        std::fs::write(sandbox.config_json(), r#"{"credsStore":"oras-it"}"#).unwrap();
+        let host = registry.host();
+        let oras = || sandbox.oras().env("PATH", helper.path_env());
+        oras()
+            .args(["login", &host, "-u", USER, "-p", PASSWORD])
+            .success();
+        let before = helper.calls().len();
+
+        sandbox.write("f.txt", "one helper run\n");
+        let reference = registry.reference("helper/once:v1");
+        oras().args(["push", &reference, "f.txt"]).success();
+        assert_eq!(helper.calls()[before..], [format!("get {host}")], "push");
+
+        // Both sides of a copy within one registry share the lookup.
+        let copy = registry.reference("helper/once-copy:v1");
+        oras().args(["cp", &reference, &copy]).success();
+        assert_eq!(
+            helper.calls()[before + 1..],
+            [format!("get {host}")],
+            "cp within one registry"
+        );
+    }
+}
