@@ -206,7 +206,9 @@ pub fn render_error(
                 );
             }
         }
-        Some(RegistryError::Transport { source, .. }) => {
+        Some(RegistryError::Transport {
+            source, ca_file, ..
+        }) => {
             if cause_contains(source, &["invalidcontenttype", "corrupt message"]) {
                 out.push_str("\nThe registry may be serving plain HTTP: try --plain-http.");
             } else if cause_contains(
@@ -216,18 +218,48 @@ pub fn render_error(
                 out.push_str(
                     "\nThe registry requires a client certificate: pass --cert-file <pem> and --key-file <pem>.",
                 );
+            } else if let Some(hint) = certificate_hint(source, *ca_file) {
+                out.push_str(hint);
             } else if cause_contains(
                 source,
                 &["invalid peer certificate", "unknownissuer", "certificate"],
             ) {
-                out.push_str(
-                    "\nThe registry's TLS certificate is not trusted: pass its CA with --ca-file <pem>, or skip verification with --insecure.",
-                );
+                out.push_str(UNTRUSTED_HINT);
             }
         }
         _ => {}
     }
     out
+}
+
+const UNTRUSTED_HINT: &str = "\nThe registry's TLS certificate is not trusted: pass its CA with --ca-file <pem>, or skip verification with --insecure.";
+
+/// The hint for a refused server certificate: what is wrong with it, and how to trust it when
+/// no `--ca-file` was given (with one, suggesting it again would not help).
+fn certificate_hint(source: &reqwest::Error, ca_file: bool) -> Option<&'static str> {
+    use crate::registry::CertificateProblem as Problem;
+    Some(
+        match (crate::registry::certificate_problem(source)?, ca_file) {
+            (Problem::WrongName, _) => {
+                "\nThe registry's TLS certificate is not valid for the host name or address in the reference: use a name the certificate covers, or reissue it for this one."
+            }
+            (Problem::OutsideValidity, _) => {
+                "\nThe registry's TLS certificate has expired or is not valid yet: renew it, or check this machine's clock."
+            }
+            (Problem::UnknownIssuer, true) => {
+                "\nThe registry's TLS certificate is not signed by a CA in the file given with --ca-file."
+            }
+            (Problem::CaAsServerCertificate, true) => {
+                "\nThe registry's TLS certificate is a CA certificate that is not itself in the file given with --ca-file: a CA certificate is accepted as a registry's own only when listed there."
+            }
+            (Problem::Other, true) => {
+                "\nThe registry's TLS certificate is refused although --ca-file was given, for the reason above."
+            }
+            (Problem::UnknownIssuer | Problem::CaAsServerCertificate | Problem::Other, false) => {
+                UNTRUSTED_HINT
+            }
+        },
+    )
 }
 
 /// The registry error behind `err`, looking through the transparent wrappers that hide it from

@@ -124,18 +124,32 @@ fn build_http(
         .tls_built_in_root_certs(system_roots && options.ca_pem.is_none())
         // Redirects are followed by hand so credentials never reach another origin.
         .redirect(reqwest::redirect::Policy::none());
-    if let Some(pem) = &options.ca_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem)
-            .map_err(|e| RegistryError::Protocol(format!("failed to load CA certificates: {e}")))?;
-        for cert in certs {
-            builder = builder.add_root_certificate(cert);
+    // With --ca-file (and verification on), our own rustls configuration: its verifier also
+    // accepts a self-signed CA certificate given in the file (see `tls`).
+    let preconfigured = match &options.ca_pem {
+        Some(pem) if !options.insecure => {
+            super::tls::client_config(pem, options.identity_pem.as_deref())?
         }
-    }
-    if let Some(pem) = &options.identity_pem {
-        let identity = reqwest::Identity::from_pem(pem).map_err(|e| {
-            RegistryError::Protocol(format!("failed to load the client certificate: {e}"))
-        })?;
-        builder = builder.identity(identity);
+        _ => None,
+    };
+    if let Some(config) = preconfigured {
+        // It carries the roots and the client certificate.
+        builder = builder.use_preconfigured_tls(config);
+    } else {
+        if let Some(pem) = &options.ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
+                RegistryError::Protocol(format!("failed to load CA certificates: {e}"))
+            })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if let Some(pem) = &options.identity_pem {
+            let identity = reqwest::Identity::from_pem(pem).map_err(|e| {
+                RegistryError::Protocol(format!("failed to load the client certificate: {e}"))
+            })?;
+            builder = builder.identity(identity);
+        }
     }
     for (host, addr) in &options.resolve {
         builder = builder.resolve(host, *addr);
@@ -153,10 +167,12 @@ fn display_url(url: &Url) -> String {
     u.to_string()
 }
 
+/// A failure to build a request or read a body: no TLS handshake happens there.
 fn transport(url: &Url, source: reqwest::Error) -> RegistryError {
     RegistryError::Transport {
         url: display_url(url),
         source,
+        ca_file: false,
     }
 }
 
@@ -501,7 +517,11 @@ impl Client {
         let resp = http
             .execute(request)
             .await
-            .map_err(|e| transport(&url, e))?;
+            .map_err(|source| RegistryError::Transport {
+                url: display_url(&url),
+                source,
+                ca_file: self.options.ca_pem.is_some(),
+            })?;
         if let Some(id) = id {
             trace_response(id, &resp, &self.base);
         }

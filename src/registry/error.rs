@@ -94,6 +94,9 @@ pub enum RegistryError {
         url: String,
         #[source]
         source: reqwest::Error,
+        /// Whether the server's certificate was checked against `--ca-file` rather than the
+        /// system's roots (the hint then says what is wrong instead of suggesting the flag).
+        ca_file: bool,
     },
     #[error("{0}")]
     Protocol(String),

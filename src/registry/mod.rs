@@ -6,7 +6,9 @@ mod client;
 mod error;
 mod repository;
 pub mod retry;
+mod tls;
 
 pub use client::{Client, ClientOptions, Request, status_error as status_error_of};
 pub use error::{ErrorEntry, RegistryError, parse_error_body};
 pub use repository::{Repository, catalog};
+pub use tls::{CertificateProblem, certificate_problem};

@@ -74,6 +74,8 @@ pub enum Mode {
     Tls,
     /// HTTPS that also requires a client certificate from the test CA (`http.tls.clientcas`).
     MutualTls,
+    /// HTTPS with [`pki`]'s lone self-signed certificate (a CA one, as openssl makes them).
+    SelfSignedTls,
 }
 
 /// A `docker-registry` on 127.0.0.1, started once per test binary.
@@ -113,6 +115,13 @@ pub fn tls_registry() -> &'static Registry {
 pub fn mtls_registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(|| Registry::start(Mode::MutualTls))
+}
+
+/// The HTTPS registry serving [`pki`]'s self-signed certificate (for `localhost` and
+/// 127.0.0.1, basicConstraints CA:TRUE).
+pub fn self_signed_registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry::start(Mode::SelfSignedTls))
 }
 
 /// The token server behind [`token_registry`], started once per test binary.
@@ -160,13 +169,18 @@ impl Registry {
              http:\n  addr: 127.0.0.1:{port}\n",
             storage = storage.display(),
         );
-        if matches!(mode, Mode::Tls | Mode::MutualTls) {
+        if matches!(mode, Mode::Tls | Mode::MutualTls | Mode::SelfSignedTls) {
             let pki = pki();
+            let (cert, key) = if mode == Mode::SelfSignedTls {
+                (&pki.self_signed_cert, &pki.self_signed_key)
+            } else {
+                (&pki.server_cert, &pki.server_key)
+            };
             write!(
                 yaml,
                 "  tls:\n    certificate: {}\n    key: {}\n",
-                write_pem(&dir, "server.pem", &pki.server_cert).display(),
-                write_pem(&dir, "server-key.pem", &pki.server_key).display(),
+                write_pem(&dir, "server.pem", cert).display(),
+                write_pem(&dir, "server-key.pem", key).display(),
             )
             .unwrap();
             if mode == Mode::MutualTls {
@@ -206,7 +220,7 @@ impl Registry {
                 )
                 .unwrap();
             }
-            Mode::Open | Mode::Tls | Mode::MutualTls => {}
+            Mode::Open | Mode::Tls | Mode::MutualTls | Mode::SelfSignedTls => {}
         }
         std::fs::write(&config, yaml).expect("write registry config");
         let log_file = std::fs::File::create(&log).expect("create registry log");
@@ -239,7 +253,7 @@ impl Registry {
             Mode::Open => status_of(response) == Some(200),
             Mode::Htpasswd => status_of(response) == Some(401) && response.contains("Basic realm="),
             Mode::Token => status_of(response) == Some(401) && response.contains("Bearer realm="),
-            Mode::Tls | Mode::MutualTls => {
+            Mode::Tls | Mode::MutualTls | Mode::SelfSignedTls => {
                 status_of(response) == Some(400) && response.contains("HTTPS server")
             }
         };

@@ -1,6 +1,7 @@
 //! Certificates for the TLS and token-auth registries, made with rcgen: a CA, a server
-//! certificate for `localhost`/127.0.0.1 signed by it, a client certificate for mutual TLS, and
-//! the token server's signing key with its self-signed certificate. Everything is PEM in
+//! certificate for `localhost`/127.0.0.1 signed by it, a client certificate for mutual TLS, a
+//! self-signed server certificate, and the token server's signing key with its self-signed
+//! certificate. Everything is PEM in
 //! memory; registries and tests write the files they need into their own directories.
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,10 @@ pub struct Pki {
     pub server_key: String,
     pub client_cert: String,
     pub client_key: String,
+    /// A lone self-signed server certificate for `localhost`/127.0.0.1, marked as a CA as
+    /// `openssl req -x509 … -addext subjectAltName=…` makes it (basicConstraints CA:TRUE).
+    pub self_signed_cert: String,
+    pub self_signed_key: String,
 }
 
 impl Pki {
@@ -50,12 +55,25 @@ impl Pki {
         client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let client_cert = client_params.signed_by(&client_key, &issuer).unwrap();
 
+        let self_signed_key = KeyPair::generate().unwrap();
+        let mut self_signed_params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+        self_signed_params
+            .subject_alt_names
+            .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
+        self_signed_params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
+        self_signed_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let self_signed_cert = self_signed_params.self_signed(&self_signed_key).unwrap();
+
         Pki {
             ca_cert: ca_cert.pem(),
             server_cert: server_cert.pem(),
             server_key: server_key.serialize_pem(),
             client_cert: client_cert.pem(),
             client_key: client_key.serialize_pem(),
+            self_signed_cert: self_signed_cert.pem(),
+            self_signed_key: self_signed_key.serialize_pem(),
         }
     }
 }

@@ -1,7 +1,8 @@
-//! HTTPS registries with a private CA: `127.0.0.1:<port>` (unlike `localhost`) is reached over
-//! HTTPS by default. `--ca-file`, `--insecure` and mutual TLS with `--cert-file`/`--key-file`.
+//! HTTPS registries with a private CA or a self-signed certificate: `127.0.0.1:<port>` (unlike
+//! `localhost`) is reached over HTTPS by default. `--ca-file`, `--insecure` and mutual TLS with
+//! `--cert-file`/`--key-file`.
 
-use crate::harness::{Output, Sandbox, mtls_registry, pki, tls_registry};
+use crate::harness::{Output, Sandbox, mtls_registry, pki, self_signed_registry, tls_registry};
 
 /// A sandbox holding `ca.pem`, `client.pem`, `client-key.pem` and `f.txt`.
 fn sandbox_with_pki(content: &str) -> Sandbox {
@@ -145,4 +146,104 @@ fn a_plain_http_registry_redirecting_to_https_gets_verified_tls() {
     let front = redirect_to_https(registry.port());
     let reference = format!("localhost:{front}/tls/redirected:v1");
     pull_needs_the_ca(&sandbox, &reference, b"redirected to tls\n");
+}
+
+/// A sandbox holding `ca.pem` (the self-signed registry's certificate itself),
+/// `private-ca.pem` (the test CA) and `f.txt`.
+fn sandbox_with_self_signed(content: &str) -> Sandbox {
+    let sandbox = Sandbox::new();
+    sandbox.write("ca.pem", &pki().self_signed_cert);
+    sandbox.write("private-ca.pem", &pki().ca_cert);
+    sandbox.write("f.txt", content);
+    sandbox
+}
+
+/// Asserts stderr has exactly the hint line `hint`, and no suggestion to pass `--ca-file`.
+#[track_caller]
+fn assert_hint_without_ca_file_advice(out: &Output, hint: &str) {
+    out.error_first_line("Error");
+    assert!(
+        out.stderr.lines().any(|l| l == hint),
+        "stderr should have the hint {hint:?}\n{out}"
+    );
+    assert!(!out.stderr.contains("pass its CA"), "{out}");
+}
+
+#[test]
+fn a_self_signed_ca_certificate_given_with_ca_file_is_trusted() {
+    // Regression: a self-signed certificate marked CA:TRUE (openssl req -x509) was refused with
+    // CaUsedAsEndEntity even when given with --ca-file.
+    let registry = self_signed_registry();
+    let sandbox = sandbox_with_self_signed("self-signed\n");
+    let reference = registry.ip_reference("tls/self-signed:v1");
+
+    let out = sandbox.oras().args(["push", &reference, "f.txt"]).failure();
+    assert_untrusted_certificate(&out);
+
+    sandbox
+        .oras()
+        .args(["push", &reference, "f.txt", "--ca-file", "ca.pem"])
+        .success();
+
+    pull_needs_the_ca(&sandbox, &reference, b"self-signed\n");
+}
+
+#[test]
+fn a_self_signed_ca_certificate_is_still_checked_against_the_host_name() {
+    let registry = self_signed_registry();
+    let sandbox = sandbox_with_self_signed("wrong name\n");
+    let port = registry.port();
+    let out = sandbox
+        .oras()
+        .args([
+            "push",
+            &format!("oras-rs.test:{port}/tls/wrong-name:v1"),
+            "f.txt",
+        ])
+        .args(["--resolve", &format!("oras-rs.test:{port}:127.0.0.1")])
+        .args(["--ca-file", "ca.pem"])
+        .failure();
+    out.stderr_contains("not valid for name \"oras-rs.test\"");
+    assert_hint_without_ca_file_advice(
+        &out,
+        "The registry's TLS certificate is not valid for the host name or address in the \
+         reference: use a name the certificate covers, or reissue it for this one.",
+    );
+}
+
+#[test]
+fn with_ca_file_the_certificate_hint_says_what_is_wrong() {
+    // Regression: with --ca-file given, a refused certificate's hint said to pass --ca-file.
+    let sandbox = sandbox_with_self_signed("hint\n");
+
+    // A CA-signed certificate, checked against a file without that CA.
+    let reference = tls_registry().ip_reference("tls/hint:v1");
+    let out = sandbox
+        .oras()
+        .args(["push", &reference, "f.txt", "--ca-file", "ca.pem"])
+        .failure();
+    assert_hint_without_ca_file_advice(
+        &out,
+        "The registry's TLS certificate is not signed by a CA in the file given with --ca-file.",
+    );
+
+    // A self-signed CA certificate, checked against a file without it.
+    let reference = self_signed_registry().ip_reference("tls/hint:v1");
+    let out = sandbox
+        .oras()
+        .args([
+            "pull",
+            &reference,
+            "-o",
+            "out",
+            "--ca-file",
+            "private-ca.pem",
+        ])
+        .failure();
+    assert_hint_without_ca_file_advice(
+        &out,
+        "The registry's TLS certificate is a CA certificate that is not itself in the file \
+         given with --ca-file: a CA certificate is accepted as a registry's own only when \
+         listed there.",
+    );
 }
