@@ -136,6 +136,16 @@ pub fn report(what: &str, why: &str, wait: Duration, attempt: u32) {
     );
 }
 
+/// Tells the user that a download cut off mid-blob continues from the bytes it already has
+/// (stderr).
+#[allow(clippy::print_stderr)]
+pub fn report_resume(received: u64, size: u64, why: &str, wait: Duration, attempt: u32, most: u32) {
+    eprintln!(
+        "Warning: the download stopped after {received} of {size} bytes ({why}); resuming from there in {} (attempt {attempt} of {most})",
+        humanize(wait)
+    );
+}
+
 fn humanize(d: Duration) -> String {
     if d.as_millis() >= 1000 && d.subsec_millis() == 0 {
         format!("{}s", d.as_secs())

@@ -540,7 +540,10 @@ async fn receive(
                 )
             }));
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(resumes))).await;
+        let wait = std::time::Duration::from_millis(100 * u64::from(resumes));
+        let why = cut.map_or_else(|| "the body ended early".to_owned(), |e| e.to_string());
+        crate::registry::retry::report_resume(received, size, &why, wait, resumes, max_resumes);
+        tokio::time::sleep(wait).await;
     }
 }
 

@@ -255,6 +255,12 @@ fn pull_resumes_a_download_cut_mid_blob_with_range() {
         "the resumed request continues from the bytes already received"
     );
     assert!(out.stdout.contains("Downloaded"), "{out}");
+    // Announced on stderr, as every retry is; stdout keeps the Go client's lines.
+    out.stderr_contains(&format!(
+        "Warning: the download stopped after {cut} of {} bytes (",
+        blob.len()
+    ));
+    out.stderr_contains("resuming from there in 100ms (attempt 1 of 5)");
 }
 
 #[test]
@@ -272,7 +278,15 @@ fn pull_that_cannot_complete_leaves_no_file() {
             "out",
         ])
         .failure();
-    assert!(out.stderr.starts_with("Error:"), "{out}");
+    // Each resume announced, then the one error.
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let resumes = lines
+        .iter()
+        .filter(|l| l.starts_with("Warning: the download stopped after"))
+        .count();
+    assert_eq!(resumes, 5, "{out}");
+    assert!(lines[resumes].starts_with("Error:"), "{out}");
+    assert_eq!(lines.len(), resumes + 1, "{out}");
     let left: Vec<_> = std::fs::read_dir(sb.path("out"))
         .map(|d| d.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();
