@@ -175,7 +175,7 @@ pub async fn write_directory(
             inner: raw,
             hasher: Hasher::new(),
         };
-        extract(&mut hashing, &title, staging.path(), max_unpacked)?;
+        let dir_modes = extract(&mut hashing, &title, staging.path(), max_unpacked)?;
         std::io::copy(&mut hashing, &mut std::io::sink()).map_err(io(&dest))?;
         let (digest, _) = hashing.hasher.finish();
         if let Some(want) = expected_tar
@@ -183,7 +183,15 @@ pub async fn write_directory(
         {
             return Err(WriteError::ContentDigest(dest.display().to_string()));
         }
-        merge_into(&staging.path().join("root"), &dest, opts)
+        // Directories that were there before keep their modes; new ones get the archive's.
+        let created: Vec<(PathBuf, u32)> = dir_modes
+            .into_iter()
+            .map(|(rel, mode)| (dest.join(rel), mode))
+            .filter(|(path, _)| std::fs::symlink_metadata(path).is_err())
+            .collect();
+        merge_into(&staging.path().join("root"), &dest, opts)?;
+        set_dir_modes(created);
+        Ok(())
     })
     .await
     .map_err(|e| WriteError::Unsafe(e.to_string()))?
@@ -231,6 +239,7 @@ pub fn not_a_tar(archive: &Path) -> Option<String> {
 pub fn extract_tar(archive: &Path, dest: &Path) -> Result<PathBuf, WriteError> {
     let file = std::fs::File::open(archive).map_err(io(archive))?;
     let size = file.metadata().map_err(io(archive))?.len();
+    // Directory modes are not applied: the tree is a temp copy, removed after use.
     extract(&mut std::io::BufReader::new(file), "", dest, size)?;
     Ok(dest.join("root"))
 }
@@ -270,14 +279,27 @@ fn unpack_limit(compressed: u64) -> u64 {
     compressed.saturating_mul(32).saturating_add(64 << 20)
 }
 
+/// Gives each directory its mode from the archive (without setuid/setgid/sticky), deepest
+/// first: applied after the tree is in place, so a read-only directory does not stop its own
+/// extraction. Best effort, like the file modes.
+fn set_dir_modes(mut dirs: Vec<(PathBuf, u32)>) {
+    use std::os::unix::fs::PermissionsExt as _;
+    dirs.sort_by_key(|(path, _)| std::cmp::Reverse(path.components().count()));
+    for (path, mode) in dirs {
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode & 0o777));
+    }
+}
+
 /// Extracts entries under `<staging>/root`, refusing anything that would land outside it and
-/// stopping once more than `max_unpacked` bytes of file content would be written.
+/// stopping once more than `max_unpacked` bytes of file content would be written. Returns each
+/// directory entry's path (relative to the root) and mode, for [`set_dir_modes`].
 fn extract(
     reader: &mut dyn std::io::Read,
     title: &str,
     staging: &Path,
     max_unpacked: u64,
-) -> Result<(), WriteError> {
+) -> Result<Vec<(PathBuf, u32)>, WriteError> {
+    let mut dir_modes = Vec::new();
     let mut unpacked: u64 = 0;
     let too_big = || {
         WriteError::Unsafe(format!(
@@ -299,6 +321,9 @@ fn extract(
         match kind {
             tar::EntryType::Directory => {
                 std::fs::create_dir_all(&dest).map_err(io(&dest))?;
+                if let Ok(mode) = entry.header().mode() {
+                    dir_modes.push((rel, mode));
+                }
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 unpacked += write_entry_file(&mut entry, &dest, max_unpacked - unpacked)
@@ -355,7 +380,7 @@ fn extract(
             }
         }
     }
-    Ok(())
+    Ok(dir_modes)
 }
 
 /// Writes a regular file entry with its mode (without setuid/setgid/sticky, which the Go client

@@ -188,11 +188,24 @@ fn benign_directory_archive_is_extracted_with_its_modes() {
     let setuid = format!("{DIR}/setuid");
     let rel_link = format!("{DIR}/sub/again");
     let hard = format!("{DIR}/hard");
+    let locked = format!("{DIR}/locked/");
+    let locked_file = format!("{DIR}/locked/inside.txt");
     let out = pull_archive(
         &sb,
         &[
-            entry(&dir, T::Directory, b""),
-            entry(&sub, T::Directory, b""),
+            Entry {
+                mode: 0o750,
+                ..entry(&dir, T::Directory, b"")
+            },
+            Entry {
+                mode: 0o2751,
+                ..entry(&sub, T::Directory, b"")
+            },
+            Entry {
+                mode: 0o555,
+                ..entry(&locked, T::Directory, b"")
+            },
+            entry(&locked_file, T::Regular, b"in a read-only directory\n"),
             Entry {
                 mode: 0o755,
                 ..entry(&script, T::Regular, b"#!/bin/sh\necho hi\n")
@@ -212,6 +225,15 @@ fn benign_directory_archive_is_extracted_with_its_modes() {
     let mode = |p: PathBuf| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode(base.join("sub/run.sh")), 0o755, "modes are kept");
     assert_eq!(mode(base.join("setuid")), 0o755, "setuid is dropped");
+    // Directories too, set once their content is in place.
+    assert_eq!(mode(base.clone()), 0o750, "directory modes are kept");
+    assert_eq!(mode(base.join("sub")), 0o751, "setgid is dropped");
+    assert_eq!(mode(base.join("locked")), 0o555);
+    assert_eq!(
+        sb.read("out/payload/locked/inside.txt"),
+        b"in a read-only directory\n"
+    );
+    std::fs::set_permissions(base.join("locked"), std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 #[test]
