@@ -37,6 +37,10 @@ fn entry<'a>(name: &'a str, kind: tar::EntryType, data: &'a [u8]) -> Entry<'a> {
     }
 }
 
+fn with_mode(mode: u32, e: Entry<'_>) -> Entry<'_> {
+    Entry { mode, ..e }
+}
+
 fn link<'a>(name: &'a str, kind: tar::EntryType, target: &'a str) -> Entry<'a> {
     Entry {
         link: Some(target),
@@ -193,27 +197,12 @@ fn benign_directory_archive_is_extracted_with_its_modes() {
     let out = pull_archive(
         &sb,
         &[
-            Entry {
-                mode: 0o750,
-                ..entry(&dir, T::Directory, b"")
-            },
-            Entry {
-                mode: 0o2751,
-                ..entry(&sub, T::Directory, b"")
-            },
-            Entry {
-                mode: 0o555,
-                ..entry(&locked, T::Directory, b"")
-            },
+            with_mode(0o750, entry(&dir, T::Directory, b"")),
+            with_mode(0o2751, entry(&sub, T::Directory, b"")),
+            with_mode(0o555, entry(&locked, T::Directory, b"")),
             entry(&locked_file, T::Regular, b"in a read-only directory\n"),
-            Entry {
-                mode: 0o755,
-                ..entry(&script, T::Regular, b"#!/bin/sh\necho hi\n")
-            },
-            Entry {
-                mode: 0o4755,
-                ..entry(&setuid, T::Regular, b"not really\n")
-            },
+            with_mode(0o755, entry(&script, T::Regular, b"#!/bin/sh\necho hi\n")),
+            with_mode(0o4755, entry(&setuid, T::Regular, b"not really\n")),
             link(&rel_link, T::Symlink, "run.sh"),
             link(&hard, T::Link, &script),
         ],
