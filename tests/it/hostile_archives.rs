@@ -15,6 +15,7 @@ use crate::harness::{Output, Sandbox, sha256_hex, tree};
 const DIR: &str = "payload";
 
 /// One tar entry, its name written raw (the tar crate's `set_path` refuses `..` and `/`).
+#[derive(Clone, Copy)]
 struct Entry<'a> {
     name: &'a str,
     kind: tar::EntryType,
