@@ -313,11 +313,16 @@ pub(crate) fn registry_client(
         };
         bail!("{given} must be used in conjunction with {missing}");
     }
-    let ca_pem = remote
-        .ca_file
-        .as_deref()
-        .map(|p| read_file(p, "certificate"))
-        .transpose()?;
+    let ca_pem = match remote.ca_file.as_deref() {
+        Some(path) => {
+            let pem = read_file(path, "certificate")?;
+            if !crate::registry::has_certificates(&pem) {
+                bail!("Failed to load certificate in file: {}", path.display());
+            }
+            Some(pem)
+        }
+        None => None,
+    };
     let identity_pem = match (&remote.cert_file, &remote.key_file) {
         (Some(cert), Some(key)) => {
             let mut pem = read_file(cert, "certificate")?;

@@ -11,4 +11,4 @@ mod tls;
 pub use client::{Client, ClientOptions, Request, status_error as status_error_of};
 pub use error::{ErrorEntry, RegistryError, parse_error_body};
 pub use repository::{Repository, catalog};
-pub use tls::{CertificateProblem, certificate_problem};
+pub use tls::{CertificateProblem, certificate_problem, has_certificates};

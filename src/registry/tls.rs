@@ -16,6 +16,15 @@ use super::RegistryError;
 /// The client configuration for `--ca-file` (`ca_pem`), with the client certificate and key of
 /// `identity_pem` for mutual TLS. `None` when the file holds no certificate: there is nothing
 /// to trust, and reqwest's own configuration (with no roots) refuses every server alike.
+/// Whether `pem` holds at least one certificate, all of them readable (Go's `--ca-file`
+/// check).
+#[must_use]
+pub fn has_certificates(pem: &[u8]) -> bool {
+    CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .is_ok_and(|certs| !certs.is_empty())
+}
+
 pub(super) fn client_config(
     ca_pem: &[u8],
     identity_pem: Option<&[u8]>,
