@@ -327,7 +327,7 @@ impl Copier<'_> {
     /// many there were. Pushing a referrer to a registry without the referrers API also
     /// updates its `sha256-<hex>` tag index.
     pub(crate) async fn referrers(&self, root: &Descriptor, root_bytes: &[u8]) -> Result<usize> {
-        let mut count = 0;
+        let (mut count, mut missing) = (0, 0);
         let mut queue: std::collections::VecDeque<(Descriptor, Vec<u8>)> =
             [(root.clone(), root_bytes.to_vec())].into();
         let mut seen = std::collections::HashSet::from([root.digest.clone()]);
@@ -356,11 +356,33 @@ impl Copier<'_> {
                 if !seen.insert(referrer.digest.clone()) {
                     continue;
                 }
-                let (fetched, referrer_bytes) = self
+                // A referrer listed but gone (a stale `sha256-<hex>` index entry) does not stop
+                // the others; the copy still fails at the end.
+                let (fetched, referrer_bytes) = match self
                     .source
                     .fetch_manifest(&referrer.digest.to_string())
                     .await
-                    .map_err(at(Origin::Source))?;
+                {
+                    Ok(found) => found,
+                    Err(e) if e.is_not_found() => {
+                        warn(&format!(
+                            "Warning: referrer {} of {} is listed but not found; the other referrers are copied",
+                            referrer.digest, subject.digest
+                        ));
+                        missing += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(at(Origin::Source)(e)),
+                };
+                // Only manifests whose subject is this one are its referrers; a tag index can
+                // list others.
+                if subject_of(&referrer_bytes).as_ref() != Some(&subject.digest) {
+                    warn(&format!(
+                        "Warning: {} is listed as a referrer of {} but does not refer to it; skipped",
+                        referrer.digest, subject.digest
+                    ));
+                    continue;
+                }
                 let desc = Descriptor {
                     media_type: referrer.media_type.clone(),
                     ..fetched
@@ -372,6 +394,12 @@ impl Copier<'_> {
                 count += 1;
                 queue.push_back((desc, referrer_bytes));
             }
+        }
+        if missing > 0 {
+            bail!(
+                "{missing} referrer(s) of {} could not be found in the source; the {count} found were copied",
+                root.digest
+            );
         }
         Ok(count)
     }
@@ -426,6 +454,24 @@ impl Copier<'_> {
         }
         Ok(())
     }
+}
+
+/// The digest in a manifest's or an index's `subject`.
+fn subject_of(bytes: &[u8]) -> Option<crate::oci::Digest> {
+    #[derive(serde::Deserialize)]
+    struct WithSubject {
+        subject: Option<Descriptor>,
+    }
+    serde_json::from_slice::<WithSubject>(bytes)
+        .ok()?
+        .subject
+        .map(|s| s.digest)
+}
+
+/// A note on stderr, beside the status lines.
+#[allow(clippy::print_stderr)]
+fn warn(text: &str) {
+    eprintln!("{text}");
 }
 
 /// Copies blobs the destination lacks, at most `concurrency` at once, mounting them instead

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::cmd_manifest::{MANIFEST_TYPE, seed_image, seed_multi_arch};
+use crate::cmd_manifest::{MANIFEST_TYPE, registry_has, seed_image, seed_multi_arch};
 use crate::harness::{Output, Registry, Sandbox, registry, skopeo};
 
 const SBOM: &str = "test/sbom.file";
@@ -1053,4 +1053,82 @@ fn attach_with_the_tag_schema_forced_and_cp_recursive_edge_cases() {
         ])
         .success();
     assert_eq!(copied.stdout_bytes, sandbox.read("empty-index.json"));
+}
+
+#[test]
+fn cp_recursive_skips_what_is_not_a_referrer_and_copies_past_a_missing_one() {
+    // oras#952 and oras#1907: a stale tag-schema entry stopped the Go client's copy at once,
+    // and a manifest listed there without a subject was copied as a referrer.
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let seeded = seed_image(registry, &sandbox, "cmd-cp-r/stale:v1");
+    let subject = registry.reference("cmd-cp-r/stale:v1");
+    let gone = attach(&sandbox, &[], &subject, SIGNATURE, "gone.txt");
+    let kept = attach(&sandbox, &[], &subject, SBOM, "kept.txt");
+    // Deleted behind oras's back, so the tag index still lists it.
+    skopeo(&[
+        "delete",
+        "--tls-verify=false",
+        &registry.docker_ref(&format!("cmd-cp-r/stale@{gone}")),
+    ]);
+    let dst = registry.reference("cmd-cp-r/stale-copy:v1");
+    let out = sandbox.oras().args(["cp", "-r", &subject, &dst]).failure();
+    out.stderr_contains(&format!(
+        "Warning: referrer {gone} of {} is listed but not found",
+        seeded.digest
+    ));
+    assert_eq!(
+        out.stderr.lines().last(),
+        Some(
+            format!(
+                "Error: 1 referrer(s) of {} could not be found in the source; the 1 found were copied",
+                seeded.digest
+            )
+            .as_str()
+        ),
+        "{out}"
+    );
+    let index = tag_schema_index(registry, "cmd-cp-r/stale-copy", &seeded.digest);
+    assert_eq!(index_digests(&index), [kept.as_str()]);
+
+    // A tag index listing a manifest with no subject: not copied as a referrer.
+    let other = seed_image(registry, &sandbox, "cmd-cp-r/listed:v1");
+    let listed = seed_image(registry, &sandbox, "cmd-cp-r/listed:stranger");
+    let fake_index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": MANIFEST_TYPE, "digest": listed.digest, "size": listed.manifest.len()}],
+    });
+    sandbox.write("index.json", fake_index.to_string());
+    sandbox
+        .oras()
+        .args([
+            "manifest",
+            "push",
+            "--media-type",
+            "application/vnd.oci.image.index.v1+json",
+            &registry.reference(&format!(
+                "cmd-cp-r/listed:{}",
+                other.digest.replacen(':', "-", 1)
+            )),
+            "index.json",
+        ])
+        .success();
+    let out = sandbox
+        .oras()
+        .args([
+            "cp",
+            "-r",
+            &registry.reference("cmd-cp-r/listed:v1"),
+            &registry.reference("cmd-cp-r/listed-copy:v1"),
+        ])
+        .success();
+    out.stderr_contains(&format!(
+        "Warning: {} is listed as a referrer of {} but does not refer to it; skipped",
+        listed.digest, other.digest
+    ));
+    assert!(
+        !registry_has(registry, &format!("cmd-cp-r/listed-copy@{}", listed.digest)),
+        "{out}"
+    );
 }
