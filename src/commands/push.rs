@@ -525,19 +525,28 @@ fn parse_files(args: &PushArgs) -> Result<Vec<FileRef>> {
         })
     });
     let mut files = Vec::new();
-    for f in args.args[1..]
+    for (raw, f) in args.args[1..]
         .iter()
-        .map(|raw| parse_file_ref(raw))
-        .chain(typed_stdin)
+        .map(|raw| (raw.as_str(), parse_file_ref(raw)))
+        .chain(typed_stdin.map(|f| (STDIN, f)))
     {
         let f = f?;
         if let Some(t) = &f.media_type
             && !is_valid_media_type(t)
         {
-            bail!(
+            let error = UserError::new(format!(
                 "invalid media type {t:?} for file {:?}: want type/subtype",
                 f.path
-            );
+            ));
+            // oras#695: a colon in a file name reads as the start of a media type.
+            return Err(if std::path::Path::new(raw).exists() {
+                error.hint(format!(
+                    "To push the file {raw:?} itself, end the argument with a colon: \"{raw}:\""
+                ))
+            } else {
+                error
+            }
+            .into());
         }
         files.push(f);
     }

@@ -132,3 +132,29 @@ fn push_without_files_argument_count_error() {
     out.error_first_line("Error:");
     out.stderr_contains("requires at least 1 argument but got 0");
 }
+
+#[test]
+fn a_file_name_with_a_colon_gets_the_trailing_colon_hint() {
+    // oras#695: `a:b.txt` reads as file `a` with media type `b.txt`.
+    let sandbox = Sandbox::new();
+    sandbox.write("a:b.txt", "colon\n");
+    let out = sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "a:b.txt"])
+        .failure();
+    assert_eq!(
+        out.stderr,
+        "Error: invalid media type \"b.txt\" for file \"a\": want type/subtype\n\
+         To push the file \"a:b.txt\" itself, end the argument with a colon: \"a:b.txt:\"\n",
+        "{out}"
+    );
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "a:b.txt:"])
+        .success();
+    sandbox
+        .oras()
+        .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
+        .success();
+    assert_eq!(sandbox.read("out/a:b.txt"), b"colon\n");
+}
