@@ -220,7 +220,7 @@ fn open_backup(input: &str, out: &Output) -> Result<Layout> {
     let path = Path::new(input);
     let meta = std::fs::metadata(path).map_err(|e| {
         anyhow::anyhow!(
-            "failed to open {input:?}: stat {input}: {}",
+            "failed to access input path {input:?}: stat {input}: {}",
             crate::output::io_error_text(&e)
         )
     })?;
@@ -257,19 +257,28 @@ fn output(no_tty: bool, common: &CommonArgs) -> Output {
 /// `<registry>/<repository>[:<ref1>[,<ref2>...]]`: the repository reference (first tag kept)
 /// and the tags named. Digests are refused: a backup is organised by tag.
 fn repository_and_tags(raw: &str) -> Result<(String, Vec<String>)> {
-    let (first, extra) = split_tags(raw);
-    let reference = Reference::parse(first).map_err(|e| super::invalid_reference(first, e))?;
-    let mut tags = Vec::new();
-    if let Some(selector) = &reference.selector {
-        let s = selector.to_string();
-        if s.parse::<Digest>().is_ok() {
-            bail!("{raw:?}: digest references are not supported; use tags");
-        }
-        tags.push(s);
+    // The Go client's checks, in its order and words.
+    if raw.is_empty() {
+        bail!("artifact reference cannot be empty");
     }
+    if raw.contains('@') {
+        bail!("digest references are not supported: {raw:?}");
+    }
+    let (first, extra) = split_tags(raw);
+    if first.ends_with(':') {
+        bail!("empty tag in reference {raw:?}");
+    }
+    let reference = Reference::parse(first).map_err(|e| {
+        UserError::new(format!("invalid reference {raw:?}: {e}"))
+            .hint("Please make sure the provided reference is in the form of <registry>/<repo>[:tag1,tag2,...]")
+    })?;
+    let mut tags: Vec<String> = reference.selector.iter().map(ToString::to_string).collect();
     for t in extra {
+        if t.is_empty() {
+            bail!("empty tag in reference {raw:?}");
+        }
         if !is_valid_tag(t) {
-            bail!("{raw:?}: invalid reference: invalid tag {t:?}");
+            bail!("invalid tag {t:?} in reference {raw:?}: invalid reference: invalid tag {t:?}");
         }
         tags.push(t.to_owned());
     }

@@ -150,9 +150,35 @@ fn backup_and_restore_argument_errors() {
         .oras()
         .args(["backup", "-o", "out", &digest_ref])
         .failure();
-    out.error_first_line("Error:");
-    out.stderr_contains("digest references are not supported");
+    out.error_first_line(&format!(
+        "Error: digest references are not supported: \"{digest_ref}\""
+    ));
     assert!(!sandbox.path("out").exists(), "nothing written\n{out}");
+    // The reference checks in the Go client's words.
+    for (raw, error) in [
+        (
+            String::new(),
+            "artifact reference cannot be empty".to_owned(),
+        ),
+        (
+            format!("{repo}:a,,b"),
+            format!("empty tag in reference \"{repo}:a,,b\""),
+        ),
+        (
+            format!("{repo}:,a"),
+            format!("empty tag in reference \"{repo}:,a\""),
+        ),
+        (
+            format!("{repo}:a,-b"),
+            format!(
+                "invalid tag \"-b\" in reference \"{repo}:a,-b\": invalid reference: invalid tag \"-b\""
+            ),
+        ),
+    ] {
+        let out = sandbox.oras().args(["backup", "-o", "out", &raw]).failure();
+        out.error_first_line(&format!("Error: {error}"));
+    }
+    assert!(!sandbox.path("out").exists(), "nothing written");
 
     let out = sandbox.oras().arg("restore").failure();
     out.error_first_line("Error: \"oras restore\" requires exactly 1 argument but got 0");
@@ -509,8 +535,9 @@ fn restore_errors() {
         .oras()
         .args(["restore", "--input", "no-such-backup", &dst])
         .failure();
-    out.error_first_line("Error:");
-    out.stderr_contains("no such file or directory");
+    out.error_first_line(
+        "Error: failed to access input path \"no-such-backup\": stat no-such-backup: no such file or directory",
+    );
 
     // A valid layout without tags.
     sandbox.write("untagged/oci-layout", r#"{"imageLayoutVersion":"1.0.0"}"#);
