@@ -186,16 +186,8 @@ pub async fn push(args: ManifestPushArgs) -> Result<()> {
         "artifact reference and file",
     )?;
     let file = &args.args[1];
-    if file == "-" && (args.target.remote.password_stdin || args.target.remote.identity_token_stdin)
-    {
-        let flag = if args.target.remote.password_stdin {
-            "password-stdin"
-        } else {
-            "identity-token-stdin"
-        };
-        bail!(
-            "`-` read file from input and `--{flag}` read password from input cannot be both used"
-        );
+    if file == "-" {
+        super::check_stdin_secret(&args.target.remote)?;
     }
     let (raw, extra_tags) = split_tags(&args.args[0]);
     for t in &extra_tags {

@@ -162,14 +162,14 @@ fn read_stdin_secret() -> Result<String> {
 /// `-` (a file read from stdin) cannot share stdin with `--password-stdin` or
 /// `--identity-token-stdin`.
 pub(crate) fn check_stdin_secret(remote: &RemoteArgs) -> Result<()> {
-    let flag = if remote.password_stdin {
-        "password-stdin"
+    let (flag, what) = if remote.password_stdin {
+        ("password-stdin", "password")
     } else if remote.identity_token_stdin {
-        "identity-token-stdin"
+        ("identity-token-stdin", "identity token")
     } else {
         return Ok(());
     };
-    bail!("`-` read file from input and `--{flag}` read password from input cannot be both used")
+    bail!("`-` read file from input and `--{flag}` read {what} from input cannot be both used")
 }
 
 /// The credential given on the command line, if any; a password without a username is an
@@ -178,18 +178,33 @@ pub(crate) fn flag_credential(
     remote: &RemoteArgs,
     out: &crate::output::Output,
 ) -> Result<Option<Credential>> {
-    if !remote.identity_token.is_empty() || remote.identity_token_stdin {
-        if !remote.username.is_empty() {
-            bail!("--username, --identity-token cannot be used at the same time");
-        }
-        if !remote.password.is_empty() || remote.password_stdin {
-            bail!("--password, --identity-token cannot be used at the same time");
+    // The Go client's checks, in its order: each names the flags of its group that were given.
+    let token = !remote.identity_token.is_empty();
+    let password = !remote.password.is_empty();
+    for group in [
+        &[
+            ("username", !remote.username.is_empty()),
+            ("identity-token", token),
+            ("identity-token-stdin", remote.identity_token_stdin),
+        ][..],
+        &[
+            ("password", password),
+            ("identity-token", token),
+            ("identity-token-stdin", remote.identity_token_stdin),
+            ("password-stdin", remote.password_stdin),
+        ][..],
+    ] {
+        let given: Vec<String> = group
+            .iter()
+            .filter(|(_, set)| *set)
+            .map(|(flag, _)| format!("--{flag}"))
+            .collect();
+        if given.len() > 1 {
+            bail!("{} cannot be used at the same time", given.join(", "));
         }
     }
-    if remote.password_stdin && !remote.password.is_empty() {
-        bail!("--password, --password-stdin cannot be used at the same time");
-    }
-    if !remote.password.is_empty() {
+    check_cert_pair(remote)?;
+    if password {
         out.warn("WARNING! Using --password via the CLI is insecure. Use --password-stdin.");
     }
     if !remote.identity_token.is_empty() {
@@ -297,14 +312,8 @@ fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
     })
 }
 
-/// A client for `registry`, with credentials from the flags or else the credential store.
-pub(crate) fn registry_client(
-    registry: &str,
-    host: &str,
-    remote: &RemoteArgs,
-    credential: Option<Credential>,
-    debug: bool,
-) -> Result<Client> {
+/// `--cert-file` and `--key-file` come together.
+fn check_cert_pair(remote: &RemoteArgs) -> Result<()> {
     if remote.cert_file.is_some() != remote.key_file.is_some() {
         let (given, missing) = if remote.cert_file.is_some() {
             ("--cert-file", "--key-file")
@@ -313,6 +322,18 @@ pub(crate) fn registry_client(
         };
         bail!("{given} must be used in conjunction with {missing}");
     }
+    Ok(())
+}
+
+/// A client for `registry`, with credentials from the flags or else the credential store.
+pub(crate) fn registry_client(
+    registry: &str,
+    host: &str,
+    remote: &RemoteArgs,
+    credential: Option<Credential>,
+    debug: bool,
+) -> Result<Client> {
+    check_cert_pair(remote)?;
     let ca_pem = match remote.ca_file.as_deref() {
         Some(path) => {
             let pem = read_file(path, "certificate")?;

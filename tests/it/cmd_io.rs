@@ -108,7 +108,7 @@ fn push_from_stdin_refuses_unclear_or_unsafe_requests() {
         "Error: `-` read file from input and `--password-stdin` read password from input cannot be both used",
     );
     push(&["-", "--stdin-name", "x", "--identity-token-stdin"]).error_first_line(
-        "Error: `-` read file from input and `--identity-token-stdin` read password from input cannot be both used",
+        "Error: `-` read file from input and `--identity-token-stdin` read identity token from input cannot be both used",
     );
     push(&["a.txt", "--stdin-name", "x"]).error_first_line("Error: --stdin-name");
     assert!(

@@ -304,3 +304,61 @@ fn missing_credentials_name_the_config_file() {
         sandbox.config_json().display().to_string()
     ));
 }
+
+#[test]
+fn secret_flag_conflicts_name_the_flags_given_and_come_before_any_warning() {
+    // Go's CheckMutuallyExclusiveFlags: each group names the flags of it that were given.
+    let sandbox = Sandbox::new();
+    for (args, error) in [
+        (
+            &["--identity-token-stdin", "--password-stdin"][..],
+            "--identity-token-stdin, --password-stdin",
+        ),
+        (
+            &["-u", "a", "--identity-token-stdin"][..],
+            "--username, --identity-token-stdin",
+        ),
+        (
+            &["-u", "a", "--identity-token", "t"][..],
+            "--username, --identity-token",
+        ),
+        (
+            &["-p", "a", "--identity-token", "t"][..],
+            "--password, --identity-token",
+        ),
+        (
+            &["-p", "a", "--password-stdin"][..],
+            "--password, --password-stdin",
+        ),
+    ] {
+        let out = sandbox
+            .oras()
+            .args(["login", "localhost:1"])
+            .args(args)
+            .stdin("secret\n")
+            .failure();
+        assert_eq!(
+            out.stderr,
+            format!("Error: {error} cannot be used at the same time\n"),
+            "{out}"
+        );
+    }
+    // The certificate pair is checked before the password warning is printed.
+    let out = sandbox
+        .oras()
+        .args([
+            "login",
+            "localhost:1",
+            "--cert-file",
+            "c.pem",
+            "-u",
+            "a",
+            "-p",
+            "b",
+        ])
+        .failure();
+    assert_eq!(
+        out.stderr, "Error: --cert-file must be used in conjunction with --key-file\n",
+        "{out}"
+    );
+}
