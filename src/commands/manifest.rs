@@ -58,19 +58,22 @@ pub async fn fetch(args: ManifestFetchArgs) -> Result<()> {
         .as_deref()
         .map(super::parse_platform)
         .transpose()?;
+    // The descriptor alone is resolved with a HEAD, as the Go client does.
+    if args.descriptor.descriptor && args.output.is_none() && platform.is_none() {
+        let desc = target
+            .resolve(&selector)
+            .await
+            .map_err(|e| anyhow::Error::new(e).context(format!("failed to find {raw:?}")))?;
+        check_accepted(raw, &desc, &args.media_type)?;
+        return print_descriptor(&out, &desc, args.descriptor.pretty);
+    }
     let (mut desc, mut bytes) = target.fetch_manifest(&selector).await.map_err(|e| {
         anyhow::Error::new(e).context(format!("failed to fetch the content of {raw:?}"))
     })?;
     if let Some(p) = &platform {
         (desc, bytes) = super::select_platform(target, desc, bytes, p).await?;
     }
-    if !args.media_type.is_empty() && !args.media_type.contains(&desc.media_type) {
-        bail!(
-            "{raw}: manifest media type {} is not one of the accepted {}",
-            desc.media_type,
-            args.media_type.join(", ")
-        );
-    }
+    check_accepted(raw, &desc, &args.media_type)?;
     if let Some(path) = args.output.as_deref().filter(|p| *p != "-") {
         write_file_atomic(Path::new(path), &bytes)?;
     }
@@ -120,6 +123,18 @@ fn print_content(out: &Output, bytes: &[u8], pretty: bool) {
         return;
     }
     out.bytes(bytes);
+}
+
+/// `--media-type`: the manifest must be of one of these types.
+fn check_accepted(raw: &str, desc: &Descriptor, accepted: &[String]) -> Result<()> {
+    if !accepted.is_empty() && !accepted.contains(&desc.media_type) {
+        bail!(
+            "{raw}: manifest media type {} is not one of the accepted {}",
+            desc.media_type,
+            accepted.join(", ")
+        );
+    }
+    Ok(())
 }
 
 pub async fn fetch_config(args: ManifestFetchArgs) -> Result<()> {

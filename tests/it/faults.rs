@@ -851,6 +851,22 @@ fn resolve_asks_with_head_only() {
         .success();
     assert_eq!(by_digest.stdout.trim(), digest);
     assert!(proxy.seen("GET", "/manifests/").is_empty(), "{by_digest}");
+    // `manifest fetch --descriptor` only needs the descriptor too.
+    let descriptor = |tag: &str| {
+        sb.oras()
+            .args(["manifest", "fetch", "--descriptor"])
+            .arg(proxy.reference(&format!("faults/head:{tag}")))
+            .run()
+    };
+    let out = descriptor("v1");
+    assert!(out.code == 0 && out.stdout.contains(&digest), "{out}");
+    assert!(proxy.seen("GET", "/manifests/").is_empty(), "{out}");
+    let out = descriptor("absent");
+    assert_eq!(out.code, 1, "{out}");
+    out.error_first_line(&format!(
+        "Error response from registry: failed to find \"{}\"",
+        proxy.reference("faults/head:absent")
+    ));
 }
 
 #[test]
