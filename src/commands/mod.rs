@@ -380,9 +380,18 @@ pub(crate) fn registry_client(
 }
 
 pub(crate) fn invalid_reference(raw: &str, e: impl std::fmt::Display) -> anyhow::Error {
-    UserError::new(format!("{raw:?}: {e}"))
-        .hint("Please make sure the provided reference is in the form of <registry>/<repo>[:tag|@digest]")
-        .into()
+    const FORM: &str =
+        "Please make sure the provided reference is in the form of <registry>/<repo>[:tag|@digest]";
+    // `alpine:3`, as Docker takes it: oras needs the registry spelled out.
+    let hint = if !raw.is_empty()
+        && !raw.contains('/')
+        && Reference::parse(&format!("docker.io/library/{raw}")).is_ok()
+    {
+        format!("{FORM}\nDid you mean \"docker.io/library/{raw}\"?")
+    } else {
+        FORM.to_owned()
+    };
+    UserError::new(format!("{raw:?}: {e}")).hint(hint).into()
 }
 
 /// An opened target and what the reference selected in it.

@@ -11,6 +11,22 @@ fn assert_error(out: &Output, needle: &str) {
 }
 
 #[test]
+fn a_docker_style_short_name_gets_the_full_docker_hub_reference_as_a_hint() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.oras().args(["pull", "alpine:3"]).failure();
+    assert_eq!(
+        out.stderr,
+        "Error: \"alpine:3\": invalid reference: missing registry or repository\n\
+         Please make sure the provided reference is in the form of <registry>/<repo>[:tag|@digest]\n\
+         Did you mean \"docker.io/library/alpine:3\"?\n",
+        "{out}"
+    );
+    // Only for names Docker Hub could hold.
+    let out = sandbox.oras().args(["pull", "Alpine:3"]).failure();
+    assert!(!out.stderr.contains("Did you mean"), "{out}");
+}
+
+#[test]
 fn push_rejects_a_reference_without_registry() {
     let sandbox = Sandbox::new();
     sandbox.write("x.txt", "x\n");
