@@ -766,10 +766,19 @@ pub(crate) async fn select_platform(
                 })
             })
             .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "{}: no matching manifest was found in the manifest list",
-                    desc.digest
-                )
+                let why = "no matching manifest was found in the manifest list";
+                match target.kind() {
+                    // oras-go's ErrNotFound, which the registry prefix goes with.
+                    crate::target::TargetKind::Registry => {
+                        anyhow::Error::new(crate::registry::RegistryError::NotFoundBecause {
+                            subject: desc.digest.to_string(),
+                            why: why.to_owned(),
+                        })
+                    }
+                    crate::target::TargetKind::OciLayout => {
+                        anyhow::anyhow!("{}: not found: {why}", desc.digest)
+                    }
+                }
             })?;
         let (_, child_bytes) = target.fetch_manifest(&child.digest.to_string()).await?;
         return Ok((child.clone(), child_bytes));

@@ -136,7 +136,7 @@ pub fn render_error(
         (None, Some(e @ RegistryError::Status { .. })) => {
             format!("Error response from registry: {e}")
         }
-        (None, Some(RegistryError::NotFound(_))) => {
+        (None, Some(RegistryError::NotFound(_) | RegistryError::NotFoundBecause { .. })) => {
             format!("Error response from registry: {}", chain_text(err))
         }
         (None, _) => format!("Error: {}", chain_text(err)),

@@ -87,6 +87,9 @@ pub enum RegistryError {
     },
     #[error("{0}: not found")]
     NotFound(String),
+    /// Not found, with why: `<subject>: not found: <why>` (oras-go wraps `ErrNotFound` so).
+    #[error("{subject}: not found: {why}")]
+    NotFoundBecause { subject: String, why: String },
     #[error("basic credential not found")]
     BasicCredentialNotFound,
     #[error("failed to connect to {url}: {}", cause_text(.source))]
@@ -113,14 +116,17 @@ impl RegistryError {
     /// `Error response from registry:`.
     #[must_use]
     pub fn is_response(&self) -> bool {
-        matches!(self, Self::Status { .. } | Self::NotFound(_))
+        matches!(
+            self,
+            Self::Status { .. } | Self::NotFound(_) | Self::NotFoundBecause { .. }
+        )
     }
 
     #[must_use]
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::Status { status, .. } => Some(*status),
-            Self::NotFound(_) => Some(404),
+            Self::NotFound(_) | Self::NotFoundBecause { .. } => Some(404),
             _ => None,
         }
     }

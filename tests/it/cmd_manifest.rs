@@ -789,6 +789,29 @@ fn manifest_fetch_config_selects_a_platform() {
         ])
         .success();
     assert_eq!(out.stdout_bytes, layout.amd64.config);
+
+    // No match: oras-go's not-found error, with the registry prefix for a registry.
+    let why = "not found: no matching manifest was found in the manifest list";
+    for (args, first_line) in [
+        (
+            vec![reference.clone()],
+            format!(
+                "Error response from registry: {}: {why}",
+                multi.index_digest
+            ),
+        ),
+        (
+            vec!["--oci-layout".to_owned(), "multi:v1".to_owned()],
+            format!("Error: {}: {why}", layout.index_digest),
+        ),
+    ] {
+        let out = sandbox
+            .oras()
+            .args(["pull", "--platform", "linux/s390x", "-o", "none"])
+            .args(&args)
+            .failure();
+        out.error_first_line(&first_line);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
