@@ -435,18 +435,9 @@ fn validate(args: &PushArgs, out: &Output) -> Result<Request> {
 
     let cwd = std::env::current_dir().context("failed to read the working directory")?;
     let files = parse_files(args)?;
-    let absolute: Vec<&str> = files
-        .iter()
-        .map(|f| f.path.as_str())
-        .filter(|p| Path::new(p).is_absolute())
-        .collect();
     let stdin_name = check_stdin(args, files.iter().filter(|f| f.path == STDIN).count())?;
-    if !absolute.is_empty() && !args.disable_path_validation {
-        return Err(UserError::new(format!(
-            "absolute file path detected. If it's intentional, use --disable-path-validation flag to skip this check: {}",
-            absolute.join(", ")
-        ))
-        .into());
+    if !args.disable_path_validation {
+        check_paths(&files, out)?;
     }
     let config = config_flag.as_deref().map(parse_file_ref).transpose()?;
     if let Some(t) = config.as_ref().and_then(|c| c.media_type.as_ref())
@@ -551,6 +542,40 @@ fn parse_files(args: &PushArgs) -> Result<Vec<FileRef>> {
         files.push(f);
     }
     Ok(files)
+}
+
+/// The Go client's check: no absolute paths (they would be pulled to the same absolute place),
+/// with a hint that avoids the flag that skips it (oras#1744). A path that climbs out with `..`
+/// is pushed, as in Go, with a warning that pulling it needs `--allow-path-traversal`.
+fn check_paths(files: &[FileRef], out: &Output) -> Result<()> {
+    let absolute: Vec<&str> = files
+        .iter()
+        .map(|f| f.path.as_str())
+        .filter(|p| Path::new(p).is_absolute())
+        .collect();
+    if let Some(first) = absolute.first() {
+        let path = Path::new(first);
+        let dir = path.parent().unwrap_or(Path::new("/")).display();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        return Err(UserError::new(format!(
+            "absolute file path detected. If it's intentional, use --disable-path-validation flag to skip this check: {}",
+            absolute.join(", ")
+        ))
+        .hint(format!(
+            "To name the layer {name:?} instead, push it from its directory: cd {dir} && oras push <name> {name}"
+        ))
+        .into());
+    }
+    for f in files.iter().filter(|f| f.path != STDIN) {
+        let title = title_of(&f.path);
+        if title == ".." || title.starts_with("../") {
+            out.warn(&format!(
+                "Warning: {:?} is titled {title:?}, which leaves the directory it is pulled into: pulling it will need --allow-path-traversal",
+                f.path
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks `-` (read a layer from stdin) against the flags; returns the layer's name.

@@ -119,6 +119,11 @@ fn push_rejects_an_absolute_path_unless_validation_is_disabled() {
     assert_error(&out, "absolute file path detected");
     out.stderr_contains("--disable-path-validation");
     out.stderr_contains(absolute);
+    // oras#1744: a way that needs no unsafe flag.
+    out.stderr_contains(&format!(
+        "To name the layer \"abs.txt\" instead, push it from its directory: cd {} && oras push <name> abs.txt",
+        sandbox.work().display()
+    ));
     assert!(
         !sandbox.path("lay/index.json").exists(),
         "nothing may be written on refusal"
@@ -173,4 +178,24 @@ fn a_file_name_with_a_colon_gets_the_trailing_colon_hint() {
         .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
         .success();
     assert_eq!(sandbox.read("out/a:b.txt"), b"colon\n");
+}
+
+#[test]
+fn a_path_climbing_out_is_pushed_with_a_warning_about_pulling_it() {
+    let sandbox = Sandbox::new();
+    sandbox.write("up.txt", "up\n");
+    std::fs::create_dir_all(sandbox.path("sub")).unwrap();
+    let out = sandbox
+        .oras()
+        .args(["push", "--oci-layout", "../lay:v1", "../up.txt"])
+        .cwd(sandbox.path("sub"))
+        .success();
+    out.stderr_contains(
+        "Warning: \"../up.txt\" is titled \"../up.txt\", which leaves the directory it is pulled into: pulling it will need --allow-path-traversal",
+    );
+    sandbox
+        .oras()
+        .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
+        .failure()
+        .stderr_contains("path traversal disallowed");
 }
