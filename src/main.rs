@@ -19,15 +19,18 @@ fn main() -> ExitCode {
     match parsed {
         Ok(cli) => oras::run(cli),
         Err(e) => match e.kind() {
-            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            ErrorKind::DisplayVersion => {
                 let _ = e.print();
                 ExitCode::SUCCESS
             }
-            // `oras` or `oras manifest` alone: the help, on stdout as with --help (cobra).
-            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // `--help`, `-h`, `oras help <command>`, and `oras` or `oras manifest` alone: the
+            // help in cobra's layout, on stdout.
+            ErrorKind::DisplayHelp | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                let root = oras::cli::command();
+                let path = oras::cli::help::requested(&root, &typed);
                 let _ = std::io::Write::write_all(
                     &mut std::io::stdout(),
-                    e.render().to_string().as_bytes(),
+                    oras::cli::help::render(&root, &path).as_bytes(),
                 );
                 ExitCode::SUCCESS
             }

@@ -10,6 +10,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub mod help;
+
 const EXAMPLES_PUSH: &str = "\
 Example - Push file \"hi.txt\" with media type \"application/vnd.oci.image.layer.v1.tar\" (default):
   oras push localhost:5000/hello:v1 hi.txt
@@ -132,6 +134,10 @@ pub enum Command {
     )]
     Attach(AttachArgs),
     /// [Preview] Discover referrers of a manifest in a registry or an OCI image layout
+    #[command(long_about = concat!(
+        "[Preview] Discover referrers of a manifest in a registry or an OCI image layout\n\n",
+        "** This command is in preview and under development. **"
+    ))]
     #[command(after_help = EXAMPLES_DISCOVER)]
     #[command(override_usage = "oras discover [flags] <name>{:<tag>|@<digest>}")]
     Discover(DiscoverArgs),
@@ -160,6 +166,10 @@ pub enum Command {
     /// [Preview] Resolves digest of the target artifact
     #[command(
         visible_alias = "digest",
+        long_about = concat!(
+            "[Preview] Resolves digest of the target artifact\n\n",
+            "** This command is in preview and under development. **"
+        ),
         after_help = "Example - Resolve the digest of a tag:\n  oras resolve localhost:5000/hello:v1"
     )]
     #[command(override_usage = "oras resolve [flags] <name>{:<tag>|@<digest>}")]
@@ -380,7 +390,7 @@ pub struct ManifestFetchArgs {
     /// <name>{:<tag>|@<digest>}
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
-    /// Output file path, `-` for stdout
+    /// Output file `path`, use - for stdout
     #[arg(short = 'o', long, value_name = "path")]
     pub output: Option<String>,
     /// Accepted media types (manifest fetch)
@@ -404,7 +414,7 @@ pub struct ManifestPushArgs {
     /// <name>[:<tag>[,<tag>][...]|@<digest>] <file>
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
-    /// Media type of the manifest (default: its `mediaType` field)
+    /// Media type of the manifest (default: its mediaType field)
     #[arg(long, default_value = "")]
     pub media_type: String,
     /// Number of tags pushed concurrently
@@ -440,7 +450,7 @@ pub struct IndexCreateArgs {
     /// Index annotations: key=value
     #[arg(short = 'a', long)]
     pub annotation: Vec<String>,
-    /// File path to write the created index to instead of pushing it, `-` for stdout
+    /// File `path` to write the created index to instead of pushing it, use - for stdout
     #[arg(short = 'o', long, value_name = "path")]
     pub output: Option<String>,
     /// Prettify JSON objects printed to stdout
@@ -466,13 +476,13 @@ pub struct IndexUpdateArgs {
     /// Manifests to remove from the index, must be digests
     #[arg(long)]
     pub remove: Vec<String>,
-    /// Artifact type of the updated index (`""` removes it)
+    /// Artifact type of the updated index ("" removes it)
     #[arg(long, overrides_with = "artifact_type")]
     pub artifact_type: Option<String>,
     /// Extra tags for the updated index
     #[arg(long)]
     pub tag: Vec<String>,
-    /// File path to write the updated index to instead of pushing it, `-` for stdout
+    /// File `path` to write the updated index to instead of pushing it, use - for stdout
     #[arg(short = 'o', long, value_name = "path")]
     pub output: Option<String>,
     /// Prettify JSON objects printed to stdout
@@ -505,7 +515,7 @@ pub struct BlobFetchArgs {
     /// <name>@<digest>
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
-    /// Output file path, `-` for stdout
+    /// Output file `path`, use - for stdout
     #[arg(short = 'o', long, value_name = "path")]
     pub output: Option<String>,
     /// [Preview] Disable progress bars
@@ -619,10 +629,10 @@ pub struct CopyArgs {
     /// Destination registry password or identity token
     #[arg(long, default_value = "")]
     pub to_password: String,
-    /// Authentication file for the source registry
+    /// `path` of the authentication file for the source registry
     #[arg(long, value_name = "path")]
     pub from_registry_config: Vec<PathBuf>,
-    /// Authentication file for the destination registry
+    /// `path` of the authentication file for the destination registry
     #[arg(long, value_name = "path")]
     pub to_registry_config: Vec<PathBuf>,
     /// Skip TLS verification for the source registry
@@ -646,10 +656,10 @@ pub struct CopyArgs {
     /// Destination registry identity token
     #[arg(long, default_value = "")]
     pub to_identity_token: String,
-    /// Custom header for requests to the source registry (`Name: value`)
+    /// Custom header for requests to the source registry ('Name: value')
     #[arg(long)]
     pub from_header: Vec<String>,
-    /// Custom header for requests to the destination registry (`Name: value`)
+    /// Custom header for requests to the destination registry ('Name: value')
     #[arg(long)]
     pub to_header: Vec<String>,
     /// Client certificate for the source registry
@@ -722,7 +732,7 @@ pub struct RemoteArgs {
     /// Allow insecure connections to registry without SSL check (default for localhost)
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub plain_http: Option<bool>,
-    /// Path of the authentication file for the registry (first is written, the rest read)
+    /// `path` of the authentication file for the registry (first is written, the rest read)
     #[arg(long, value_name = "path")]
     pub registry_config: Vec<PathBuf>,
     /// Add custom headers to requests ('Name: value')
@@ -751,7 +761,7 @@ pub struct TargetArgs {
     #[arg(long)]
     pub oci_layout: bool,
     /// [Experimental] Set target as the OCI image layout at this path; the whole argument is
-    /// then the reference stored in it (e.g. `example.com/app:v1`)
+    /// then the reference stored in it (e.g. example.com/app:v1)
     #[arg(long, value_name = "path")]
     pub oci_layout_path: Option<PathBuf>,
     /// Upload blobs larger than this in chunks (e.g. `16MiB`) for registries that cap request
@@ -759,7 +769,7 @@ pub struct TargetArgs {
     /// matters to uploads, and push's examples show it.
     #[arg(long, value_name = "size", value_parser = parse_size, hide = true)]
     pub chunk_size: Option<u64>,
-    /// Largest manifest accepted (e.g. `8MiB`); larger ones are refused
+    /// Largest manifest accepted (e.g. 8MiB); larger ones are refused
     #[arg(long, value_name = "size", value_parser = parse_size, default_value = "4MiB")]
     pub max_manifest_size: u64,
 }
@@ -796,10 +806,10 @@ fn parse_size(s: &str) -> Result<u64, String> {
 
 #[derive(Debug, Clone, Args)]
 pub struct FormatArgs {
-    /// [Experimental] Format output: `text`, `json` or `go-template=TEMPLATE`
+    /// [Experimental] Format output: text, json or go-template=TEMPLATE
     #[arg(long, default_value = "text")]
     pub format: String,
-    /// [Experimental] Template used with `--format go-template`
+    /// [Experimental] Template used with --format go-template
     #[arg(long, default_value = "")]
     pub template: Option<String>,
 }
@@ -812,7 +822,7 @@ pub struct AttachArgs {
     /// Artifact type of the attached manifest (required)
     #[arg(long, default_value = "", hide_default_value = true)]
     pub artifact_type: String,
-    /// [Preview] Path of the config file, with an optional media type: path[:mediatype]
+    /// [Preview] `path` of the config file, with an optional media type: path[:mediatype]
     #[arg(long, value_name = "path")]
     pub config: Option<String>,
     /// Manifest annotations (key=value)
@@ -821,7 +831,7 @@ pub struct AttachArgs {
     /// Path of the annotation file
     #[arg(long, value_name = "path")]
     pub annotation_file: Option<PathBuf>,
-    /// Path of the pushed manifest
+    /// `path` of the pushed manifest
     #[arg(long, value_name = "path")]
     pub export_manifest: Option<PathBuf>,
     /// Skip path validation
@@ -857,13 +867,13 @@ pub struct DiscoverArgs {
     /// [Experimental] Depth of the referrers tree (at least 1; unlimited by default)
     #[arg(long)]
     pub depth: Option<i64>,
-    /// [Deprecated] Format output: `tree`, `table`, `json` or `go-template=TEMPLATE`
+    /// [Deprecated] Format output: tree, table, json or go-template=TEMPLATE (default "tree")
     #[arg(short = 'o', long)]
     pub output: Option<String>,
-    /// [Experimental] Format output: `tree`, `table`, `json` or `go-template=TEMPLATE`
+    /// [Experimental] Format output: tree, table, json or go-template=TEMPLATE (default "tree")
     #[arg(long)]
     pub format: Option<String>,
-    /// [Experimental] Template used with `--format go-template`
+    /// [Experimental] Template used with --format go-template
     #[arg(long, default_value = "")]
     pub template: Option<String>,
     /// Request platform in the form of `os[/arch][/variant][:os_version]`
@@ -885,7 +895,7 @@ pub struct BackupArgs {
     /// <registry>/<repository>[:<ref1>[,<ref2>...]]
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
-    /// Output path: a directory, or a tar archive when it ends in `.tar` (required)
+    /// Output path: a directory, or a tar archive when it ends in .tar (required)
     // Checked in the command, after the argument count, as cobra does.
     #[arg(short = 'o', long, value_name = "path")]
     pub output: Option<String>,
@@ -949,7 +959,7 @@ pub struct PushArgs {
     /// <name>[:<tag>[,<tag>][...]] <file>[:<type>] [...]
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
-    /// Path of the config file, with an optional media type: path[:mediatype]
+    /// `path` of the config file, with an optional media type: path[:mediatype]
     #[arg(long, value_name = "path")]
     pub config: Option<String>,
     /// [Deprecated, oras 0.x] same as --config
@@ -964,13 +974,13 @@ pub struct PushArgs {
     /// Path of the annotation file (JSON)
     #[arg(long, value_name = "path")]
     pub annotation_file: Option<PathBuf>,
-    /// Path to export the pushed manifest to
+    /// `path` to export the pushed manifest to
     #[arg(long, value_name = "path")]
     pub export_manifest: Option<PathBuf>,
     /// Skip path validation of absolute file paths
     #[arg(long)]
     pub disable_path_validation: bool,
-    /// Name (layer title) of the file read from stdin when `-` (or `-:<type>`) is given as a file
+    /// Name (layer title) of the file read from stdin when - (or -:<type>) is given as a file
     #[arg(long, value_name = "name")]
     pub stdin_name: Option<String>,
     /// `-:<type>`, the file read from stdin with a media type: clap reads it as the short flag
@@ -1004,7 +1014,7 @@ pub struct PullArgs {
     /// <name>{:<tag>|@<digest>}
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
-    /// Output directory, or `-` to write the artifact's single file to stdout
+    /// Output directory, or - to write the artifact's single file to stdout
     #[arg(short = 'o', long, default_value = ".", value_name = "path")]
     pub output: PathBuf,
     /// Output manifest config file: path[:mediatype]
@@ -1016,7 +1026,7 @@ pub struct PullArgs {
     /// Allow storing files out of the output directory
     #[arg(short = 'T', long)]
     pub allow_path_traversal: bool,
-    /// Also save layers without a title, as files named `<algorithm>-<hex>` (e.g. `sha256-ab12…`)
+    /// Also save layers without a title, as files named <algorithm>-<hex> (e.g. sha256-ab12…)
     #[arg(long)]
     pub include_untitled: bool,
     /// [Preview] recursively pull the subject of artifacts
@@ -1061,7 +1071,7 @@ pub struct LogoutArgs {
     /// <registry>
     #[arg(value_name = "REGISTRY")]
     pub args: Vec<String>,
-    /// Path of the authentication file
+    /// `path` of the authentication file
     #[arg(long, value_name = "path")]
     pub registry_config: Vec<PathBuf>,
     /// Output debug logs

@@ -32,6 +32,7 @@ mod faults;
 mod harness;
 mod harness_selftest;
 mod headers;
+mod help;
 mod hostile_archives;
 mod interop;
 mod large;

@@ -45,7 +45,7 @@ const WITHOUT_EXAMPLES: &[&[&str]] = &[
     &["repo"],
 ];
 
-/// Runs `oras <args>` in `sb` with a fixed help width (clap wraps at `COLUMNS`).
+/// Runs `oras <args>` in `sb` with a terminal width set: help (cobra's layout) ignores it.
 fn oras(sb: &Sandbox, args: &[&str]) -> Output {
     sb.oras().args(args).env("COLUMNS", "100").run()
 }
@@ -115,7 +115,7 @@ fn help_of_every_command_matches_its_snapshot() {
         args.push("--help");
         let out = oras(&sb, &args).success();
         assert!(out.stderr.is_empty(), "help goes to stdout only\n{out}");
-        let usage = format!("Usage: oras {}", command.join(" "));
+        let usage = format!("Usage:\n  oras {}", command.join(" "));
         assert!(
             out.stdout.contains(usage.trim_end()),
             "help names its command\n{out}"
