@@ -1,5 +1,6 @@
 //! When and how long to wait before repeating a request: throttling (429), timeouts (408),
-//! server errors (500, 502, 503, 504) and broken connections, honouring `Retry-After`, with
+//! server errors (5xx, as the Go client; 501 and 505 say the request can never work) and broken
+//! connections, honouring `Retry-After`, with
 //! exponential backoff and jitter, a bounded number of attempts and a bounded total wait.
 
 use std::hash::{BuildHasher as _, Hasher as _};
@@ -18,7 +19,7 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
 #[must_use]
 pub fn is_retryable_status(status: u16) -> bool {
-    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+    matches!(status, 408 | 429) || ((500..600).contains(&status) && !matches!(status, 501 | 505))
 }
 
 /// Whether an error is worth a new attempt: a retryable status, or a connection that failed or
@@ -177,10 +178,11 @@ mod tests {
 
     #[test]
     fn statuses() {
-        for s in [408, 429, 500, 502, 503, 504] {
+        // Cloudflare's 520–524 and other 5xx are as passing as a 503.
+        for s in [408, 429, 500, 502, 503, 504, 507, 520, 522, 524, 599] {
             assert!(is_retryable_status(s), "{s}");
         }
-        for s in [400, 401, 403, 404, 413, 501] {
+        for s in [400, 401, 403, 404, 413, 501, 505, 600] {
             assert!(!is_retryable_status(s), "{s}");
         }
     }

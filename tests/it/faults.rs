@@ -523,6 +523,41 @@ fn pull_retries_a_blob_get_answered_503_twice_with_retry_after() {
 }
 
 #[test]
+fn any_passing_5xx_is_retried_but_not_a_501() {
+    // Cloudflare's 522 is as passing as a 503 (the Go client retries every 5xx); 501 says the
+    // request can never work.
+    let sb = Sandbox::new();
+    push_direct(&sb, "faults/pull522:v1", "data.bin", b"behind a cdn\n");
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(&["GET"], "/blobs/sha256:", Fault::Status(522, Some("0"))).times(1)],
+    );
+    sb.oras()
+        .args(["pull", &proxy.reference("faults/pull522:v1"), "-o", "out"])
+        .success();
+    assert_eq!(sb.read("out/data.bin"), b"behind a cdn\n");
+    assert_eq!(proxy.seen("GET", "/blobs/sha256:").len(), 2);
+
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(
+            &["GET"],
+            "/blobs/sha256:",
+            Fault::Status(501, None),
+        )],
+    );
+    sb.oras()
+        .args([
+            "pull",
+            &proxy.reference("faults/pull522:v1"),
+            "-o",
+            "out501",
+        ])
+        .failure();
+    assert_eq!(proxy.seen("GET", "/blobs/sha256:").len(), 1);
+}
+
+#[test]
 fn push_and_pull_retry_a_429_once() {
     let sb = Sandbox::new();
     let proxy = FaultProxy::start(
