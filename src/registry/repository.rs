@@ -150,6 +150,12 @@ impl Repository {
             .request(Method::POST, url.clone())
             .scope(format!("repository:{from}:pull"));
         let resp = self.client.send(req).await?;
+        if resp.status() == StatusCode::ACCEPTED {
+            // The registry opened an ordinary upload instead; the caller uploads afresh.
+            if let Ok(location) = upload_location(&url, resp.headers()) {
+                self.cancel_upload(&location).await;
+            }
+        }
         Ok(resp.status() == StatusCode::CREATED)
     }
 
@@ -246,7 +252,21 @@ impl Repository {
         body: reqwest::Body,
     ) -> Result<(), RegistryError> {
         let (location, _) = self.start_upload().await?;
-        self.finish_upload(location, desc, Some(body)).await
+        let result = self.finish_upload(location.clone(), desc, Some(body)).await;
+        if result.is_err() {
+            self.cancel_upload(&location).await;
+        }
+        result
+    }
+
+    /// Abandons an upload session (`DELETE` on its location), so the registry can free it at
+    /// once (distribution spec: clients SHOULD). Best effort, and brief: the upload's own error
+    /// is what gets reported.
+    pub async fn cancel_upload(&self, location: &Url) {
+        let request = self
+            .client
+            .send(self.request(Method::DELETE, location.clone()));
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), request).await;
     }
 
     /// Sends one chunk (`PATCH` with `Content-Range: <start>-<end>`) and returns the location

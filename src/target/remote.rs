@@ -142,10 +142,13 @@ impl Remote {
         let mut offset = 0;
         while offset < desc.size {
             let len = chunk.min(desc.size - offset);
-            let reader = content
-                .open(offset)
-                .await
-                .map_err(|e| read_error(desc, &e))?;
+            let reader = match content.open(offset).await {
+                Ok(reader) => reader,
+                Err(e) => {
+                    self.repo.cancel_upload(&location).await;
+                    return Err(read_error(desc, &e));
+                }
+            };
             let body = Self::body(Box::pin(reader.take(len)), offset, progress);
             match self.repo.upload_chunk(&location, offset, len, body).await {
                 Ok(next) => {
@@ -154,10 +157,17 @@ impl Remote {
                 }
                 // Still too large for this registry: halve the chunk and send it again.
                 Err(RegistryError::Status { status: 413, .. }) if chunk / 2 >= min => chunk /= 2,
-                Err(e) => return Err(e.into()),
+                Err(e) => {
+                    self.repo.cancel_upload(&location).await;
+                    return Err(e.into());
+                }
             }
         }
-        Ok(self.repo.finish_upload(location, desc, None).await?)
+        let done = self.repo.finish_upload(location.clone(), desc, None).await;
+        if done.is_err() {
+            self.repo.cancel_upload(&location).await;
+        }
+        Ok(done?)
     }
 }
 
@@ -280,16 +290,20 @@ impl Target for Remote {
             return Ok(None);
         }
         let (location, _) = self.repo.start_upload().await?;
-        let reader = content.open(0).await.map_err(|e| {
-            TargetError::from(RegistryError::Protocol(format!(
+        let sent = match content.open(0).await {
+            Ok(reader) => {
+                self.repo
+                    .upload_stream(&location, size, Self::body(reader, 0, &progress))
+                    .await
+            }
+            Err(e) => Err(RegistryError::Protocol(format!(
                 "failed to read the content: {e}"
-            )))
-        })?;
-        let next = self
-            .repo
-            .upload_stream(&location, size, Self::body(reader, 0, &progress))
-            .await?;
-        Ok(Some(next))
+            ))),
+        };
+        if sent.is_err() {
+            self.repo.cancel_upload(&location).await;
+        }
+        Ok(Some(sent?))
     }
 
     async fn finish_stream_upload(
@@ -297,7 +311,11 @@ impl Target for Remote {
         pending: url::Url,
         desc: &Descriptor,
     ) -> Result<(), TargetError> {
-        Ok(self.repo.finish_upload(pending, desc, None).await?)
+        let done = self.repo.finish_upload(pending.clone(), desc, None).await;
+        if done.is_err() {
+            self.repo.cancel_upload(&pending).await;
+        }
+        Ok(done?)
     }
 
     async fn fetch_blob(&self, desc: &Descriptor, offset: u64) -> Result<BlobReader, TargetError> {

@@ -929,3 +929,41 @@ fn terminal_control_characters_from_a_registry_are_escaped() {
         "Error response from registry: denied: \\u{1b}]0;owned\\u{7}\\u{1b}[2Jgone",
     );
 }
+
+#[test]
+fn an_upload_that_fails_is_cancelled_with_delete() {
+    // Distribution spec: a client SHOULD end an upload session it abandons, so the registry
+    // frees it at once instead of keeping it until it expires.
+    let sb = Sandbox::new();
+    sb.write("f.txt", "never completes\n");
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(
+            &["PUT"],
+            "/blobs/uploads/",
+            Fault::Reject(
+                400,
+                r#"{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}"#,
+            ),
+        )],
+    );
+    let out = sb
+        .oras()
+        .args(["push", &proxy.reference("faults/cancel:v1"), "f.txt"])
+        .failure();
+    out.stderr_contains("digest invalid");
+    // Each session opened (the upload is tried again once) is cancelled after its PUT failed.
+    let deletes = proxy.seen("DELETE", "/blobs/uploads/");
+    let puts = proxy.seen("PUT", "/blobs/uploads/");
+    assert!(!puts.is_empty(), "{out}");
+    assert_eq!(
+        deletes.len(),
+        puts.len(),
+        "one DELETE per failed session\n{out}"
+    );
+    for (put, delete) in puts.iter().zip(&deletes) {
+        assert!(delete.at >= put.at, "{out}");
+        let session = |path: &str| path.split('?').next().unwrap().to_owned();
+        assert_eq!(session(&delete.path), session(&put.path), "{out}");
+    }
+}
