@@ -293,122 +293,289 @@ fn set_dir_modes(mut dirs: Vec<(PathBuf, u32)>) {
 /// Extracts entries under `<staging>/root`, refusing anything that would land outside it and
 /// stopping once more than `max_unpacked` bytes of file content would be written. Returns each
 /// directory entry's path (relative to the root) and mode, for [`set_dir_modes`].
+///
+/// Nothing is ever written through a symbolic link (GHSA-m37j-52j7-pjw7): every existing
+/// directory on an entry's way must be a real one, and a link left at the entry's own path by
+/// an earlier entry is replaced, not followed. Once all entries are out, each symbolic link is
+/// resolved again as the kernel sees it, the other links in the tree included.
 fn extract(
     reader: &mut dyn std::io::Read,
     title: &str,
     staging: &Path,
     max_unpacked: u64,
 ) -> Result<Vec<(PathBuf, u32)>, WriteError> {
-    let mut dir_modes = Vec::new();
-    let mut unpacked: u64 = 0;
-    let too_big = || {
-        WriteError::Unsafe(format!(
-            "the archive expands beyond {max_unpacked} bytes: refusing it as a decompression bomb"
-        ))
-    };
     let root = staging.join("root");
     std::fs::create_dir_all(&root).map_err(io(&root))?;
+    let mut x = Extraction {
+        root,
+        title: title.trim_start_matches('/'),
+        room: max_unpacked,
+        dir_modes: Vec::new(),
+        symlinks: Vec::new(),
+    };
     let mut archive = tar::Archive::new(reader);
     let entries = archive.entries().map_err(io(staging))?;
     for entry in entries {
         let mut entry = entry.map_err(io(staging))?;
-        let name = entry.path().map_err(io(staging))?.into_owned();
+        x.entry(&mut entry).map_err(|e| {
+            e.unwrap_or_else(|| {
+                WriteError::Unsafe(format!(
+                    "the archive expands beyond {max_unpacked} bytes: refusing it as a \
+                     decompression bomb"
+                ))
+            })
+        })?;
+    }
+    x.recheck_symlinks()?;
+    Ok(x.dir_modes)
+}
+
+/// The state of one [`extract`]: where entries go and what is left to check.
+struct Extraction<'a> {
+    root: PathBuf,
+    title: &'a str,
+    /// Bytes of file content that may still be written.
+    room: u64,
+    dir_modes: Vec<(PathBuf, u32)>,
+    /// Each symbolic link made (relative to the root) and its entry name.
+    symlinks: Vec<(PathBuf, String)>,
+}
+
+type Entry<'e, 'r> = tar::Entry<'e, &'r mut dyn std::io::Read>;
+
+impl Extraction<'_> {
+    /// Writes one entry. `Err(None)` when its content would exceed the expansion limit.
+    fn entry(&mut self, entry: &mut Entry<'_, '_>) -> Result<(), Option<WriteError>> {
+        let name = entry.path().map_err(io(&self.root))?.into_owned();
         let shown = name.display().to_string();
+        let title = self.title;
         let rel = entry_rel(&name, title)
             .ok_or_else(|| WriteError::Unsafe(format!("{shown:?} is outside of {title:?}")))?;
-        let dest = root.join(&rel);
+        let dest = self.root.join(&rel);
         let kind = entry.header().entry_type();
+        if matches!(
+            kind,
+            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader
+        ) {
+            return Ok(());
+        }
+        self.no_symlink_on_the_way(&rel, &shown)?;
         match kind {
             tar::EntryType::Directory => {
+                make_room(&dest)?;
                 std::fs::create_dir_all(&dest).map_err(io(&dest))?;
                 if let Ok(mode) = entry.header().mode() {
-                    dir_modes.push((rel, mode));
+                    self.dir_modes.push((rel, mode));
                 }
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
-                unpacked += write_entry_file(&mut entry, &dest, max_unpacked - unpacked)
-                    .map_err(|e| e.unwrap_or_else(too_big))?;
+                self.room -= write_entry_file(entry, &dest, self.room)?;
             }
             tar::EntryType::Symlink => {
-                let target = entry
-                    .link_name()
-                    .map_err(io(&dest))?
-                    .ok_or_else(|| {
-                        WriteError::Unsafe(format!("{shown:?}: symlink without target"))
-                    })?
-                    .into_owned();
-                let resolved = clean(&dest.parent().unwrap_or(&root).join(&target));
-                if target.is_absolute() || !resolved.starts_with(&root) {
-                    return Err(WriteError::Unsafe(format!(
-                        "no symbolic link allowed between {shown:?} and {:?}",
-                        target.display().to_string()
-                    )));
+                let target = link_name(entry, &dest, &shown)?;
+                if !stays_inside(&self.root, rel.parent().unwrap_or(&rel), &target) {
+                    return Err(escaping_link(&shown, &target).into());
                 }
-                if let Some(p) = dest.parent() {
-                    std::fs::create_dir_all(p).map_err(io(p))?;
-                }
+                create_parent(&dest)?;
+                make_room(&dest)?;
                 std::os::unix::fs::symlink(&target, &dest).map_err(io(&dest))?;
+                self.symlinks.push((rel, shown));
             }
             tar::EntryType::Link => {
-                let target = entry
-                    .link_name()
-                    .map_err(io(&dest))?
-                    .ok_or_else(|| {
-                        WriteError::Unsafe(format!("{shown:?}: hard link without target"))
-                    })?
-                    .into_owned();
-                let rel_target = entry_rel(&target, title).ok_or_else(|| {
-                    WriteError::Unsafe(format!(
-                        "{:?} is outside of {title:?}",
-                        target.display().to_string()
-                    ))
-                })?;
-                let source = root.join(rel_target);
-                let meta = std::fs::symlink_metadata(&source).map_err(io(&source))?;
-                if !meta.is_file() {
-                    return Err(WriteError::Unsafe(format!(
-                        "{shown:?}: hard link to a non-regular file"
-                    )));
-                }
-                std::fs::hard_link(&source, &dest).map_err(io(&dest))?;
+                let target = link_name(entry, &dest, &shown)?;
+                self.hard_link(&target, &dest, &shown)?;
             }
-            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader => {}
             other => {
                 return Err(WriteError::Unsafe(format!(
                     "{shown:?}: unsupported entry type {other:?}"
-                )));
+                ))
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses `rel` when one of the directories on its way (below the root, the entry's own
+    /// path excluded) is a symbolic link.
+    fn no_symlink_on_the_way(&self, rel: &Path, shown: &str) -> Result<(), WriteError> {
+        let mut on_the_way = PathBuf::new();
+        for part in rel.parent().into_iter().flat_map(Path::components) {
+            on_the_way.push(part);
+            match std::fs::symlink_metadata(self.root.join(&on_the_way)) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    let link = Path::new(self.title).join(&on_the_way);
+                    return Err(WriteError::Unsafe(format!(
+                        "{shown:?}: refusing to write through the symbolic link {:?}",
+                        link.display().to_string()
+                    )));
+                }
+                Ok(_) => {}
+                // Nothing deeper exists either.
+                Err(_) => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Hard-links `dest` to the regular file the archive named `target`, reached without any
+    /// symbolic link.
+    fn hard_link(&self, target: &Path, dest: &Path, shown: &str) -> Result<(), WriteError> {
+        let title = self.title;
+        let rel_target = entry_rel(target, title).ok_or_else(|| {
+            WriteError::Unsafe(format!(
+                "{:?} is outside of {title:?}",
+                target.display().to_string()
+            ))
+        })?;
+        self.no_symlink_on_the_way(&rel_target, shown)?;
+        let source = self.root.join(rel_target);
+        let meta = std::fs::symlink_metadata(&source).map_err(io(&source))?;
+        if !meta.is_file() {
+            return Err(WriteError::Unsafe(format!(
+                "{shown:?}: hard link to a non-regular file"
+            )));
+        }
+        create_parent(dest)?;
+        make_room(dest)?;
+        std::fs::hard_link(&source, dest).map_err(io(dest))
+    }
+
+    /// Resolves every symbolic link still in the tree as the kernel does, now that all of them
+    /// exist: a chain whose links each looked inside may lead out.
+    fn recheck_symlinks(&self) -> Result<(), WriteError> {
+        let real_root = std::fs::canonicalize(&self.root).map_err(io(&self.root))?;
+        for (rel, shown) in &self.symlinks {
+            let path = self.root.join(rel);
+            let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink());
+            if !is_link {
+                continue; // Replaced by a later entry.
+            }
+            let target = std::fs::read_link(&path).map_err(io(&path))?;
+            // A dangling link was judged when it was made (and below, step by step).
+            let real_outside =
+                std::fs::canonicalize(&path).is_ok_and(|r| !r.starts_with(&real_root));
+            if real_outside || !stays_inside(&self.root, rel.parent().unwrap_or(rel), &target) {
+                return Err(escaping_link(shown, &target));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn escaping_link(shown: &str, target: &Path) -> WriteError {
+    WriteError::Unsafe(format!(
+        "no symbolic link allowed between {shown:?} and {:?}",
+        target.display().to_string()
+    ))
+}
+
+fn link_name(entry: &Entry<'_, '_>, dest: &Path, shown: &str) -> Result<PathBuf, WriteError> {
+    Ok(entry
+        .link_name()
+        .map_err(io(dest))?
+        .ok_or_else(|| WriteError::Unsafe(format!("{shown:?}: link without target")))?
+        .into_owned())
+}
+
+fn create_parent(dest: &Path) -> Result<(), WriteError> {
+    match dest.parent() {
+        Some(p) => std::fs::create_dir_all(p).map_err(io(p)),
+        None => Ok(()),
+    }
+}
+
+/// Removes what an earlier entry of the same name left at `path` (later entries win, as in
+/// tar), unless it is a directory. A symbolic link is removed itself, never followed.
+fn make_room(path: &Path) -> Result<(), WriteError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if !meta.is_dir() => std::fs::remove_file(path).map_err(io(path)),
+        _ => Ok(()),
+    }
+}
+
+/// Whether the symbolic link target `target`, read in the directory `dir` (relative to
+/// `root`), stays inside `root` the way the kernel resolves it: links met on the way are
+/// followed (as many as Linux follows), and a `..` may never step above `root`, not even for a
+/// moment, since the tree is moved after extraction and a path that climbed out and came back
+/// would then lead somewhere else.
+fn stays_inside(root: &Path, dir: &Path, target: &Path) -> bool {
+    const MAX_LINKS: usize = 40;
+    /// Queues `path`'s components (last first); `false` for an absolute path.
+    fn queue(todo: &mut Vec<std::ffi::OsString>, path: &Path) -> bool {
+        for part in path.components().rev() {
+            match part {
+                Component::Normal(name) => todo.push(name.to_owned()),
+                Component::ParentDir => todo.push("..".into()),
+                Component::CurDir => {}
+                Component::RootDir | Component::Prefix(_) => return false,
+            }
+        }
+        true
+    }
+    // `dir` is the link's own directory: real directories only, checked on the way in.
+    let mut at = root.join(dir);
+    let mut depth = dir.components().count();
+    let mut todo = Vec::new();
+    if !queue(&mut todo, target) {
+        return false;
+    }
+    let mut links = 0;
+    while let Some(name) = todo.pop() {
+        if name == ".." {
+            if depth == 0 {
+                return false;
+            }
+            at.pop();
+            depth -= 1;
+            continue;
+        }
+        at.push(&name);
+        depth += 1;
+        if std::fs::symlink_metadata(&at).is_ok_and(|m| m.is_symlink()) {
+            links += 1;
+            let Ok(next) = std::fs::read_link(&at) else {
+                return false;
+            };
+            at.pop();
+            depth -= 1;
+            if links > MAX_LINKS || !queue(&mut todo, &next) {
+                return false;
             }
         }
     }
-    Ok(dir_modes)
+    true
 }
 
 /// Writes a regular file entry with its mode (without setuid/setgid/sticky, which the Go client
 /// also drops; unlike it, the other bits are kept). `Err(None)` when it would exceed `room`
-/// bytes.
+/// bytes. The file is created new: whatever an earlier entry left at `dest` is removed first,
+/// so a symbolic link there is never followed.
 fn write_entry_file(
-    entry: &mut tar::Entry<'_, &mut dyn std::io::Read>,
+    entry: &mut Entry<'_, '_>,
     dest: &Path,
     room: u64,
 ) -> Result<u64, Option<WriteError>> {
     if entry.header().size().unwrap_or(u64::MAX) > room {
         return Err(None);
     }
-    if let Some(p) = dest.parent() {
-        std::fs::create_dir_all(p).map_err(|e| Some(io(p)(e)))?;
-    }
-    let mut out = std::fs::File::create(dest).map_err(|e| Some(io(dest)(e)))?;
+    create_parent(dest)?;
+    make_room(dest)?;
+    let mut out = std::fs::File::options()
+        .write(true)
+        .create_new(true)
+        .open(dest)
+        .map_err(io(dest))?;
     let n = std::io::copy(
         &mut std::io::Read::take(&mut *entry, room.saturating_add(1)),
         &mut out,
     )
-    .map_err(|e| Some(io(dest)(e)))?;
+    .map_err(io(dest))?;
     if n > room {
         return Err(None);
     }
     if let Ok(mode) = entry.header().mode() {
         use std::os::unix::fs::PermissionsExt as _;
-        let _ = std::fs::set_permissions(dest, std::fs::Permissions::from_mode(mode & 0o777));
+        let _ = out.set_permissions(std::fs::Permissions::from_mode(mode & 0o777));
     }
     Ok(n)
 }
@@ -532,5 +699,96 @@ mod tests {
             extract(&mut &ok[..], "d", small.path(), 1).is_err(),
             "expansion limit"
         );
+    }
+
+    /// `d/a -> .`, `d/b -> a/..` … `d/h -> g/..`, in archive order or reversed.
+    fn chain(b: &mut tar::Builder<Vec<u8>>, reversed: bool) {
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h"];
+        let mut links: Vec<(String, String)> = (0..names.len())
+            .map(|i| {
+                let target = i
+                    .checked_sub(1)
+                    .map_or(".".to_owned(), |p| format!("{}/..", names[p]));
+                (format!("d/{}", names[i]), target)
+            })
+            .collect();
+        if reversed {
+            links.reverse();
+        }
+        for (name, target) in &links {
+            entry(b, name, tar::EntryType::Symlink, Some(target), b"");
+        }
+    }
+
+    #[test]
+    fn extraction_never_writes_through_a_symlink() {
+        // GHSA-m37j-52j7-pjw7: each link looks inside, the chain leads out.
+        use tar::EntryType as T;
+        type Build = fn(&mut tar::Builder<Vec<u8>>);
+        let cases: [(Build, &str); 6] = [
+            (
+                |b| {
+                    chain(b, false);
+                    entry(b, "d/h/PWNED.txt", T::Regular, None, b"x");
+                },
+                r#"no symbolic link allowed between "d/b" and "a/..""#,
+            ),
+            (
+                |b| {
+                    chain(b, true);
+                    entry(b, "d/h/PWNED.txt", T::Regular, None, b"x");
+                },
+                r#""d/h/PWNED.txt": refusing to write through the symbolic link "d/h""#,
+            ),
+            (
+                |b| {
+                    chain(b, true);
+                    entry(b, "d/stolen", T::Link, Some("d/h/secret"), b"");
+                },
+                r#""d/stolen": refusing to write through the symbolic link "d/h""#,
+            ),
+            (
+                |b| {
+                    chain(b, true);
+                    entry(b, "d/h/sub/", T::Directory, None, b"");
+                },
+                r#""d/h/sub/": refusing to write through the symbolic link "d/h""#,
+            ),
+            (|b| chain(b, true), "no symbolic link allowed between"),
+            // Out of the staging root and back in: elsewhere once the tree is moved.
+            (
+                |b| entry(b, "d/l", T::Symlink, Some("../root/x"), b""),
+                r#"no symbolic link allowed between "d/l" and "../root/x""#,
+            ),
+        ];
+        for (i, (build, message)) in cases.into_iter().enumerate() {
+            let bytes = archive(build);
+            let dir = tempfile::tempdir().unwrap();
+            let staging = dir.path().join("a/b/c/d/e/f/g/h/i/j");
+            let err = extract(&mut &bytes[..], "d", &staging, u64::MAX).unwrap_err();
+            assert!(err.to_string().contains(message), "case {i}: {err}");
+            assert!(!dir.path().join("PWNED.txt").exists(), "case {i}");
+        }
+    }
+
+    #[test]
+    fn later_entries_replace_earlier_ones_without_following_them() {
+        use tar::EntryType as T;
+        let bytes = archive(|b| {
+            entry(b, "d/x", T::Symlink, Some("y"), b"");
+            entry(b, "d/x", T::Regular, None, b"file");
+            entry(b, "d/f", T::Regular, None, b"first");
+            entry(b, "d/f", T::Regular, None, b"second");
+            entry(b, "d/h", T::Link, Some("d/f"), b"");
+            entry(b, "d/h", T::Link, Some("d/x"), b"");
+        });
+        let dir = tempfile::tempdir().unwrap();
+        extract(&mut &bytes[..], "d", dir.path(), u64::MAX).unwrap();
+        let root = dir.path().join("root");
+        assert!(std::fs::symlink_metadata(root.join("x")).unwrap().is_file());
+        assert!(!root.join("y").exists(), "not written through the link");
+        assert_eq!(std::fs::read(root.join("x")).unwrap(), b"file");
+        assert_eq!(std::fs::read(root.join("f")).unwrap(), b"second");
+        assert_eq!(std::fs::read(root.join("h")).unwrap(), b"file");
     }
 }

@@ -136,13 +136,20 @@ fn write_dir_layout(dir: &Path, gz: &[u8], tar_digest: &str) {
 
 /// Builds a layout from `entries` in the sandbox's `lay/` and pulls it into `out/`.
 fn pull_archive(sb: &Sandbox, entries: &[Entry<'_>]) -> Output {
+    pull_archive_in(sb, "", entries)
+}
+
+/// [`pull_archive`] run from `cwd` (relative to the work dir, created): `<cwd>/lay` into
+/// `<cwd>/out`.
+fn pull_archive_in(sb: &Sandbox, cwd: &str, entries: &[Entry<'_>]) -> Output {
     let (tar, gz) = tar_gz(entries);
     write_dir_layout(
-        &sb.path("lay"),
+        &sb.path(cwd).join("lay"),
         &gz,
         &format!("sha256:{}", sha256_hex(&tar)),
     );
     sb.oras()
+        .cwd(cwd)
         .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
         .run()
 }
@@ -159,22 +166,37 @@ fn assert_refused(sb: &Sandbox, out: &Output, names: &str) {
 
 #[track_caller]
 fn assert_nothing_written(sb: &Sandbox, out: &Output) {
+    assert_nothing_written_in(sb, "", out);
+}
+
+/// [`assert_nothing_written`] for a pull run from `cwd` (as [`pull_archive_in`]).
+#[track_caller]
+fn assert_nothing_written_in(sb: &Sandbox, cwd: &str, out: &Output) {
+    let work: PathBuf = Path::new("work").join(cwd).components().collect();
+    let dir = |name: &str| format!("{}/", work.join(name).display());
+    let (lay, out_dir) = (dir("lay"), dir("out"));
     let mut root = tree(sb.root());
     // Below lay/ is the input; below out/ is checked next.
     root.retain(|p| {
-        !["work/lay/", "work/out/"]
+        ![&lay, &out_dir]
             .iter()
-            .any(|d| p.starts_with(d) && p != d)
+            .any(|d| p.starts_with(d.as_str()) && p != *d)
     });
-    let mut expected = vec!["docker/", "home/", "work/", "work/lay/"];
-    if sb.path("out").exists() {
-        expected.push("work/out/");
+    let mut expected: Vec<String> = ["docker/", "home/", lay.as_str()].map(str::to_owned).into();
+    expected.extend(
+        work.ancestors()
+            .filter(|a| !a.as_os_str().is_empty())
+            .map(|a| format!("{}/", a.display())),
+    );
+    let out_path = sb.path(cwd).join("out");
+    if out_path.exists() {
+        expected.push(out_dir);
     }
     expected.sort_unstable();
     assert_eq!(root, expected, "nothing written outside out/\n{out}");
-    if sb.path("out").exists() {
+    if out_path.exists() {
         assert_eq!(
-            tree(&sb.path("out")),
+            tree(&out_path),
             Vec::<String>::new(),
             "no partial tree in out/\n{out}"
         );
@@ -292,6 +314,148 @@ fn archive_character_device_is_refused() {
     let name = format!("{DIR}/null");
     let out = pull_archive(&sb, &[entry(&name, tar::EntryType::Char, b"")]);
     assert_refused(&sb, &out, "null");
+}
+
+/// The working directory of the symbolic-link-chain pulls: deep enough that the chain's kernel
+/// target, eight levels up from the staging root, is still inside the sandbox (the work dir).
+const DEEP: &str = "l1/l2/l3/l4";
+
+/// `<DIR>/a -> .`, `<DIR>/b -> a/..`, … `<DIR>/h -> g/..`: each target stays inside lexically,
+/// but the kernel climbs one level per link, so `h` is eight levels above the extraction root.
+/// `reversed` creates `h` first, so that no link exists yet when the next one is checked.
+fn symlink_chain(reversed: bool) -> Vec<(String, String)> {
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h"];
+    let mut chain: Vec<(String, String)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let target = if i == 0 {
+                ".".to_owned()
+            } else {
+                format!("{}/..", names[i - 1])
+            };
+            (format!("{DIR}/{name}"), target)
+        })
+        .collect();
+    if reversed {
+        chain.reverse();
+    }
+    chain
+}
+
+fn symlinks(chain: &[(String, String)]) -> Vec<Entry<'_>> {
+    chain
+        .iter()
+        .map(|(name, target)| link(name, tar::EntryType::Symlink, target))
+        .collect()
+}
+
+/// Every path named `name` below `dir`, symbolic links not followed.
+fn find_named(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if entry.file_name() == name {
+            found.push(path.clone());
+        }
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            found.extend(find_named(&path, name));
+        }
+    }
+    found
+}
+
+/// The pull failed with one `Error:` line about a symbolic link, no `PWNED.txt` exists in the
+/// sandbox or beside any of its ancestors, and nothing was written.
+#[track_caller]
+fn assert_chain_refused(sb: &Sandbox, out: &Output) {
+    assert_eq!(out.code, 1, "expected exit code 1\n{out}");
+    out.error_first_line("Error:");
+    let errors = out.stderr.lines().filter(|l| l.starts_with("Error:"));
+    assert_eq!(errors.count(), 1, "one error line\n{out}");
+    out.stderr_contains("symbolic link");
+    assert_eq!(
+        find_named(sb.root(), "PWNED.txt"),
+        Vec::<PathBuf>::new(),
+        "{out}"
+    );
+    for dir in sb.root().ancestors() {
+        assert!(
+            std::fs::symlink_metadata(dir.join("PWNED.txt")).is_err(),
+            "PWNED.txt in {}\n{out}",
+            dir.display()
+        );
+    }
+    assert_nothing_written_in(sb, DEEP, out);
+}
+
+#[test]
+fn archive_symlink_chain_climbing_out_through_dot_dot_is_refused() {
+    // GHSA-m37j-52j7-pjw7: links that look inside one by one, then a file written through them.
+    for reversed in [false, true] {
+        let sb = Sandbox::new();
+        let chain = symlink_chain(reversed);
+        let through = format!("{DIR}/h/PWNED.txt");
+        let mut entries = symlinks(&chain);
+        entries.push(entry(&through, tar::EntryType::Regular, b"pwned\n"));
+        let out = pull_archive_in(&sb, DEEP, &entries);
+        assert_chain_refused(&sb, &out);
+    }
+}
+
+#[test]
+fn archive_hardlink_through_a_symlink_chain_is_refused() {
+    // A hard link whose source path passes through symbolic links leading outside.
+    let sb = Sandbox::new();
+    let secret = sb.write("secret.txt", "secret\n");
+    let chain = symlink_chain(true);
+    let (name, source) = (format!("{DIR}/stolen"), format!("{DIR}/h/secret.txt"));
+    let mut entries = symlinks(&chain);
+    entries.push(link(&name, tar::EntryType::Link, &source));
+    let out = pull_archive_in(&sb, DEEP, &entries);
+    assert_eq!(out.code, 1, "expected exit code 1\n{out}");
+    out.error_first_line("Error:");
+    out.stderr_contains("symbolic link");
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        assert_eq!(std::fs::metadata(&secret).unwrap().nlink(), 1, "{out}");
+    }
+    assert_eq!(sb.read("secret.txt"), b"secret\n");
+    std::fs::remove_file(secret).unwrap();
+    assert_nothing_written_in(&sb, DEEP, &out);
+}
+
+#[test]
+fn archive_file_entry_over_a_symlink_replaces_it_instead_of_writing_through() {
+    // A file entry whose path already holds a symbolic link (later entries win, as in tar).
+    use tar::EntryType as T;
+    let sb = Sandbox::new();
+    let (x, x_target) = (format!("{DIR}/x"), "y");
+    let out = pull_archive(
+        &sb,
+        &[
+            link(&x, T::Symlink, x_target),
+            entry(&x, T::Regular, b"a file now\n"),
+        ],
+    );
+    assert_eq!(out.code, 0, "{out}");
+    let x_path = sb.path("out").join(DIR).join("x");
+    assert!(
+        std::fs::symlink_metadata(&x_path).unwrap().is_file(),
+        "{out}"
+    );
+    assert_eq!(sb.read("out/payload/x"), b"a file now\n");
+    assert!(!sb.path("out/payload/y").exists(), "not written through x");
+
+    // The link is planted before the chain exists, so it passes every check on its own.
+    let sb = Sandbox::new();
+    let esc = format!("{DIR}/esc");
+    let chain = symlink_chain(true);
+    let mut entries = vec![link(&esc, T::Symlink, "h/PWNED.txt")];
+    entries.extend(symlinks(&chain));
+    entries.push(entry(&esc, T::Regular, b"pwned\n"));
+    let out = pull_archive_in(&sb, DEEP, &entries);
+    assert_chain_refused(&sb, &out);
 }
 
 /// Raw-deflates `input` with `flush`, all in one call.
