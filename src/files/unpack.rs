@@ -591,7 +591,16 @@ fn merge_into(staged: &Path, dest: &Path, opts: WriteOptions) -> Result<(), Writ
                 let from = entry.path();
                 let to = dest.join(entry.file_name());
                 let is_dir = entry.file_type().map_err(io(&from))?.is_dir();
-                if is_dir && to.is_dir() {
+                // What is already there, not where a symbolic link there points (GHSA-8xwf): a
+                // link is never merged through.
+                let there = std::fs::symlink_metadata(&to).ok().map(|m| m.file_type());
+                if is_dir && there.is_some_and(|t| t.is_symlink()) {
+                    return Err(WriteError::Unsafe(format!(
+                        "{:?}: refusing to write through the symbolic link already there",
+                        to.display().to_string()
+                    )));
+                }
+                if is_dir && there.is_some_and(|t| t.is_dir()) {
                     merge_into(&from, &to, opts)?;
                 } else {
                     if opts.keep_old_files && std::fs::symlink_metadata(&to).is_ok() {

@@ -537,3 +537,33 @@ fn decompression_bomb_is_refused_beyond_the_expansion_limit() {
     );
     assert_nothing_written(&sb, &out);
 }
+
+#[test]
+fn a_symlink_already_in_the_output_directory_is_not_merged_through() {
+    // GHSA-8xwf: the output directory holds `payload/sub -> <outside>`; the archive's
+    // `payload/sub/` is merged into the existing `payload/`, but never through the link.
+    use tar::EntryType as T;
+    let sb = Sandbox::new();
+    let outside = sb.path("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::create_dir_all(sb.path("out").join(DIR)).unwrap();
+    std::os::unix::fs::symlink(&outside, sb.path("out").join(DIR).join("sub")).unwrap();
+    let dir = format!("{DIR}/");
+    let sub = format!("{DIR}/sub/");
+    let file = format!("{DIR}/sub/planted.txt");
+    let out = pull_archive(
+        &sb,
+        &[
+            entry(&dir, T::Directory, b""),
+            entry(&sub, T::Directory, b""),
+            entry(&file, T::Regular, b"must not land outside\n"),
+        ],
+    );
+    assert_eq!(out.code, 1, "{out}");
+    out.error_first_line("Error");
+    out.stderr_contains("refusing to write through the symbolic link already there");
+    assert!(
+        std::fs::read_dir(&outside).unwrap().next().is_none(),
+        "nothing may be written through the link\n{out}"
+    );
+}
