@@ -12,7 +12,7 @@ use reqwest::{Method, Response, StatusCode};
 use tokio::sync::Mutex;
 use url::Url;
 
-use super::auth::{Challenge, merge_scopes, parse_challenges};
+use super::auth::{Challenge, merge_scopes, parse_challenges, realm_refusal};
 use super::error::{ErrorEntry, RegistryError, parse_error_body};
 use super::retry;
 use crate::credentials::{Credential, Lookup};
@@ -295,9 +295,11 @@ impl Client {
             .ok_or_else(|| RegistryError::Protocol("bearer challenge without realm".into()))?;
         let mut url = Url::parse(realm)
             .map_err(|e| RegistryError::Protocol(format!("invalid token realm {realm:?}: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") {
+        // Checked before the credential is looked up: a refused realm gets nothing.
+        if let Some(why) = realm_refusal(&url, &self.base) {
             return Err(RegistryError::Protocol(format!(
-                "invalid token realm {realm:?}: scheme must be http or https"
+                "refusing token realm {:?}: {why}",
+                display_url(&url)
             )));
         }
         let service = challenge.param("service").unwrap_or_default();

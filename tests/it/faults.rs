@@ -15,7 +15,7 @@ use crate::harness::{Output, Sandbox, registry, sha256_hex, tree};
 
 /// What the proxy does to a request matched by a [`Rule`].
 #[derive(Clone)]
-enum Fault {
+pub enum Fault {
     /// Answer with this status (and `Retry-After` when given) without forwarding.
     Status(u16, Option<&'static str>),
     /// Read the request, forward nothing, close the connection without an answer.
@@ -33,11 +33,13 @@ enum Fault {
     RedirectToSelf,
     /// Forward, then point the `Location` header at this origin (`http://host:port`).
     LocationTo(String),
+    /// Answer 401 with this `WWW-Authenticate` challenge.
+    Challenge(String),
 }
 
 /// Applies `fault` to requests whose method is in `methods` and whose path contains `path`,
 /// `times` times (`None`: every time).
-struct Rule {
+pub struct Rule {
     methods: &'static [&'static str],
     path: String,
     times: Option<usize>,
@@ -45,7 +47,7 @@ struct Rule {
 }
 
 impl Rule {
-    fn new(methods: &'static [&'static str], path: impl Into<String>, fault: Fault) -> Rule {
+    pub fn new(methods: &'static [&'static str], path: impl Into<String>, fault: Fault) -> Rule {
         Rule {
             methods,
             path: path.into(),
@@ -54,7 +56,7 @@ impl Rule {
         }
     }
 
-    fn times(mut self, n: usize) -> Rule {
+    pub fn times(mut self, n: usize) -> Rule {
         self.times = Some(n);
         self
     }
@@ -62,23 +64,23 @@ impl Rule {
 
 /// One request the proxy received.
 #[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    path: String,
-    headers: HashMap<String, String>,
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub headers: HashMap<String, String>,
     at: Instant,
     /// Whether a fault was applied to it.
     faulted: bool,
 }
 
 /// A proxy on 127.0.0.1 in front of a registry, applying scripted faults.
-struct FaultProxy {
-    port: u16,
+pub struct FaultProxy {
+    pub port: u16,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
 impl FaultProxy {
-    fn start(upstream_port: u16, rules: Vec<Rule>) -> FaultProxy {
+    pub fn start(upstream_port: u16, rules: Vec<Rule>) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -101,12 +103,12 @@ impl FaultProxy {
     }
 
     /// `localhost:<port>/<repo_and_tag>` (plain HTTP by default).
-    fn reference(&self, repo_and_tag: &str) -> String {
+    pub fn reference(&self, repo_and_tag: &str) -> String {
         format!("localhost:{}/{repo_and_tag}", self.port)
     }
 
     /// Requests whose method is `method` and whose path contains `path`.
-    fn seen(&self, method: &str, path: &str) -> Vec<Seen> {
+    pub fn seen(&self, method: &str, path: &str) -> Vec<Seen> {
         self.seen
             .lock()
             .unwrap()
@@ -116,7 +118,7 @@ impl FaultProxy {
             .collect()
     }
 
-    fn all_seen(&self) -> Vec<Seen> {
+    pub fn all_seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
 }
@@ -353,6 +355,14 @@ fn proxy_one(
             relocate(&mut a, upstream_port, &origin);
             a
         }
+        Some(Fault::Challenge(challenge)) => {
+            let mut a = Answer::new(401);
+            a.headers.push(("WWW-Authenticate".into(), challenge));
+            a.headers
+                .push(("Content-Type".into(), "application/json".into()));
+            a.body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"token expired"}]}"#.to_vec();
+            a
+        }
     };
     relocate(&mut answer, upstream_port, &own_origin);
     write_answer(stream, &answer);
@@ -365,6 +375,7 @@ fn write_answer(mut out: TcpStream, answer: &Answer) {
         202 => "Accepted",
         206 => "Partial Content",
         307 => "Temporary Redirect",
+        401 => "Unauthorized",
         404 => "Not Found",
         429 => "Too Many Requests",
         502 => "Bad Gateway",
