@@ -368,11 +368,18 @@ impl Client {
         Ok(token)
     }
 
-    /// Sends `req`, answering one auth challenge by retrying with credentials.
+    /// Sends `req`, answering one auth challenge by retrying with credentials (auth.md §3.9).
     pub async fn send(&self, req: Request) -> Result<Response, RegistryError> {
         let (first, had_auth) = self.send_retrying(&req).await?;
         if first.status() != StatusCode::UNAUTHORIZED {
             return Ok(first);
+        }
+        if first.url().origin() != self.base.origin() {
+            // A challenge from another origin (a storage host behind a redirect) is never
+            // answered: its realm would get the user's credentials (§3.9 step 4).
+            let mut at = first.url().clone();
+            at.set_query(None);
+            return Err(status_error(&req.method, &at, first).await);
         }
         let challenges = first
             .headers()

@@ -2,7 +2,7 @@
 //! registry's, a token realm on an internal address (§6.2), and a cached token that expired.
 
 use crate::faults::{Fault, FaultProxy, Rule};
-use crate::harness::{PASSWORD, Sandbox, USER, registry};
+use crate::harness::{PASSWORD, Sandbox, USER, auth_registry, registry};
 use crate::servers::Recorder;
 
 #[test]
@@ -37,4 +37,79 @@ fn a_token_realm_on_another_loopback_address_is_refused() {
         Vec::new(),
         "the realm was asked for a token\n{out}"
     );
+}
+
+#[test]
+fn a_challenge_from_a_redirect_target_is_not_answered() {
+    // Regression: a 401 from a blob redirect's target was answered, sending the user's
+    // credentials to the token realm it named and the token back to the registry.
+    let storage = Recorder::start("127.0.0.2", |port| {
+        let realm = format!("http://storage.test:{port}/token");
+        let headers = vec![
+            (
+                "WWW-Authenticate".to_owned(),
+                format!(r#"Bearer realm="{realm}",service="s""#),
+            ),
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+        ];
+        let body = r#"{"errors":[{"code":"UNAUTHORIZED","message":"no"}]}"#;
+        (401, headers, body.to_owned())
+    });
+    let proxy = FaultProxy::start(
+        auth_registry().port(),
+        vec![Rule::new(
+            &["GET"],
+            "/blobs/sha256:",
+            Fault::RedirectTo(format!("http://storage.test:{}", storage.port)),
+        )],
+    );
+    let sandbox = Sandbox::new();
+    sandbox.write("f.txt", "behind a challenging redirect\n");
+    sandbox
+        .oras()
+        .args([
+            "push",
+            &auth_registry().reference("auth-loop/foreign:v1"),
+            "f.txt",
+        ])
+        .args(["-u", USER, "-p", PASSWORD])
+        .success();
+
+    // A host name rather than 127.0.0.2, so that no realm check refuses it on its own.
+    let out = sandbox
+        .oras()
+        .args([
+            "pull",
+            &proxy.reference("auth-loop/foreign:v1"),
+            "-o",
+            "out",
+        ])
+        .args(["-u", USER, "-p", PASSWORD])
+        .args([
+            "--resolve",
+            &format!("storage.test:{}:127.0.0.2", storage.port),
+        ])
+        .failure();
+    out.error_first_line("Error");
+    let seen = storage.seen();
+    assert!(
+        seen.iter().any(|(path, _)| path.contains("/blobs/sha256:")),
+        "the blob GET followed the redirect: {seen:?}\n{out}"
+    );
+    for (path, headers) in &seen {
+        assert!(
+            !path.starts_with("/token"),
+            "a token was asked of the redirect target's realm: {seen:?}\n{out}"
+        );
+        assert!(
+            !headers.contains_key("authorization"),
+            "credentials reached the redirect target: {seen:?}\n{out}"
+        );
+    }
+    let bearer_to_registry = proxy.all_seen().into_iter().any(|s| {
+        s.headers
+            .get("authorization")
+            .is_some_and(|a| a.starts_with("Bearer"))
+    });
+    assert!(!bearer_to_registry, "a token went to the registry\n{out}");
 }

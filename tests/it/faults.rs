@@ -33,6 +33,8 @@ pub enum Fault {
     RedirectToSelf,
     /// Forward, then point the `Location` header at this origin (`http://host:port`).
     LocationTo(String),
+    /// Answer 307 with a `Location` to the same path on this origin (`http://host:port`).
+    RedirectTo(String),
     /// Answer 401 with this `WWW-Authenticate` challenge.
     Challenge(String),
 }
@@ -353,6 +355,12 @@ fn proxy_one(
         Some(Fault::LocationTo(origin)) => {
             let mut a = forward(agent, upstream_port, &request);
             relocate(&mut a, upstream_port, &origin);
+            a
+        }
+        Some(Fault::RedirectTo(origin)) => {
+            let mut a = Answer::new(307);
+            a.headers
+                .push(("Location".into(), format!("{origin}{}", request.path)));
             a
         }
         Some(Fault::Challenge(challenge)) => {
