@@ -370,7 +370,7 @@ impl Client {
 
     /// Sends `req`, answering one auth challenge by retrying with credentials (auth.md §3.9).
     pub async fn send(&self, req: Request) -> Result<Response, RegistryError> {
-        let (first, had_auth) = self.send_retrying(&req).await?;
+        let (first, sent) = self.send_retrying(&req).await?;
         if first.status() != StatusCode::UNAUTHORIZED {
             return Ok(first);
         }
@@ -398,12 +398,15 @@ impl Client {
         };
         {
             let mut state = self.auth.lock().await;
-            let changed = state.challenge.as_ref() != Some(&challenge);
-            if changed {
+            if state.challenge.as_ref() != Some(&challenge) {
                 state.challenge = Some(challenge);
-            } else if had_auth {
-                // Refused with the cached token: it expired or lacks a scope; fetch anew.
-                state.tokens.clear();
+            }
+            if let Some(sent) = sent {
+                // The token was refused (expired, revoked, short of a scope): drop it so the
+                // retry fetches a fresh one, unless a concurrent request already replaced it.
+                state
+                    .tokens
+                    .retain(|_, token| format!("Bearer {token}") != sent);
             }
         }
         Ok(self.send_retrying(&req).await?.0)
@@ -411,15 +414,19 @@ impl Client {
 
     /// `send_once`, repeated while the registry answers with a retryable status or the
     /// connection fails (every `Request` has a replayable body and is safe to repeat).
-    async fn send_retrying(&self, req: &Request) -> Result<(Response, bool), RegistryError> {
+    /// Also returns the `Authorization` value sent, if any.
+    async fn send_retrying(
+        &self,
+        req: &Request,
+    ) -> Result<(Response, Option<String>), RegistryError> {
         let mut attempt = 1;
         loop {
             let what = format!("{} {}", req.method, display_url(&req.url));
             let (wait, why) = match self.send_once(req).await {
-                Ok((resp, had_auth)) if retry::is_retryable_status(resp.status().as_u16()) => {
+                Ok((resp, sent)) if retry::is_retryable_status(resp.status().as_u16()) => {
                     match retry::delay(attempt, retry::retry_after(resp.headers())) {
                         Some(wait) => (wait, resp.status().to_string()),
-                        None => return Ok((resp, had_auth)),
+                        None => return Ok((resp, sent)),
                     }
                 }
                 Err(e) if retry::is_retryable(&e) => match retry::delay(attempt, None) {
@@ -434,12 +441,11 @@ impl Client {
         }
     }
 
-    async fn send_once(&self, req: &Request) -> Result<(Response, bool), RegistryError> {
+    async fn send_once(&self, req: &Request) -> Result<(Response, Option<String>), RegistryError> {
         let mut headers = req.headers.clone();
         let auth = self.authorization(&req.scopes).await?;
-        let had_auth = auth.is_some();
-        if let Some(auth) = auth
-            && let Ok(v) = HeaderValue::from_str(&auth)
+        if let Some(auth) = &auth
+            && let Ok(v) = HeaderValue::from_str(auth)
         {
             headers.insert(header::AUTHORIZATION, v);
         }
@@ -451,7 +457,7 @@ impl Client {
                 req.body.clone(),
             )
             .await?;
-        Ok((resp, had_auth))
+        Ok((resp, auth))
     }
 
     /// Sends one request and follows redirects for GET and HEAD. When a redirect leaves the

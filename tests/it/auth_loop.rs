@@ -2,8 +2,10 @@
 //! registry's, a token realm on an internal address (§6.2), and a cached token that expired.
 
 use crate::faults::{Fault, FaultProxy, Rule};
-use crate::harness::{PASSWORD, Sandbox, USER, auth_registry, registry};
-use crate::servers::Recorder;
+use crate::harness::{
+    PASSWORD, Sandbox, USER, auth_registry, registry, token_registry, token_server,
+};
+use crate::servers::{Recorder, SERVICE};
 
 #[test]
 fn a_token_realm_on_another_loopback_address_is_refused() {
@@ -112,4 +114,52 @@ fn a_challenge_from_a_redirect_target_is_not_answered() {
             .is_some_and(|a| a.starts_with("Bearer"))
     });
     assert!(!bearer_to_registry, "a token went to the registry\n{out}");
+}
+
+#[test]
+fn an_expired_token_is_fetched_anew_once() {
+    // Regression: a cached token refused with error="invalid_token" was sent again, and the
+    // pull failed with "unauthorized: token expired".
+    let repo = "auth-loop/expired";
+    let sandbox = Sandbox::new();
+    let files = ["a.txt", "b.txt", "c.txt"];
+    for (i, name) in files.iter().enumerate() {
+        sandbox.write(name, format!("blob {i} of an expiring pull\n").repeat(50));
+    }
+    sandbox
+        .oras()
+        .args(["push", &token_registry().reference(&format!("{repo}:v1"))])
+        .args(files)
+        .args(["-u", USER, "-p", PASSWORD])
+        .success();
+    let before = token_server().requests_for(repo).len();
+
+    let challenge = format!(
+        r#"Bearer realm="{}",service="{SERVICE}",scope="repository:{repo}:pull",error="invalid_token""#,
+        token_server().realm()
+    );
+    let proxy = FaultProxy::start(
+        token_registry().port(),
+        vec![Rule::new(&["GET"], "/blobs/sha256:", Fault::Revoke(challenge)).times(1)],
+    );
+    sandbox
+        .oras()
+        .args(["pull", &proxy.reference(&format!("{repo}:v1")), "-o", "out"])
+        .args(["-u", USER, "-p", PASSWORD])
+        .success();
+    for (i, name) in files.iter().enumerate() {
+        assert_eq!(
+            sandbox.read(&format!("out/{name}")),
+            format!("blob {i} of an expiring pull\n")
+                .repeat(50)
+                .as_bytes()
+        );
+    }
+    let requests = token_server().requests_for(repo);
+    assert_eq!(
+        requests.len() - before,
+        2,
+        "one token for the pull, one after it expired: {:?}",
+        &requests[before..]
+    );
 }

@@ -37,6 +37,9 @@ pub enum Fault {
     RedirectTo(String),
     /// Answer 401 with this `WWW-Authenticate` challenge.
     Challenge(String),
+    /// Answer 401 with this challenge, and from then on refuse the `Authorization` the request
+    /// carried the same way (a token that expired).
+    Revoke(String),
 }
 
 /// Applies `fault` to requests whose method is in `methods` and whose path contains `path`,
@@ -81,23 +84,34 @@ pub struct FaultProxy {
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
+/// What the proxy's connections share: the rules, the log, and the `Authorization` values
+/// [`Fault::Revoke`] refuses, each with its challenge.
+struct Shared {
+    rules: Mutex<Vec<Rule>>,
+    log: Arc<Mutex<Vec<Seen>>>,
+    revoked: Mutex<Vec<(String, String)>>,
+}
+
 impl FaultProxy {
     pub fn start(upstream_port: u16, rules: Vec<Rule>) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let rules = Arc::new(Mutex::new(rules));
+        let shared = Arc::new(Shared {
+            rules: Mutex::new(rules),
+            log: Arc::clone(&seen),
+            revoked: Mutex::new(Vec::new()),
+        });
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .build()
             .into();
-        let log = Arc::clone(&seen);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (log, rules, agent) = (Arc::clone(&log), Arc::clone(&rules), agent.clone());
+                let (shared, agent) = (Arc::clone(&shared), agent.clone());
                 std::thread::spawn(move || {
-                    proxy_one(stream, upstream_port, &rules, &log, &agent);
+                    proxy_one(stream, upstream_port, &shared, &agent);
                 });
             }
         });
@@ -264,19 +278,21 @@ fn relocate(answer: &mut Answer, upstream_port: u16, origin: &str) {
     }
 }
 
-fn proxy_one(
-    stream: TcpStream,
-    upstream_port: u16,
-    rules: &Mutex<Vec<Rule>>,
-    log: &Mutex<Vec<Seen>>,
-    agent: &ureq::Agent,
-) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let Some(request) = read_request(&mut reader) else {
-        return;
-    };
+/// The fault for `request`: a revoked `Authorization`'s, else the first matching rule's.
+fn fault_for(request: &RawRequest, shared: &Shared) -> Option<Fault> {
+    let authorization = request.header("authorization");
+    let revoked = shared
+        .revoked
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(auth, _)| Some(auth.as_str()) == authorization)
+        .map(|(_, challenge)| Fault::Challenge(challenge.clone()));
+    if revoked.is_some() {
+        return revoked;
+    }
     let fault = {
-        let mut rules = rules.lock().unwrap();
+        let mut rules = shared.rules.lock().unwrap();
         rules
             .iter_mut()
             .find(|r| {
@@ -291,7 +307,20 @@ fn proxy_one(
                 r.fault.clone()
             })
     };
-    log.lock().unwrap().push(Seen {
+    if let (Some(Fault::Revoke(challenge)), Some(auth)) = (&fault, authorization) {
+        let mut revoked = shared.revoked.lock().unwrap();
+        revoked.push((auth.to_owned(), challenge.clone()));
+    }
+    fault
+}
+
+fn proxy_one(stream: TcpStream, upstream_port: u16, shared: &Shared, agent: &ureq::Agent) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let Some(request) = read_request(&mut reader) else {
+        return;
+    };
+    let fault = fault_for(&request, shared);
+    shared.log.lock().unwrap().push(Seen {
         method: request.method.clone(),
         path: request.path.clone(),
         headers: request.headers.iter().cloned().collect(),
@@ -363,7 +392,7 @@ fn proxy_one(
                 .push(("Location".into(), format!("{origin}{}", request.path)));
             a
         }
-        Some(Fault::Challenge(challenge)) => {
+        Some(Fault::Challenge(challenge) | Fault::Revoke(challenge)) => {
             let mut a = Answer::new(401);
             a.headers.push(("WWW-Authenticate".into(), challenge));
             a.headers
