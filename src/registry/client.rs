@@ -44,9 +44,10 @@ pub struct Client {
     /// Speaks to the registry in its own scheme. For a plain-HTTP registry it is built without
     /// the system's TLS roots: reading and parsing them costs a few milliseconds at every start.
     http: reqwest::Client,
-    /// For an https URL met while talking to a plain-HTTP registry (a token realm, a blob
-    /// redirect): built with the system roots on first use.
-    https: std::sync::OnceLock<reqwest::Client>,
+    /// For https URLs on other origins (a token realm, a blob redirect) when `http` cannot
+    /// serve them: built on first use, with the system roots and without the client
+    /// certificate. See [`needs_foreign_client`].
+    foreign: std::sync::OnceLock<reqwest::Client>,
     options: ClientOptions,
     base: Url,
     credential: Lookup,
@@ -159,6 +160,14 @@ fn build_http(
         .map_err(|e| RegistryError::Protocol(format!("failed to set up HTTP client: {e}")))
 }
 
+/// Whether `url` needs another client than the registry's: an https URL on another origin,
+/// when the registry's client was built without the system roots (a plain-HTTP registry) or
+/// carries a client certificate, which only the registry's origin is shown (transfer.md §1.8,
+/// GHSA-h3wm-jjqf-8jm2). Plain-HTTP URLs involve no certificate either way.
+fn needs_foreign_client(url: &Url, registry: &Url, plain_http: bool, identity: bool) -> bool {
+    url.scheme() == "https" && url.origin() != registry.origin() && (plain_http || identity)
+}
+
 /// URLs in messages never carry userinfo.
 fn display_url(url: &Url) -> String {
     let mut u = url.clone();
@@ -193,7 +202,7 @@ impl Client {
         let http = build_http(options, !options.plain_http)?;
         Ok(Self {
             http,
-            https: std::sync::OnceLock::new(),
+            foreign: std::sync::OnceLock::new(),
             options: options.clone(),
             base,
             credential: options.credential.clone(),
@@ -204,14 +213,22 @@ impl Client {
         })
     }
 
-    /// The client with the system's TLS roots, for https URLs reached from a plain-HTTP
-    /// registry.
-    fn https_client(&self) -> Result<&reqwest::Client, RegistryError> {
-        if let Some(client) = self.https.get() {
+    /// The client for `url`: the registry's own (its connections are reused), or the one for
+    /// other origins.
+    fn client_for(&self, url: &Url) -> Result<&reqwest::Client, RegistryError> {
+        let identity = self.options.identity_pem.is_some();
+        if !needs_foreign_client(url, &self.base, self.options.plain_http, identity) {
+            return Ok(&self.http);
+        }
+        if let Some(client) = self.foreign.get() {
             return Ok(client);
         }
-        let client = build_http(&self.options, true)?;
-        Ok(self.https.get_or_init(|| client))
+        let options = ClientOptions {
+            identity_pem: None,
+            ..self.options.clone()
+        };
+        let client = build_http(&options, true)?;
+        Ok(self.foreign.get_or_init(|| client))
     }
 
     /// `<scheme>://<host><path>`.
@@ -524,12 +541,8 @@ impl Client {
         if let Some(id) = id {
             trace_request(id, &request, &self.base, &self.headers);
         }
-        let http = if self.options.plain_http && url.scheme() == "https" {
-            self.https_client()?
-        } else {
-            &self.http
-        };
-        let resp = http
+        let resp = self
+            .client_for(&url)?
             .execute(request)
             .await
             .map_err(|source| RegistryError::Transport {
@@ -803,6 +816,32 @@ mod tests {
         );
         let trace = trace_headers("<", &headers, Some((&request_url, &registry)));
         assert!(trace.contains("/v2/a/u?_state=s"), "{trace}");
+    }
+
+    #[test]
+    fn the_client_certificate_is_shown_to_the_registry_origin_only() {
+        let registry = Url::parse("https://r.io:5000").unwrap();
+        let cases = [
+            // (url, plain_http, identity, foreign client)
+            ("https://r.io:5000/v2/a/blobs/sha256:1", false, true, false),
+            ("https://s3.example/b/sha256:1", false, true, true),
+            ("https://r.io:5001/token", false, true, true),
+            ("https://auth.r.io/token", false, false, false),
+            ("http://auth.r.io/token", false, true, false),
+        ];
+        for (url, plain_http, identity, want) in cases {
+            let url = Url::parse(url).unwrap();
+            assert_eq!(
+                needs_foreign_client(&url, &registry, plain_http, identity),
+                want,
+                "{url}"
+            );
+        }
+        let plain = Url::parse("http://r.io:5000").unwrap();
+        let s3 = Url::parse("https://s3.example/b").unwrap();
+        assert!(needs_foreign_client(&s3, &plain, true, false));
+        let token = Url::parse("http://r.io:5001/token").unwrap();
+        assert!(!needs_foreign_client(&token, &plain, true, true));
     }
 
     #[test]
