@@ -2,6 +2,9 @@
 //! (distribution token spec, auth.md §3).
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use url::{Host, Url};
 
 /// One challenge from a `WWW-Authenticate` header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,6 +121,46 @@ pub fn merge_scopes<'a>(scopes: impl IntoIterator<Item = &'a str>) -> Vec<String
         .collect()
 }
 
+/// Why a token realm must not be asked for a token, if it must not (oras-go `validateRealm`,
+/// GHSA-28r5-37g7-p6mp, auth.md §6.2): a scheme other than http(s); http when the registry
+/// was reached over https; an IP literal in a loopback, private, link-local or unspecified
+/// range, unless it is the registry's own host (a token server beside a local registry).
+/// Public realms on other hosts stay allowed (Docker Hub's `auth.docker.io`).
+#[must_use]
+pub fn realm_refusal(realm: &Url, registry: &Url) -> Option<&'static str> {
+    match (realm.scheme(), registry.scheme()) {
+        ("https", _) | ("http", "http") => {}
+        ("http", _) => return Some("it is http while the registry was reached over https"),
+        _ => return Some("the scheme must be http or https"),
+    }
+    let ip = match realm.host()? {
+        Host::Domain(_) => return None,
+        Host::Ipv4(ip) => IpAddr::V4(ip),
+        Host::Ipv6(ip) => ip.to_ipv4_mapped().map_or(IpAddr::V6(ip), IpAddr::V4),
+    };
+    if !is_internal(ip) || realm.host_str() == registry.host_str() {
+        return None;
+    }
+    Some("its host is a loopback, private or link-local address other than the registry's")
+}
+
+/// Loopback, private, link-local or unspecified, as Go's `net.IP` methods classify them.
+fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified()
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                // fc00::/7 (unique local, Go's IsPrivate) and fe80::/10 (link-local).
+                || first & 0xfe00 == 0xfc00
+                || first & 0xffc0 == 0xfe80
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +207,54 @@ mod tests {
                 "repository:b:pull"
             ]
         );
+    }
+
+    #[test]
+    fn refuses_realms_that_could_reach_internal_services() {
+        let cases = [
+            // (registry, realm, refused)
+            ("https://r.io", "https://auth.docker.io/token", false),
+            ("https://r.io", "http://auth.r.io/token", true),
+            (
+                "http://localhost:5000",
+                "http://localhost:5001/token",
+                false,
+            ),
+            ("https://r.io", "ftp://auth.r.io/token", true),
+            ("https://r.io", "file:///etc/passwd", true),
+            // IP literals: internal ranges only on the registry's own host, any port.
+            (
+                "http://127.0.0.1:5000",
+                "http://127.0.0.1:5001/token",
+                false,
+            ),
+            ("http://127.0.0.1:5000", "http://127.0.0.2:5001/token", true),
+            ("http://localhost:5000", "http://127.0.0.1:5001/token", true),
+            ("https://r.io", "https://10.1.2.3/token", true),
+            ("https://r.io", "https://172.16.0.1/token", true),
+            ("https://r.io", "https://192.168.1.1/token", true),
+            ("https://r.io", "https://169.254.169.254/latest", true),
+            ("https://r.io", "https://0.0.0.0/token", true),
+            ("https://r.io", "https://[::1]/token", true),
+            ("https://r.io", "https://[::ffff:127.0.0.1]/token", true),
+            ("https://r.io", "https://[fd00::1]/token", true),
+            ("https://r.io", "https://[fe80::1]/token", true),
+            (
+                "https://[fd00::1]:5000",
+                "https://[fd00::1]:5001/token",
+                false,
+            ),
+            ("https://r.io", "https://8.8.8.8/token", false),
+            ("https://r.io", "https://[2001:db8::1]/token", false),
+        ];
+        for (registry, realm, refused) in cases {
+            let registry = Url::parse(registry).unwrap();
+            let realm = Url::parse(realm).unwrap();
+            assert_eq!(
+                realm_refusal(&realm, &registry).is_some(),
+                refused,
+                "{realm} for {registry}"
+            );
+        }
     }
 }

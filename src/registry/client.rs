@@ -12,7 +12,7 @@ use reqwest::{Method, Response, StatusCode};
 use tokio::sync::Mutex;
 use url::Url;
 
-use super::auth::{Challenge, merge_scopes, parse_challenges};
+use super::auth::{Challenge, merge_scopes, parse_challenges, realm_refusal};
 use super::error::{ErrorEntry, RegistryError, parse_error_body};
 use super::retry;
 use crate::credentials::{Credential, Lookup};
@@ -44,9 +44,10 @@ pub struct Client {
     /// Speaks to the registry in its own scheme. For a plain-HTTP registry it is built without
     /// the system's TLS roots: reading and parsing them costs a few milliseconds at every start.
     http: reqwest::Client,
-    /// For an https URL met while talking to a plain-HTTP registry (a token realm, a blob
-    /// redirect): built with the system roots on first use.
-    https: std::sync::OnceLock<reqwest::Client>,
+    /// For https URLs on other origins (a token realm, a blob redirect) when `http` cannot
+    /// serve them: built on first use, with the system roots and without the client
+    /// certificate. See [`needs_foreign_client`].
+    foreign: std::sync::OnceLock<reqwest::Client>,
     options: ClientOptions,
     base: Url,
     credential: Lookup,
@@ -159,6 +160,14 @@ fn build_http(
         .map_err(|e| RegistryError::Protocol(format!("failed to set up HTTP client: {e}")))
 }
 
+/// Whether `url` needs another client than the registry's: an https URL on another origin,
+/// when the registry's client was built without the system roots (a plain-HTTP registry) or
+/// carries a client certificate, which only the registry's origin is shown (transfer.md §1.8,
+/// GHSA-h3wm-jjqf-8jm2). Plain-HTTP URLs involve no certificate either way.
+fn needs_foreign_client(url: &Url, registry: &Url, plain_http: bool, identity: bool) -> bool {
+    url.scheme() == "https" && url.origin() != registry.origin() && (plain_http || identity)
+}
+
 /// URLs in messages never carry userinfo.
 fn display_url(url: &Url) -> String {
     let mut u = url.clone();
@@ -193,7 +202,7 @@ impl Client {
         let http = build_http(options, !options.plain_http)?;
         Ok(Self {
             http,
-            https: std::sync::OnceLock::new(),
+            foreign: std::sync::OnceLock::new(),
             options: options.clone(),
             base,
             credential: options.credential.clone(),
@@ -204,14 +213,22 @@ impl Client {
         })
     }
 
-    /// The client with the system's TLS roots, for https URLs reached from a plain-HTTP
-    /// registry.
-    fn https_client(&self) -> Result<&reqwest::Client, RegistryError> {
-        if let Some(client) = self.https.get() {
+    /// The client for `url`: the registry's own (its connections are reused), or the one for
+    /// other origins.
+    fn client_for(&self, url: &Url) -> Result<&reqwest::Client, RegistryError> {
+        let identity = self.options.identity_pem.is_some();
+        if !needs_foreign_client(url, &self.base, self.options.plain_http, identity) {
+            return Ok(&self.http);
+        }
+        if let Some(client) = self.foreign.get() {
             return Ok(client);
         }
-        let client = build_http(&self.options, true)?;
-        Ok(self.https.get_or_init(|| client))
+        let options = ClientOptions {
+            identity_pem: None,
+            ..self.options.clone()
+        };
+        let client = build_http(&options, true)?;
+        Ok(self.foreign.get_or_init(|| client))
     }
 
     /// `<scheme>://<host><path>`.
@@ -295,9 +312,11 @@ impl Client {
             .ok_or_else(|| RegistryError::Protocol("bearer challenge without realm".into()))?;
         let mut url = Url::parse(realm)
             .map_err(|e| RegistryError::Protocol(format!("invalid token realm {realm:?}: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") {
+        // Checked before the credential is looked up: a refused realm gets nothing.
+        if let Some(why) = realm_refusal(&url, &self.base) {
             return Err(RegistryError::Protocol(format!(
-                "invalid token realm {realm:?}: scheme must be http or https"
+                "refusing token realm {:?}: {why}",
+                display_url(&url)
             )));
         }
         let service = challenge.param("service").unwrap_or_default();
@@ -366,11 +385,18 @@ impl Client {
         Ok(token)
     }
 
-    /// Sends `req`, answering one auth challenge by retrying with credentials.
+    /// Sends `req`, answering one auth challenge by retrying with credentials (auth.md §3.9).
     pub async fn send(&self, req: Request) -> Result<Response, RegistryError> {
-        let (first, had_auth) = self.send_retrying(&req).await?;
+        let (first, sent) = self.send_retrying(&req).await?;
         if first.status() != StatusCode::UNAUTHORIZED {
             return Ok(first);
+        }
+        if first.url().origin() != self.base.origin() {
+            // A challenge from another origin (a storage host behind a redirect) is never
+            // answered: its realm would get the user's credentials (§3.9 step 4).
+            let mut at = first.url().clone();
+            at.set_query(None);
+            return Err(status_error(&req.method, &at, first).await);
         }
         let challenges = first
             .headers()
@@ -389,12 +415,15 @@ impl Client {
         };
         {
             let mut state = self.auth.lock().await;
-            let changed = state.challenge.as_ref() != Some(&challenge);
-            if changed {
+            if state.challenge.as_ref() != Some(&challenge) {
                 state.challenge = Some(challenge);
-            } else if had_auth {
-                // Refused with the cached token: it expired or lacks a scope; fetch anew.
-                state.tokens.clear();
+            }
+            if let Some(sent) = sent {
+                // The token was refused (expired, revoked, short of a scope): drop it so the
+                // retry fetches a fresh one, unless a concurrent request already replaced it.
+                state
+                    .tokens
+                    .retain(|_, token| format!("Bearer {token}") != sent);
             }
         }
         Ok(self.send_retrying(&req).await?.0)
@@ -402,15 +431,19 @@ impl Client {
 
     /// `send_once`, repeated while the registry answers with a retryable status or the
     /// connection fails (every `Request` has a replayable body and is safe to repeat).
-    async fn send_retrying(&self, req: &Request) -> Result<(Response, bool), RegistryError> {
+    /// Also returns the `Authorization` value sent, if any.
+    async fn send_retrying(
+        &self,
+        req: &Request,
+    ) -> Result<(Response, Option<String>), RegistryError> {
         let mut attempt = 1;
         loop {
             let what = format!("{} {}", req.method, display_url(&req.url));
             let (wait, why) = match self.send_once(req).await {
-                Ok((resp, had_auth)) if retry::is_retryable_status(resp.status().as_u16()) => {
+                Ok((resp, sent)) if retry::is_retryable_status(resp.status().as_u16()) => {
                     match retry::delay(attempt, retry::retry_after(resp.headers())) {
                         Some(wait) => (wait, resp.status().to_string()),
-                        None => return Ok((resp, had_auth)),
+                        None => return Ok((resp, sent)),
                     }
                 }
                 Err(e) if retry::is_retryable(&e) => match retry::delay(attempt, None) {
@@ -425,12 +458,11 @@ impl Client {
         }
     }
 
-    async fn send_once(&self, req: &Request) -> Result<(Response, bool), RegistryError> {
+    async fn send_once(&self, req: &Request) -> Result<(Response, Option<String>), RegistryError> {
         let mut headers = req.headers.clone();
         let auth = self.authorization(&req.scopes).await?;
-        let had_auth = auth.is_some();
-        if let Some(auth) = auth
-            && let Ok(v) = HeaderValue::from_str(&auth)
+        if let Some(auth) = &auth
+            && let Ok(v) = HeaderValue::from_str(auth)
         {
             headers.insert(header::AUTHORIZATION, v);
         }
@@ -442,7 +474,7 @@ impl Client {
                 req.body.clone(),
             )
             .await?;
-        Ok((resp, had_auth))
+        Ok((resp, auth))
     }
 
     /// Sends one request and follows redirects for GET and HEAD. When a redirect leaves the
@@ -509,12 +541,8 @@ impl Client {
         if let Some(id) = id {
             trace_request(id, &request, &self.base, &self.headers);
         }
-        let http = if self.options.plain_http && url.scheme() == "https" {
-            self.https_client()?
-        } else {
-            &self.http
-        };
-        let resp = http
+        let resp = self
+            .client_for(&url)?
             .execute(request)
             .await
             .map_err(|source| RegistryError::Transport {
@@ -788,6 +816,32 @@ mod tests {
         );
         let trace = trace_headers("<", &headers, Some((&request_url, &registry)));
         assert!(trace.contains("/v2/a/u?_state=s"), "{trace}");
+    }
+
+    #[test]
+    fn the_client_certificate_is_shown_to_the_registry_origin_only() {
+        let registry = Url::parse("https://r.io:5000").unwrap();
+        let cases = [
+            // (url, plain_http, identity, foreign client)
+            ("https://r.io:5000/v2/a/blobs/sha256:1", false, true, false),
+            ("https://s3.example/b/sha256:1", false, true, true),
+            ("https://r.io:5001/token", false, true, true),
+            ("https://auth.r.io/token", false, false, false),
+            ("http://auth.r.io/token", false, true, false),
+        ];
+        for (url, plain_http, identity, want) in cases {
+            let url = Url::parse(url).unwrap();
+            assert_eq!(
+                needs_foreign_client(&url, &registry, plain_http, identity),
+                want,
+                "{url}"
+            );
+        }
+        let plain = Url::parse("http://r.io:5000").unwrap();
+        let s3 = Url::parse("https://s3.example/b").unwrap();
+        assert!(needs_foreign_client(&s3, &plain, true, false));
+        let token = Url::parse("http://r.io:5001/token").unwrap();
+        assert!(!needs_foreign_client(&token, &plain, true, true));
     }
 
     #[test]

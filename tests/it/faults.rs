@@ -15,7 +15,7 @@ use crate::harness::{Output, Sandbox, registry, sha256_hex, tree};
 
 /// What the proxy does to a request matched by a [`Rule`].
 #[derive(Clone)]
-enum Fault {
+pub enum Fault {
     /// Answer with this status (and `Retry-After` when given) without forwarding.
     Status(u16, Option<&'static str>),
     /// Read the request, forward nothing, close the connection without an answer.
@@ -33,11 +33,18 @@ enum Fault {
     RedirectToSelf,
     /// Forward, then point the `Location` header at this origin (`http://host:port`).
     LocationTo(String),
+    /// Answer 307 with a `Location` to the same path on this origin (`http://host:port`).
+    RedirectTo(String),
+    /// Answer 401 with this `WWW-Authenticate` challenge.
+    Challenge(String),
+    /// Answer 401 with this challenge, and from then on refuse the `Authorization` the request
+    /// carried the same way (a token that expired).
+    Revoke(String),
 }
 
 /// Applies `fault` to requests whose method is in `methods` and whose path contains `path`,
 /// `times` times (`None`: every time).
-struct Rule {
+pub struct Rule {
     methods: &'static [&'static str],
     path: String,
     times: Option<usize>,
@@ -45,7 +52,7 @@ struct Rule {
 }
 
 impl Rule {
-    fn new(methods: &'static [&'static str], path: impl Into<String>, fault: Fault) -> Rule {
+    pub fn new(methods: &'static [&'static str], path: impl Into<String>, fault: Fault) -> Rule {
         Rule {
             methods,
             path: path.into(),
@@ -54,7 +61,7 @@ impl Rule {
         }
     }
 
-    fn times(mut self, n: usize) -> Rule {
+    pub fn times(mut self, n: usize) -> Rule {
         self.times = Some(n);
         self
     }
@@ -62,38 +69,49 @@ impl Rule {
 
 /// One request the proxy received.
 #[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    path: String,
-    headers: HashMap<String, String>,
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub headers: HashMap<String, String>,
     at: Instant,
     /// Whether a fault was applied to it.
     faulted: bool,
 }
 
 /// A proxy on 127.0.0.1 in front of a registry, applying scripted faults.
-struct FaultProxy {
-    port: u16,
+pub struct FaultProxy {
+    pub port: u16,
     seen: Arc<Mutex<Vec<Seen>>>,
 }
 
+/// What the proxy's connections share: the rules, the log, and the `Authorization` values
+/// [`Fault::Revoke`] refuses, each with its challenge.
+struct Shared {
+    rules: Mutex<Vec<Rule>>,
+    log: Arc<Mutex<Vec<Seen>>>,
+    revoked: Mutex<Vec<(String, String)>>,
+}
+
 impl FaultProxy {
-    fn start(upstream_port: u16, rules: Vec<Rule>) -> FaultProxy {
+    pub fn start(upstream_port: u16, rules: Vec<Rule>) -> FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let rules = Arc::new(Mutex::new(rules));
+        let shared = Arc::new(Shared {
+            rules: Mutex::new(rules),
+            log: Arc::clone(&seen),
+            revoked: Mutex::new(Vec::new()),
+        });
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
             .build()
             .into();
-        let log = Arc::clone(&seen);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (log, rules, agent) = (Arc::clone(&log), Arc::clone(&rules), agent.clone());
+                let (shared, agent) = (Arc::clone(&shared), agent.clone());
                 std::thread::spawn(move || {
-                    proxy_one(stream, upstream_port, &rules, &log, &agent);
+                    proxy_one(stream, upstream_port, &shared, &agent);
                 });
             }
         });
@@ -101,12 +119,12 @@ impl FaultProxy {
     }
 
     /// `localhost:<port>/<repo_and_tag>` (plain HTTP by default).
-    fn reference(&self, repo_and_tag: &str) -> String {
+    pub fn reference(&self, repo_and_tag: &str) -> String {
         format!("localhost:{}/{repo_and_tag}", self.port)
     }
 
     /// Requests whose method is `method` and whose path contains `path`.
-    fn seen(&self, method: &str, path: &str) -> Vec<Seen> {
+    pub fn seen(&self, method: &str, path: &str) -> Vec<Seen> {
         self.seen
             .lock()
             .unwrap()
@@ -116,7 +134,7 @@ impl FaultProxy {
             .collect()
     }
 
-    fn all_seen(&self) -> Vec<Seen> {
+    pub fn all_seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
 }
@@ -260,19 +278,21 @@ fn relocate(answer: &mut Answer, upstream_port: u16, origin: &str) {
     }
 }
 
-fn proxy_one(
-    stream: TcpStream,
-    upstream_port: u16,
-    rules: &Mutex<Vec<Rule>>,
-    log: &Mutex<Vec<Seen>>,
-    agent: &ureq::Agent,
-) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let Some(request) = read_request(&mut reader) else {
-        return;
-    };
+/// The fault for `request`: a revoked `Authorization`'s, else the first matching rule's.
+fn fault_for(request: &RawRequest, shared: &Shared) -> Option<Fault> {
+    let authorization = request.header("authorization");
+    let revoked = shared
+        .revoked
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(auth, _)| Some(auth.as_str()) == authorization)
+        .map(|(_, challenge)| Fault::Challenge(challenge.clone()));
+    if revoked.is_some() {
+        return revoked;
+    }
     let fault = {
-        let mut rules = rules.lock().unwrap();
+        let mut rules = shared.rules.lock().unwrap();
         rules
             .iter_mut()
             .find(|r| {
@@ -287,7 +307,20 @@ fn proxy_one(
                 r.fault.clone()
             })
     };
-    log.lock().unwrap().push(Seen {
+    if let (Some(Fault::Revoke(challenge)), Some(auth)) = (&fault, authorization) {
+        let mut revoked = shared.revoked.lock().unwrap();
+        revoked.push((auth.to_owned(), challenge.clone()));
+    }
+    fault
+}
+
+fn proxy_one(stream: TcpStream, upstream_port: u16, shared: &Shared, agent: &ureq::Agent) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let Some(request) = read_request(&mut reader) else {
+        return;
+    };
+    let fault = fault_for(&request, shared);
+    shared.log.lock().unwrap().push(Seen {
         method: request.method.clone(),
         path: request.path.clone(),
         headers: request.headers.iter().cloned().collect(),
@@ -353,6 +386,20 @@ fn proxy_one(
             relocate(&mut a, upstream_port, &origin);
             a
         }
+        Some(Fault::RedirectTo(origin)) => {
+            let mut a = Answer::new(307);
+            a.headers
+                .push(("Location".into(), format!("{origin}{}", request.path)));
+            a
+        }
+        Some(Fault::Challenge(challenge) | Fault::Revoke(challenge)) => {
+            let mut a = Answer::new(401);
+            a.headers.push(("WWW-Authenticate".into(), challenge));
+            a.headers
+                .push(("Content-Type".into(), "application/json".into()));
+            a.body = br#"{"errors":[{"code":"UNAUTHORIZED","message":"token expired"}]}"#.to_vec();
+            a
+        }
     };
     relocate(&mut answer, upstream_port, &own_origin);
     write_answer(stream, &answer);
@@ -365,6 +412,7 @@ fn write_answer(mut out: TcpStream, answer: &Answer) {
         202 => "Accepted",
         206 => "Partial Content",
         307 => "Temporary Redirect",
+        401 => "Unauthorized",
         404 => "Not Found",
         429 => "Too Many Requests",
         502 => "Bad Gateway",

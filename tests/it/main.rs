@@ -13,6 +13,7 @@
 )]
 
 mod auth_commands;
+mod auth_loop;
 mod bad_input;
 mod cmd_backup;
 mod cmd_blob;

@@ -407,3 +407,45 @@ fn header_map(req: &tiny_http::Request) -> HashMap<String, String> {
         })
         .collect()
 }
+
+/// One request a [`Recorder`] received: its path and lower-cased headers.
+pub type Recorded = (String, HashMap<String, String>);
+
+/// A plain-HTTP server on `ip` (a loopback address) that records every request and gives each
+/// the same answer: a trap for credentials that must not reach it.
+pub struct Recorder {
+    pub port: u16,
+    seen: Arc<Mutex<Vec<Recorded>>>,
+}
+
+impl Recorder {
+    /// `answer` makes the status, headers and body of every response from the port.
+    pub fn start(
+        ip: &str,
+        answer: impl FnOnce(u16) -> (u16, Vec<(String, String)>, String),
+    ) -> Recorder {
+        let server = Server::http(format!("{ip}:0")).expect("recorder bind");
+        let port = server.server_addr().to_ip().expect("ip").port();
+        let (status, headers, body) = answer(port);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for req in server.incoming_requests() {
+                log.lock()
+                    .unwrap()
+                    .push((req.url().to_owned(), header_map(&req)));
+                let mut resp = Response::from_data(body.clone()).with_status_code(status);
+                for (name, value) in &headers {
+                    resp.add_header(Header::from_bytes(name.as_bytes(), value.as_bytes()).unwrap());
+                }
+                let _ = req.respond(resp);
+            }
+        });
+        Recorder { port, seen }
+    }
+
+    /// Requests received so far.
+    pub fn seen(&self) -> Vec<Recorded> {
+        self.seen.lock().unwrap().clone()
+    }
+}

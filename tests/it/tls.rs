@@ -2,7 +2,18 @@
 //! `localhost`) is reached over HTTPS by default. `--ca-file`, `--insecure` and mutual TLS with
 //! `--cert-file`/`--key-file`.
 
-use crate::harness::{Output, Sandbox, mtls_registry, pki, self_signed_registry, tls_registry};
+use std::fmt::Write as _;
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+
+use crate::harness::{
+    Output, Sandbox, mtls_registry, pki, self_signed_registry, sha256_hex, tls_registry,
+};
 
 /// A sandbox holding `ca.pem`, `client.pem`, `client-key.pem` and `f.txt`.
 fn sandbox_with_pki(content: &str) -> Sandbox {
@@ -256,5 +267,151 @@ fn with_ca_file_the_certificate_hint_says_what_is_wrong() {
         "The registry's TLS certificate is a CA certificate that is not itself in the file \
          given with --ca-file: a CA certificate is accepted as a registry's own only when \
          listed there.",
+    );
+}
+
+/// An answer of [`CertRecorder`]: status, headers, body.
+type TlsAnswer = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// An HTTPS server on 127.0.0.1 with [`pki`]'s server certificate that asks for a client
+/// certificate signed by the test CA without requiring one, and records for each request
+/// whether one was presented.
+struct CertRecorder {
+    port: u16,
+    presented: Arc<Mutex<Vec<bool>>>,
+}
+
+impl CertRecorder {
+    /// `answer` makes the response to a request from its method and path.
+    fn start(answer: impl Fn(&str, &str) -> TlsAnswer + Send + Sync + 'static) -> CertRecorder {
+        let pki = pki();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(CertificateDer::from_pem_slice(pki.ca_cert.as_bytes()).unwrap())
+            .unwrap();
+        let verifier =
+            WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
+                .allow_unauthenticated()
+                .build()
+                .unwrap();
+        let chain = CertificateDer::pem_slice_iter(pki.server_cert.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_slice(pki.server_key.as_bytes()).unwrap();
+        let config = Arc::new(
+            rustls::ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_client_cert_verifier(verifier)
+                .with_single_cert(chain, key)
+                .unwrap(),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let presented = Arc::new(Mutex::new(Vec::new()));
+        let (log, answer) = (Arc::clone(&presented), Arc::new(answer));
+        std::thread::spawn(move || {
+            for tcp in listener.incoming().flatten() {
+                let (config, log, answer) =
+                    (Arc::clone(&config), Arc::clone(&log), Arc::clone(&answer));
+                std::thread::spawn(move || {
+                    let conn = rustls::ServerConnection::new(config).unwrap();
+                    serve_tls(rustls::StreamOwned::new(conn, tcp), &log, &*answer);
+                });
+            }
+        });
+        CertRecorder { port, presented }
+    }
+
+    fn presented(&self) -> Vec<bool> {
+        self.presented.lock().unwrap().clone()
+    }
+}
+
+/// Answers one request on a TLS connection (then closes it), noting whether the client
+/// presented a certificate.
+fn serve_tls(
+    mut tls: rustls::StreamOwned<rustls::ServerConnection, TcpStream>,
+    log: &Mutex<Vec<bool>>,
+    answer: &dyn Fn(&str, &str) -> TlsAnswer,
+) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match tls.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let head = String::from_utf8_lossy(&head);
+    let mut words = head.split_whitespace();
+    let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    log.lock()
+        .unwrap()
+        .push(tls.conn.peer_certificates().is_some_and(|c| !c.is_empty()));
+    let (status, headers, body) = answer(method, path);
+    let mut out = format!(
+        "HTTP/1.1 {status} Status\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        let _ = write!(out, "{name}: {value}\r\n");
+    }
+    out.push_str("\r\n");
+    let mut bytes = out.into_bytes();
+    if method != "HEAD" {
+        bytes.extend_from_slice(&body);
+    }
+    let _ = tls.write_all(&bytes);
+    tls.conn.send_close_notify();
+    let _ = tls.flush();
+}
+
+#[test]
+fn the_client_certificate_is_not_shown_to_a_blob_redirect_target() {
+    // Regression (GHSA-h3wm-jjqf-8jm2): the --cert-file identity was presented to every host,
+    // a storage host behind a blob redirect included.
+    let blob = b"behind an https redirect\n".repeat(40);
+    let digest = format!("sha256:{}", sha256_hex(&blob));
+    let stored = blob.clone();
+    let storage = CertRecorder::start(move |_, _| (200, Vec::new(), stored.clone()));
+    let storage_port = storage.port;
+    let front = CertRecorder::start(move |_, path| {
+        if path.contains("/blobs/") {
+            let location = format!("https://127.0.0.1:{storage_port}/storage{path}");
+            (307, vec![("Location".to_owned(), location)], Vec::new())
+        } else {
+            let json = ("Content-Type".to_owned(), "application/json".to_owned());
+            (200, vec![json], b"{}".to_vec())
+        }
+    });
+    let sandbox = sandbox_with_pki("");
+    sandbox
+        .oras()
+        .args([
+            "blob",
+            "fetch",
+            &format!("127.0.0.1:{}/tls/redirect@{digest}", front.port),
+            "--output",
+            "out.bin",
+            "--ca-file",
+            "ca.pem",
+            "--cert-file",
+            "client.pem",
+            "--key-file",
+            "client-key.pem",
+        ])
+        .success();
+    assert_eq!(sandbox.read("out.bin"), blob);
+    let (front, storage) = (front.presented(), storage.presented());
+    assert!(
+        !front.is_empty() && front.iter().all(|p| *p),
+        "the registry's origin gets the certificate: {front:?}"
+    );
+    assert!(!storage.is_empty(), "the blob came from the storage host");
+    assert!(
+        storage.iter().all(|p| !p),
+        "the client certificate was presented to the storage host: {storage:?}"
     );
 }
