@@ -322,13 +322,18 @@ impl Client {
         let service = challenge.param("service").unwrap_or_default();
         let credential = self.credential().await?;
         let req = if let Some(Credential::IdentityToken(token)) = &credential {
-            let form = url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("grant_type", "refresh_token")
-                .append_pair("refresh_token", token.expose())
-                .append_pair("service", service)
-                .append_pair("scope", &scopes.join(" "))
-                .append_pair("client_id", "oras-rs")
-                .finish();
+            // oras-go's form: `service` and `scope` only when there are some (login has none).
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.append_pair("grant_type", "refresh_token")
+                .append_pair("refresh_token", token.expose());
+            if !service.is_empty() {
+                form.append_pair("service", service);
+            }
+            form.append_pair("client_id", "oras-rs");
+            if !scopes.is_empty() {
+                form.append_pair("scope", &scopes.join(" "));
+            }
+            let form = form.finish();
             self.http
                 .post(url.clone())
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")

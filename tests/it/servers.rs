@@ -34,6 +34,8 @@ pub struct TokenRequest {
     pub scopes: Vec<String>,
     /// The raw `refresh_token` form field, if any.
     pub refresh_token: Option<String>,
+    /// How many `scope` fields were sent empty (oras-go sends none then).
+    pub empty_scopes: usize,
 }
 
 pub struct TokenServer {
@@ -170,6 +172,10 @@ fn handle_token(
         user: user.ok().flatten().map(str::to_owned),
         scopes: scopes.clone(),
         refresh_token: param("refresh_token"),
+        empty_scopes: params
+            .iter()
+            .filter(|(k, v)| k == "scope" && v.is_empty())
+            .count(),
     });
     let Ok(user) = user else {
         return (

@@ -213,6 +213,14 @@ fn login_with_a_password_but_no_username_stores_an_identity_token() {
         serde_json::json!({"identitytoken": REFRESH_TOKEN}),
         "only the identity token is stored: {config}"
     );
+    // Login asks for no scope, so the refresh grant carries no `scope` field (as oras-go).
+    let logins: Vec<_> = token_server()
+        .requests()
+        .into_iter()
+        .filter(|r| r.grant_type.as_deref() == Some("refresh_token") && r.scopes.is_empty())
+        .collect();
+    assert!(!logins.is_empty());
+    assert!(logins.iter().all(|r| r.empty_scopes == 0), "{logins:?}");
 
     sandbox.write("f.txt", "identity token login\n");
     sandbox
