@@ -92,6 +92,13 @@ pub(super) fn store(helper: &str, server: &str, cred: &Credential) -> Result<(),
     let (username, secret) = match cred {
         Credential::Basic { username, password } => (username.clone(), password.expose()),
         Credential::IdentityToken(t) => (TOKEN_USER.to_owned(), t.expose()),
+        // Helpers keep a username and a secret; a registry token has no place there.
+        Credential::RegistryToken(_) => {
+            return Err(CredentialError::Helper {
+                helper: format!("docker-credential-{helper}"),
+                message: "a registry token cannot be stored in a credential helper".into(),
+            });
+        }
     };
     let body = serde_json::to_vec(&HelperCredential {
         server_url: server.to_owned(),

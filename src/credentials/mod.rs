@@ -48,6 +48,9 @@ pub enum Credential {
     },
     /// An `OAuth2` refresh token (what `az acr login` and `oras login -p` without `-u` store).
     IdentityToken(Secret),
+    /// A bearer token sent to the registry as is (config.json's `registrytoken`; oras-go's
+    /// access token): no token server is asked.
+    RegistryToken(Secret),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -215,6 +218,9 @@ impl Store {
                 let auth = base64::engine::general_purpose::STANDARD
                     .encode(format!("{username}:{}", password.expose()));
                 serde_json::json!({ "auth": auth })
+            }
+            Credential::RegistryToken(token) => {
+                serde_json::json!({ "registrytoken": token.expose() })
             }
             Credential::IdentityToken(token) => {
                 serde_json::json!({ "identitytoken": token.expose() })
@@ -473,6 +479,9 @@ fn lookup_auths(
     };
     if let Some(token) = field("identitytoken") {
         return Ok(Some(Credential::IdentityToken(Secret::new(token))));
+    }
+    if let Some(token) = field("registrytoken") {
+        return Ok(Some(Credential::RegistryToken(Secret::new(token))));
     }
     if let Some(auth) = field("auth") {
         let decoded = base64::engine::general_purpose::STANDARD

@@ -281,6 +281,10 @@ impl Client {
                         .into_iter()
                         .chain(scopes.iter().map(String::as_str)),
                 );
+                // config.json's `registrytoken` is the bearer token itself.
+                if let Some(Credential::RegistryToken(token)) = self.credential().await? {
+                    return Ok(Some(format!("Bearer {}", token.expose())));
+                }
                 let key = all.join(" ");
                 if let Some(t) = state.tokens.get(&key) {
                     return Ok(Some(format!("Bearer {t}")));

@@ -73,6 +73,14 @@ impl TokenServer {
         format!("http://localhost:{}/token", self.port)
     }
 
+    /// A token for `user` with `actions` on `repository`, as the server would grant it, without
+    /// a request (what config.json's `registrytoken` holds).
+    pub fn mint(&self, user: &str, repository: &str, actions: &[&str]) -> String {
+        let access =
+            serde_json::json!({"type": "repository", "name": repository, "actions": actions});
+        sign_jwt(&self.key, user, &[access])
+    }
+
     /// Requests seen so far.
     pub fn requests(&self) -> Vec<TokenRequest> {
         self.requests.lock().unwrap().clone()

@@ -317,3 +317,33 @@ fn debug_trace_of_a_token_push_hides_credentials_and_tokens() {
         .success();
     assert_trace_hides_secrets(&out, &[REFRESH_TOKEN]);
 }
+
+#[test]
+fn a_registry_token_in_the_config_is_sent_as_is() {
+    // config.json's `registrytoken` is oras-go's access token: the bearer token itself.
+    let registry = token_registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("f.txt", "registry token\n");
+    let reference = registry.reference("token/registrytoken:v1");
+    sandbox
+        .oras()
+        .args(["push", &reference, "f.txt", "-u", USER, "-p", PASSWORD])
+        .success();
+    let before = token_server().requests_for("token/registrytoken").len();
+    let token = token_server().mint(USER, "token/registrytoken", &["pull"]);
+    std::fs::write(
+        sandbox.config_json(),
+        serde_json::json!({"auths": {registry.host(): {"registrytoken": token}}}).to_string(),
+    )
+    .unwrap();
+    sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "out"])
+        .success();
+    assert_eq!(sandbox.read("out/f.txt"), b"registry token\n");
+    assert_eq!(
+        token_server().requests_for("token/registrytoken").len(),
+        before,
+        "no token was asked for"
+    );
+}
