@@ -486,9 +486,9 @@ impl Client {
         Ok((resp, auth))
     }
 
-    /// Sends one request and follows redirects for GET and HEAD. When a redirect leaves the
-    /// registry's origin, `Authorization` and custom headers are dropped; https → http is
-    /// refused.
+    /// Sends one request and follows redirects (any for GET and HEAD; 307 and 308 for the
+    /// others). When a redirect leaves the registry's origin, `Authorization` and custom headers
+    /// are dropped; https → http is refused.
     async fn execute(
         &self,
         method: Method,
@@ -510,8 +510,14 @@ impl Client {
             }
             let request = builder.build().map_err(|e| transport(&url, e))?;
             let resp = self.run(request).await?;
-            let follow = matches!(method, Method::GET | Method::HEAD)
-                && matches!(resp.status().as_u16(), 301 | 302 | 303 | 307 | 308);
+            // Reads follow every redirect; a request with a body (held whole here, so it can
+            // be sent again) follows the two that keep method and body, as Go's net/http.
+            let code = resp.status().as_u16();
+            let follow = if matches!(method, Method::GET | Method::HEAD) {
+                matches!(code, 301 | 302 | 303 | 307 | 308)
+            } else {
+                matches!(code, 307 | 308)
+            };
             let location = resp
                 .headers()
                 .get(header::LOCATION)

@@ -876,6 +876,27 @@ fn pull_stops_at_a_redirect_loop() {
 }
 
 #[test]
+fn a_manifest_put_and_an_upload_post_follow_a_307() {
+    // Registries may redirect any request; a PUT or POST whose body can be sent again follows
+    // 307/308 (method and body kept), as Go's net/http does.
+    let sb = Sandbox::new();
+    sb.write("f.txt", "redirected writes\n");
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![
+            Rule::new(&["PUT"], "/manifests/", Fault::RedirectToSelf).times(1),
+            Rule::new(&["POST"], "/blobs/uploads/", Fault::RedirectToSelf).times(1),
+        ],
+    );
+    let reference = proxy.reference("faults/put307:v1");
+    let out = sb.oras().args(["push", &reference, "f.txt"]).success();
+    assert_eq!(proxy.seen("PUT", "/manifests/").len(), 2, "{out}");
+    assert!(proxy.seen("POST", "/blobs/uploads/").len() >= 2, "{out}");
+    sb.oras().args(["pull", &reference, "-o", "out"]).success();
+    assert_eq!(sb.read("out/f.txt"), b"redirected writes\n");
+}
+
+#[test]
 fn push_refuses_an_upload_location_on_another_host() {
     let sb = Sandbox::new();
     // Anything connecting here is a client that followed the foreign Location.
