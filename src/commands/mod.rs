@@ -375,6 +375,7 @@ pub(crate) fn registry_client(
         identity_pem,
         resolve,
         debug,
+        public_host: (connect != host).then(|| host.to_owned()),
     };
     Ok(Client::new(&connect, &options)?)
 }

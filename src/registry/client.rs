@@ -38,6 +38,11 @@ pub struct ClientOptions {
     pub resolve: Vec<(String, std::net::SocketAddr)>,
     /// Print each request and response on stderr, secrets as `*****`.
     pub debug: bool,
+    /// The registry's `host[:port]` as the reference names it, when `--resolve` sends its
+    /// connections to another port: it is what `Host` says, and URLs the registry builds from it
+    /// (upload locations, redirects) are taken back to the port connected to, as Go's dialer
+    /// would.
+    pub public_host: Option<String>,
 }
 
 pub struct Client {
@@ -50,6 +55,8 @@ pub struct Client {
     foreign: std::sync::OnceLock<reqwest::Client>,
     options: ClientOptions,
     base: Url,
+    /// `base` under the name the reference gives (see [`ClientOptions::public_host`]).
+    public: Option<Url>,
     credential: Lookup,
     /// The credential once a challenge needed it.
     resolved: tokio::sync::OnceCell<Option<Credential>>,
@@ -200,11 +207,19 @@ impl Client {
             headers.append(name, value);
         }
         let http = build_http(options, !options.plain_http)?;
+        let public =
+            match &options.public_host {
+                Some(host) => Some(Url::parse(&format!("{scheme}://{host}")).map_err(|e| {
+                    RegistryError::Protocol(format!("invalid registry {host:?}: {e}"))
+                })?),
+                None => None,
+            };
         Ok(Self {
             http,
             foreign: std::sync::OnceLock::new(),
             options: options.clone(),
             base,
+            public,
             credential: options.credential.clone(),
             resolved: tokio::sync::OnceCell::new(),
             auth: Mutex::new(AuthState::default()),
@@ -229,6 +244,31 @@ impl Client {
         };
         let client = build_http(&options, true)?;
         Ok(self.foreign.get_or_init(|| client))
+    }
+
+    /// `url` with the registry's public name (as the reference gives it) taken back to the
+    /// address connected to; any other URL as it is.
+    #[must_use]
+    pub fn to_connected(&self, mut url: Url) -> Url {
+        if let Some(public) = &self.public
+            && url.origin() == public.origin()
+        {
+            let _ = url.set_host(self.base.host_str());
+            let _ = url.set_port(self.base.port());
+        }
+        url
+    }
+
+    /// The `Host` value for requests to the registry, when it differs from the address
+    /// connected to.
+    fn host_header(&self) -> Option<HeaderValue> {
+        let public = self.public.as_ref()?;
+        let host = public.host_str()?;
+        let value = match public.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        HeaderValue::from_str(&value).ok()
     }
 
     /// `<scheme>://<host><path>`.
@@ -503,6 +543,9 @@ impl Client {
                 for (name, value) in &self.headers {
                     all.append(name, value.clone());
                 }
+                if let Some(host) = self.host_header() {
+                    all.insert(header::HOST, host);
+                }
             }
             let mut builder = self.http.request(method.clone(), url.clone()).headers(all);
             if let Some(body) = &body {
@@ -525,9 +568,9 @@ impl Client {
             let (true, Some(location)) = (follow, location) else {
                 return Ok(resp);
             };
-            let next = url.join(location).map_err(|e| {
+            let next = self.to_connected(url.join(location).map_err(|e| {
                 RegistryError::Protocol(format!("invalid redirect location {location:?}: {e}"))
-            })?;
+            })?);
             if url.scheme() == "https" && next.scheme() != "https" {
                 return Err(RegistryError::Protocol(format!(
                     "refusing redirect from {} to {} (https to http)",
@@ -589,6 +632,9 @@ impl Client {
         if url.origin() == self.base.origin() {
             for (name, value) in &self.headers {
                 headers.append(name, value.clone());
+            }
+            if let Some(host) = self.host_header() {
+                headers.insert(header::HOST, host);
             }
         }
         let request = self

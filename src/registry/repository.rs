@@ -152,7 +152,9 @@ impl Repository {
         let resp = self.client.send(req).await?;
         if resp.status() == StatusCode::ACCEPTED {
             // The registry opened an ordinary upload instead; the caller uploads afresh.
-            if let Ok(location) = upload_location(&url, resp.headers()) {
+            if let Ok(location) =
+                upload_location(&url, resp.headers(), |u| self.client.to_connected(u))
+            {
                 self.cancel_upload(&location).await;
             }
         }
@@ -241,7 +243,10 @@ impl Repository {
             .get("oci-chunk-min-length")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
-        Ok((upload_location(&start, resp.headers())?, min_chunk))
+        Ok((
+            upload_location(&start, resp.headers(), |u| self.client.to_connected(u))?,
+            min_chunk,
+        ))
     }
 
     /// Uploads a blob monolithically: `POST` opens a session, one streaming `PUT ?digest=`
@@ -331,7 +336,7 @@ impl Repository {
         if resp.status() != StatusCode::ACCEPTED {
             return Err(status_error(&Method::PATCH, location, resp).await);
         }
-        upload_location(location, resp.headers())
+        upload_location(location, resp.headers(), |u| self.client.to_connected(u))
     }
 
     /// Completes an upload with `PUT ?digest=`, carrying the remaining bytes if any.
@@ -612,16 +617,23 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
 
 /// Resolves an upload `Location` against the request URL and refuses one that moves to another
 /// host or from https to http (GHSA-jxpm-75mh-9fp7).
-fn upload_location(request: &Url, headers: &HeaderMap) -> Result<Url, RegistryError> {
+/// `connected` takes a URL on the registry's public name back to the address connected to
+/// (`--resolve` with another port).
+fn upload_location(
+    request: &Url,
+    headers: &HeaderMap,
+    connected: impl Fn(Url) -> Url,
+) -> Result<Url, RegistryError> {
     let raw = headers
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| {
             RegistryError::Protocol("upload session without a Location header".into())
         })?;
-    let location = request
-        .join(raw)
-        .map_err(|e| RegistryError::Protocol(format!("invalid upload Location {raw:?}: {e}")))?;
+    let location =
+        connected(request.join(raw).map_err(|e| {
+            RegistryError::Protocol(format!("invalid upload Location {raw:?}: {e}"))
+        })?);
     if location.host_str() != request.host_str()
         || location.port_or_known_default() != request.port_or_known_default()
         || (request.scheme() == "https" && location.scheme() != "https")
@@ -666,24 +678,24 @@ mod tests {
             HeaderValue::from_static("/v2/r/blobs/uploads/abc?_state=x"),
         );
         assert_eq!(
-            upload_location(&req, &h).unwrap().as_str(),
+            upload_location(&req, &h, |u| u).unwrap().as_str(),
             "http://localhost:5000/v2/r/blobs/uploads/abc?_state=x"
         );
         h.insert(
             header::LOCATION,
             HeaderValue::from_static("http://evil:5000/v2/r/blobs/uploads/abc"),
         );
-        assert!(upload_location(&req, &h).is_err());
+        assert!(upload_location(&req, &h, |u| u).is_err());
         let req = Url::parse("https://r.io/v2/r/blobs/uploads/").unwrap();
         h.insert(
             header::LOCATION,
             HeaderValue::from_static("http://r.io/v2/r/blobs/uploads/abc"),
         );
-        assert!(upload_location(&req, &h).is_err());
+        assert!(upload_location(&req, &h, |u| u).is_err());
         h.insert(
             header::LOCATION,
             HeaderValue::from_static("https://r.io:443/up"),
         );
-        assert!(upload_location(&req, &h).is_ok());
+        assert!(upload_location(&req, &h, |u| u).is_ok());
     }
 }

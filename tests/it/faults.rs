@@ -1036,3 +1036,61 @@ fn an_upload_that_fails_is_cancelled_with_delete() {
         assert_eq!(session(&delete.path), session(&put.path), "{out}");
     }
 }
+
+#[test]
+fn resolve_to_another_port_keeps_the_references_host_header() {
+    // `--resolve host:1:127.0.0.1:<port>` changes where oras connects, not what it asks for:
+    // `Host` names the reference's host and port, as with Go's dialer, and the upload
+    // locations the registry builds from it lead back to the mapped port.
+    let sb = Sandbox::new();
+    sb.write("f.txt", "resolved elsewhere\n");
+    let proxy = FaultProxy::start(registry().port(), vec![]);
+    let mapped = format!("oras.e2e.test:1:127.0.0.1:{}", proxy.port);
+    let reference = "oras.e2e.test:1/faults/host-header:v1";
+    sb.oras()
+        .args([
+            "push",
+            "--plain-http",
+            "--resolve",
+            &mapped,
+            reference,
+            "f.txt",
+        ])
+        .success();
+    sb.oras()
+        .args([
+            "pull",
+            "--plain-http",
+            "--resolve",
+            &mapped,
+            reference,
+            "-o",
+            "out",
+        ])
+        .success();
+    assert_eq!(sb.read("out/f.txt"), b"resolved elsewhere\n");
+    // Straight to the registry, which builds its upload locations from `Host`
+    // (`http://oras.e2e.test:1/…`): they must lead back to the mapped port.
+    let direct = format!("oras.e2e.test:1:127.0.0.1:{}", registry().port());
+    sb.oras()
+        .args([
+            "push",
+            "--plain-http",
+            "--resolve",
+            &direct,
+            reference,
+            "f.txt",
+        ])
+        .success();
+    let seen = proxy.all_seen();
+    assert!(seen.len() > 4, "{seen:?}");
+    for request in &seen {
+        assert_eq!(
+            request.headers.get("host").map(String::as_str),
+            Some("oras.e2e.test:1"),
+            "{} {}",
+            request.method,
+            request.path
+        );
+    }
+}
