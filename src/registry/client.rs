@@ -271,6 +271,28 @@ impl Client {
         HeaderValue::from_str(&value).ok()
     }
 
+    /// Whether `url`'s host is an IP address the registry itself is reached at: a loopback
+    /// address for `localhost`, or the address `--resolve` gives the registry's name. A realm
+    /// there reaches no machine the registry does not already run on, so the address rule of
+    /// [`realm_refusal`] (which compares host names, as oras-go does) need not refuse it.
+    fn is_registry_address(&self, url: &Url) -> bool {
+        let ip = match url.host() {
+            Some(url::Host::Ipv4(ip)) => std::net::IpAddr::V4(ip),
+            Some(url::Host::Ipv6(ip)) => std::net::IpAddr::V6(ip),
+            _ => return false,
+        };
+        let name = self.base.host_str().unwrap_or_default();
+        // An http realm for an https registry stays refused whatever its address.
+        let scheme_ok = url.scheme() == "https" || self.base.scheme() == "http";
+        scheme_ok
+            && ((name == "localhost" && ip.is_loopback())
+                || self
+                    .options
+                    .resolve
+                    .iter()
+                    .any(|(host, addr)| host == name && addr.ip() == ip))
+    }
+
     /// `<scheme>://<host><path>`.
     #[must_use]
     pub fn url(&self, path: &str) -> Url {
@@ -357,7 +379,9 @@ impl Client {
         let mut url = Url::parse(realm)
             .map_err(|e| RegistryError::Protocol(format!("invalid token realm {realm:?}: {e}")))?;
         // Checked before the credential is looked up: a refused realm gets nothing.
-        if let Some(why) = realm_refusal(&url, &self.base) {
+        if let Some(why) = realm_refusal(&url, &self.base)
+            && !self.is_registry_address(&url)
+        {
             return Err(RegistryError::Protocol(format!(
                 "refusing token realm {:?}: {why}",
                 display_url(&url)

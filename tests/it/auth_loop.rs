@@ -42,6 +42,53 @@ fn a_token_realm_on_another_loopback_address_is_refused() {
 }
 
 #[test]
+fn a_token_realm_on_the_address_the_registry_is_reached_at_is_allowed() {
+    // `localhost` with a realm on 127.0.0.1, or a `--resolve`d name with a realm on the address
+    // it resolves to: no other machine is reached, so the realm is asked (oras-go compares
+    // names only and refuses both).
+    let realm_host = Recorder::start("127.0.0.1", |_| {
+        let json = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+        (200, json, r#"{"token":"from-the-same-machine"}"#.to_owned())
+    });
+    let realm = format!("http://127.0.0.1:{}/token", realm_host.port);
+    let sandbox = Sandbox::new();
+    for resolve in [false, true] {
+        // The first manifest request is challenged; the one repeated with the token is not.
+        let challenge = Fault::Challenge(format!(r#"Bearer realm="{realm}",service="same""#));
+        let proxy = FaultProxy::start(
+            registry().port(),
+            vec![Rule::new(&["GET", "HEAD"], "/manifests/", challenge).times(1)],
+        );
+        let (host, mapping) = if resolve {
+            let port = proxy.port;
+            (
+                format!("registry.test:{port}"),
+                vec![
+                    "--resolve".to_owned(),
+                    format!("registry.test:{port}:127.0.0.1:{port}"),
+                ],
+            )
+        } else {
+            (format!("localhost:{}", proxy.port), Vec::new())
+        };
+        let out = sandbox
+            .oras()
+            .args([
+                "resolve",
+                &format!("{host}/auth-loop/same:v1"),
+                "--plain-http",
+            ])
+            .args(mapping)
+            .run();
+        assert!(
+            !out.stderr.contains("refusing token realm"),
+            "{host}: the realm was refused\n{out}"
+        );
+    }
+    assert_eq!(realm_host.seen().len(), 2, "one token request per command");
+}
+
+#[test]
 fn a_challenge_from_a_redirect_target_is_not_answered() {
     // Regression: a 401 from a blob redirect's target was answered, sending the user's
     // credentials to the token realm it named and the token back to the registry.
