@@ -498,6 +498,8 @@ async fn receive(
                 Ok(None) => Some(None),
                 Ok(Some(Ok(chunk))) => {
                     batched += chunk.len() as u64;
+                    // Reported as it arrives, not per batch: a slow link still shows movement.
+                    progress(received + batched);
                     if !chunk.is_empty() {
                         batch.push(chunk);
                     }

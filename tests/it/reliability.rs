@@ -11,6 +11,11 @@ use crate::harness::{PASSWORD, Sandbox, USER, registry};
 /// A fake registry whose single layer is 1 GiB of zeros, served slowly (about 40 MiB/s) for
 /// as long as the client keeps reading.
 fn slow_gigabyte_registry() -> u16 {
+    trickling_gigabyte_registry(4 << 20, Duration::from_millis(100))
+}
+
+/// A registry serving a 1 GiB blob `chunk` bytes every `every` (it never finishes in a test).
+fn trickling_gigabyte_registry(chunk: usize, every: Duration) -> u16 {
     const SIZE: u64 = 1 << 30;
     // The pull is interrupted long before the digest would be checked.
     let zeros_digest = "5a1d1bd6ab3e2d2d8e5e2d6b6f9a7d8c4b3a2918172635445362718091a2b3c4";
@@ -44,12 +49,12 @@ fn slow_gigabyte_registry() -> u16 {
                         out,
                         "HTTP/1.1 200 OK\r\nContent-Length: {SIZE}\r\nConnection: close\r\n\r\n"
                     );
-                    let chunk = vec![0u8; 4 << 20];
+                    let chunk = vec![0u8; chunk];
                     loop {
                         if out.write_all(&chunk).is_err() {
                             break;
                         }
-                        std::thread::sleep(Duration::from_millis(100));
+                        std::thread::sleep(every);
                     }
                 }
             });
@@ -171,8 +176,24 @@ fn base64_of(s: &str) -> String {
 fn a_long_download_reports_progress_in_plain_logs() {
     // Without a terminal (a CI log), a transfer still running after a few seconds prints a
     // progress line, where the Go client stays silent until the blob ends.
+    progress_line_within(
+        slow_gigabyte_registry(),
+        Duration::from_secs(20),
+        " / 1 GB (",
+    );
+}
+
+#[test]
+fn a_trickling_download_reports_progress_too() {
+    // 64 KB/s: the first line comes after 5 s, not when a 1 MiB batch fills up (16 s).
+    let port = trickling_gigabyte_registry(32 << 10, Duration::from_millis(500));
+    progress_line_within(port, Duration::from_secs(9), " KB / 1 GB (");
+}
+
+/// Pulls the endless blob on `port` and checks a `Progress` line (containing `expect`) reaches
+/// stderr within `limit`, and none reaches stdout.
+fn progress_line_within(port: u16, limit: Duration, expect: &str) {
     let sb = Sandbox::new();
-    let port = slow_gigabyte_registry();
     let mut child = Command::new(env!("CARGO_BIN_EXE_oras"))
         .args([
             "pull",
@@ -206,7 +227,7 @@ fn a_long_download_reports_progress_in_plain_logs() {
             }
         }
     });
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + limit;
     let mut seen = Vec::new();
     let progress = loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -218,14 +239,15 @@ fn a_long_download_reports_progress_in_plain_logs() {
     };
     let _ = child.kill();
     let _ = child.wait();
-    let line = progress.unwrap_or_else(|| panic!("no progress line within 20 s; saw {seen:?}"));
+    let line =
+        progress.unwrap_or_else(|| panic!("no progress line within {limit:?}; saw {seen:?}"));
     let stdout_lines = stdout_lines.join().unwrap();
     assert!(
         !stdout_lines.iter().any(|l| l.starts_with("Progress")),
         "progress on stdout: {stdout_lines:?}"
     );
     assert!(
-        line.contains("big.bin") && line.contains(" / 1 GB (") && line.ends_with("/s"),
+        line.contains("big.bin") && line.contains(expect) && line.ends_with("/s"),
         "{line}"
     );
 }
