@@ -433,7 +433,9 @@ pub(crate) fn open_target(
             }
             (Path::new(path), selector)
         };
-        let layout = if is_tar_file(path) {
+        // As the Go client: any file (not only `*.tar`) given to read is taken as a tar archive.
+        let is_file = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+        let layout = if is_tar_file(path) || (is_file && !write) {
             if write {
                 return Err(UserError::new(format!(
                     "{:?} is a tar archive: an OCI layout in a .tar file can only be read",

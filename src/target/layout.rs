@@ -63,6 +63,12 @@ pub struct Layout {
 impl Layout {
     /// Opens a layout for writing, creating the directory and its metadata files when missing.
     pub fn create(root: &Path) -> Result<Self, LayoutError> {
+        if std::fs::metadata(root).is_ok_and(|m| !m.is_dir()) {
+            return Err(LayoutError::Invalid(format!(
+                "{:?} is a file: an OCI image layout to write to is a directory",
+                root.display().to_string()
+            )));
+        }
         let blobs = root.join("blobs").join("sha256");
         std::fs::create_dir_all(&blobs).map_err(io_err(&blobs))?;
         let marker = root.join(LAYOUT_FILE);

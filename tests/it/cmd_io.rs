@@ -480,6 +480,28 @@ fn tar_layouts_refuse_writes_and_hostile_archives() {
         .stderr_contains("no symbolic link allowed");
     assert!(!sandbox.path("out").exists());
 
+    // Any file given to read is taken as a tar, as in Go; a file is never written to as one.
+    sandbox.write("plain.txt", "just a file\n");
+    let out = sandbox
+        .oras()
+        .args(["pull", "--oci-layout", "plain.txt:v1", "-o", "x"])
+        .failure();
+    assert_eq!(
+        out.stderr,
+        "Error: \"plain.txt\" does not look like a tar archive: unexpected EOF\n",
+        "{out}"
+    );
+    let out = sandbox
+        .oras()
+        .args(["push", "--oci-layout", "plain.txt:v1", "plain.txt"])
+        .failure();
+    assert_eq!(
+        out.stderr,
+        "Error: \"plain.txt\" is a file: an OCI image layout to write to is a directory\n",
+        "{out}"
+    );
+    assert_eq!(sandbox.read("plain.txt"), b"just a file\n");
+
     // Go's archive/tar words; and binary garbage never reaches the terminal.
     let garbage: Vec<u8> = (0..2048u32).map(|i| (i * 7 % 251) as u8).collect();
     sandbox.write("short.tar", "not a tar archive at all");
