@@ -487,8 +487,7 @@ fn tar_layouts_refuse_writes_and_hostile_archives() {
         .args(["pull", "--oci-layout", "plain.txt:v1", "-o", "x"])
         .failure();
     assert_eq!(
-        out.stderr,
-        "Error: \"plain.txt\" does not look like a tar archive: unexpected EOF\n",
+        out.stderr, "Error: \"plain.txt\" does not look like a tar archive: unexpected EOF\n",
         "{out}"
     );
     let out = sandbox
