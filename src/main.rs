@@ -57,21 +57,14 @@ fn main() -> ExitCode {
                 }
                 ExitCode::from(1)
             }
-            ErrorKind::InvalidSubcommand | ErrorKind::InvalidValue | ErrorKind::ValueValidation
-                if pflag_words(&e, &typed).is_some() =>
-            {
-                #[allow(clippy::print_stderr)]
-                {
-                    eprint!("{}", pflag_words(&e, &typed).unwrap_or_default());
-                }
-                ExitCode::from(1)
-            }
             _ => {
-                // clap says `error: …`; the Go client says `Error: …`, and exits 1.
-                let text = e.render().to_string();
-                let text = text
-                    .strip_prefix("error: ")
-                    .map_or(text.clone(), |t| format!("Error: {t}"));
+                // cobra's and pflag's words where they have some; else clap's `error: …` as
+                // the Go client's `Error: …`. Exit 1 either way.
+                let text = pflag_words(&e, &typed).unwrap_or_else(|| {
+                    let text = e.render().to_string();
+                    text.strip_prefix("error: ")
+                        .map_or(text.clone(), |t| format!("Error: {t}"))
+                });
                 #[allow(clippy::print_stderr)]
                 {
                     eprint!("{text}");

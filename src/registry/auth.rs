@@ -124,10 +124,15 @@ pub fn merge_scopes<'a>(scopes: impl IntoIterator<Item = &'a str>) -> Vec<String
 /// Why a token realm must not be asked for a token, if it must not (oras-go `validateRealm`,
 /// GHSA-28r5-37g7-p6mp, auth.md §6.2): a scheme other than http(s); http when the registry
 /// was reached over https; an IP literal in a loopback, private, link-local or unspecified
-/// range, unless it is the registry's own host (a token server beside a local registry).
-/// Public realms on other hosts stay allowed (Docker Hub's `auth.docker.io`).
+/// range, unless it is the registry's own host or an address `own_address` says the registry
+/// is reached at (a token server beside a local registry). Public realms on other hosts stay
+/// allowed (Docker Hub's `auth.docker.io`).
 #[must_use]
-pub fn realm_refusal(realm: &Url, registry: &Url) -> Option<&'static str> {
+pub fn realm_refusal(
+    realm: &Url,
+    registry: &Url,
+    own_address: impl Fn(IpAddr) -> bool,
+) -> Option<&'static str> {
     match (realm.scheme(), registry.scheme()) {
         ("https", _) | ("http", "http") => {}
         ("http", _) => return Some("it is http while the registry was reached over https"),
@@ -138,7 +143,7 @@ pub fn realm_refusal(realm: &Url, registry: &Url) -> Option<&'static str> {
         Host::Ipv4(ip) => IpAddr::V4(ip),
         Host::Ipv6(ip) => ip.to_ipv4_mapped().map_or(IpAddr::V6(ip), IpAddr::V4),
     };
-    if !is_internal(ip) || realm.host_str() == registry.host_str() {
+    if !is_internal(ip) || realm.host_str() == registry.host_str() || own_address(ip) {
         return None;
     }
     Some("its host is a loopback, private or link-local address other than the registry's")
@@ -251,7 +256,7 @@ mod tests {
             let registry = Url::parse(registry).unwrap();
             let realm = Url::parse(realm).unwrap();
             assert_eq!(
-                realm_refusal(&realm, &registry).is_some(),
+                realm_refusal(&realm, &registry, |_| false).is_some(),
                 refused,
                 "{realm} for {registry}"
             );

@@ -271,26 +271,18 @@ impl Client {
         HeaderValue::from_str(&value).ok()
     }
 
-    /// Whether `url`'s host is an IP address the registry itself is reached at: a loopback
-    /// address for `localhost`, or the address `--resolve` gives the registry's name. A realm
-    /// there reaches no machine the registry does not already run on, so the address rule of
-    /// [`realm_refusal`] (which compares host names, as oras-go does) need not refuse it.
-    fn is_registry_address(&self, url: &Url) -> bool {
-        let ip = match url.host() {
-            Some(url::Host::Ipv4(ip)) => std::net::IpAddr::V4(ip),
-            Some(url::Host::Ipv6(ip)) => std::net::IpAddr::V6(ip),
-            _ => return false,
-        };
+    /// Whether `ip` is an address the registry itself is reached at: a loopback address for
+    /// `localhost`, or the address `--resolve` gives the registry's name. A realm there
+    /// reaches no machine the registry does not already run on, so [`realm_refusal`] (which
+    /// compares host names, as oras-go does) lets it through.
+    fn is_own_address(&self, ip: std::net::IpAddr) -> bool {
         let name = self.base.host_str().unwrap_or_default();
-        // An http realm for an https registry stays refused whatever its address.
-        let scheme_ok = url.scheme() == "https" || self.base.scheme() == "http";
-        scheme_ok
-            && ((name == "localhost" && ip.is_loopback())
-                || self
-                    .options
-                    .resolve
-                    .iter()
-                    .any(|(host, addr)| host == name && addr.ip() == ip))
+        (name == "localhost" && ip.is_loopback())
+            || self
+                .options
+                .resolve
+                .iter()
+                .any(|(host, addr)| host == name && addr.ip() == ip)
     }
 
     /// `<scheme>://<host><path>`.
@@ -379,9 +371,7 @@ impl Client {
         let mut url = Url::parse(realm)
             .map_err(|e| RegistryError::Protocol(format!("invalid token realm {realm:?}: {e}")))?;
         // Checked before the credential is looked up: a refused realm gets nothing.
-        if let Some(why) = realm_refusal(&url, &self.base)
-            && !self.is_registry_address(&url)
-        {
+        if let Some(why) = realm_refusal(&url, &self.base, |ip| self.is_own_address(ip)) {
             return Err(RegistryError::Protocol(format!(
                 "refusing token realm {:?}: {why}",
                 display_url(&url)

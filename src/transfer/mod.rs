@@ -523,8 +523,8 @@ async fn receive(
             if (batched >= BATCH || cut.is_some()) && !batch.is_empty() {
                 received += batched;
                 batched = 0;
+                // Already reported chunk by chunk as it arrived.
                 sink.put(std::mem::take(&mut batch).into()).await?;
-                progress(received);
             }
             if let Some(cut) = cut {
                 break cut;

@@ -79,19 +79,11 @@ esac
 
     /// `PATH` with the helper's directory first.
     fn path_env(&self) -> OsString {
-        let mut dirs = vec![self.bin.clone()];
-        dirs.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
-        std::env::join_paths(dirs).unwrap()
+        path_with(&self.bin)
     }
 
     fn calls(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect()
+        logged_lines(&self.log)
     }
 
     /// What the helper holds for `server`, as JSON.
@@ -246,19 +238,11 @@ impl BrokenHelper {
     }
 
     fn path_env(&self) -> OsString {
-        let mut dirs = vec![self.bin.clone()];
-        dirs.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
-        std::env::join_paths(dirs).unwrap()
+        path_with(&self.bin)
     }
 
     fn calls(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect()
+        logged_lines(&self.log)
     }
 }
 
@@ -347,4 +331,22 @@ fn working_helper_runs_once_per_command() {
             "cp within one registry"
         );
     }
+}
+
+/// `PATH` with `bin` first.
+fn path_with(bin: &std::path::Path) -> OsString {
+    let mut dirs = vec![bin.to_owned()];
+    dirs.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    std::env::join_paths(dirs).unwrap()
+}
+
+/// The lines a fake helper logged, one per run.
+fn logged_lines(log: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
