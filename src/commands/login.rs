@@ -93,7 +93,7 @@ fn prompt_credential(username: &str) -> Result<Credential> {
         });
     }
     Ok(if username.is_empty() {
-        Credential::IdentityToken(Secret::new(secret))
+        Credential::identity_token(secret)
     } else {
         Credential::Basic {
             username,

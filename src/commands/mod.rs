@@ -221,7 +221,7 @@ pub(crate) fn flag_credential(
     };
     Ok(match (remote.username.is_empty(), secret.is_empty()) {
         (_, true) => None,
-        (true, false) => Some(Credential::IdentityToken(Secret::new(secret))),
+        (true, false) => Some(Credential::identity_token(secret)),
         (false, false) => Some(Credential::Basic {
             username: remote.username.clone(),
             password: Secret::new(secret),

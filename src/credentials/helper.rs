@@ -79,7 +79,7 @@ pub(super) fn get(helper: &str, server: &str) -> Result<Option<Credential>, Cred
         return Ok(None);
     }
     Ok(Some(if c.username == TOKEN_USER || c.username.is_empty() {
-        Credential::IdentityToken(Secret::new(c.secret))
+        Credential::identity_token(c.secret)
     } else {
         Credential::Basic {
             username: c.username,
@@ -91,7 +91,7 @@ pub(super) fn get(helper: &str, server: &str) -> Result<Option<Credential>, Cred
 pub(super) fn store(helper: &str, server: &str, cred: &Credential) -> Result<(), CredentialError> {
     let (username, secret) = match cred {
         Credential::Basic { username, password } => (username.clone(), password.expose()),
-        Credential::IdentityToken(t) => (TOKEN_USER.to_owned(), t.expose()),
+        Credential::IdentityToken { token: t, .. } => (TOKEN_USER.to_owned(), t.expose()),
         // Helpers keep a username and a secret; a registry token has no place there.
         Credential::RegistryToken(_) => {
             return Err(CredentialError::Helper {

@@ -46,11 +46,40 @@ pub enum Credential {
         username: String,
         password: Secret,
     },
-    /// An `OAuth2` refresh token (what `az acr login` and `oras login -p` without `-u` store).
-    IdentityToken(Secret),
+    /// An `OAuth2` refresh token (what `az acr login` and `oras login -p` without `-u` store),
+    /// sent to a token server in a refresh grant.
+    IdentityToken {
+        token: Secret,
+        /// The username and password a config.json entry keeps next to the token (`auth`):
+        /// what a registry that asks for Basic is answered with, as oras-go does.
+        basic: Option<(String, Secret)>,
+    },
     /// A bearer token sent to the registry as is (config.json's `registrytoken`; oras-go's
     /// access token): no token server is asked.
     RegistryToken(Secret),
+}
+
+impl Credential {
+    /// A refresh token on its own (a login with a token, a credential helper's `<token>`).
+    pub fn identity_token(token: impl Into<String>) -> Self {
+        Self::IdentityToken {
+            token: Secret::new(token),
+            basic: None,
+        }
+    }
+
+    /// The username and password to answer a Basic challenge with, if there are any.
+    #[must_use]
+    pub fn basic(&self) -> Option<(&str, &Secret)> {
+        match self {
+            Self::Basic { username, password }
+            | Self::IdentityToken {
+                basic: Some((username, password)),
+                ..
+            } => Some((username, password)),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -222,7 +251,7 @@ impl Store {
             Credential::RegistryToken(token) => {
                 serde_json::json!({ "registrytoken": token.expose() })
             }
-            Credential::IdentityToken(token) => {
+            Credential::IdentityToken { token, .. } => {
                 serde_json::json!({ "identitytoken": token.expose() })
             }
         };
@@ -477,31 +506,33 @@ fn lookup_auths(
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
     };
+    let basic = match field("auth") {
+        Some(auth) => {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(auth.trim())
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| CredentialError::BadEntry(key.to_owned()))?;
+            let (user, pass) = decoded
+                .split_once(':')
+                .ok_or_else(|| CredentialError::BadEntry(key.to_owned()))?;
+            Some((user.to_owned(), Secret::new(pass)))
+        }
+        None => field("username")
+            .zip(field("password"))
+            .map(|(user, pass)| (user.to_owned(), Secret::new(pass))),
+    };
     if let Some(token) = field("identitytoken") {
-        return Ok(Some(Credential::IdentityToken(Secret::new(token))));
+        return Ok(Some(Credential::IdentityToken {
+            token: Secret::new(token),
+            basic,
+        }));
     }
     if let Some(token) = field("registrytoken") {
         return Ok(Some(Credential::RegistryToken(Secret::new(token))));
     }
-    if let Some(auth) = field("auth") {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(auth.trim())
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(|| CredentialError::BadEntry(key.to_owned()))?;
-        let (user, pass) = decoded
-            .split_once(':')
-            .ok_or_else(|| CredentialError::BadEntry(key.to_owned()))?;
-        return Ok(Some(Credential::Basic {
-            username: user.to_owned(),
-            password: Secret::new(pass),
-        }));
-    }
-    if let (Some(user), Some(pass)) = (field("username"), field("password")) {
-        return Ok(Some(Credential::Basic {
-            username: user.to_owned(),
-            password: Secret::new(pass),
-        }));
+    if let Some((username, password)) = basic {
+        return Ok(Some(Credential::Basic { username, password }));
     }
     Ok(None)
 }
@@ -569,7 +600,7 @@ mod tests {
                 let path = path.clone();
                 std::thread::spawn(move || {
                     let store = Store::new(&[path]);
-                    let cred = Credential::IdentityToken(Secret::new(format!("token-{i}")));
+                    let cred = Credential::identity_token(format!("token-{i}"));
                     store.put(&format!("registry{i}.example"), &cred).unwrap();
                 })
             })
@@ -581,7 +612,7 @@ mod tests {
         for i in 0..16 {
             assert_eq!(
                 store.get(&format!("registry{i}.example")).unwrap(),
-                Some(Credential::IdentityToken(Secret::new(format!("token-{i}")))),
+                Some(Credential::identity_token(format!("token-{i}"))),
                 "registry{i} kept"
             );
         }
@@ -598,7 +629,7 @@ mod tests {
         let path = dir.path().join("config.json");
         std::fs::write(&path, "{not json").unwrap();
         let store = Store::new(std::slice::from_ref(&path));
-        let cred = Credential::IdentityToken(Secret::new("t"));
+        let cred = Credential::identity_token("t");
         assert!(matches!(
             store.put("r.io", &cred),
             Err(CredentialError::Corrupt { .. })
@@ -647,6 +678,8 @@ mod tests {
         ));
     }
 
+    const NULL_GUID: &str = "00000000-0000-0000-0000-000000000000";
+
     #[test]
     fn identity_token_wins_over_acr_null_user() {
         let dir = tempfile::tempdir().unwrap();
@@ -660,7 +693,30 @@ mod tests {
         let store = Store::new(std::slice::from_ref(&path));
         assert_eq!(
             store.get("r.azurecr.io").unwrap(),
-            Some(Credential::IdentityToken(Secret::new("tok")))
+            Some(Credential::IdentityToken {
+                token: Secret::new("tok"),
+                basic: Some((NULL_GUID.to_owned(), Secret::new(""))),
+            })
+        );
+    }
+
+    #[test]
+    fn an_entry_with_a_token_and_a_password_keeps_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(
+            &path,
+            r#"{"auths":{"r.io":{"username":"u","password":"p","identitytoken":"tok"}}}"#,
+        )
+        .unwrap();
+        let cred = Store::new(std::slice::from_ref(&path))
+            .get("r.io")
+            .unwrap()
+            .unwrap();
+        let (user, pass) = cred.basic().unwrap();
+        assert_eq!((user, pass.expose()), ("u", "p"));
+        assert!(
+            matches!(cred, Credential::IdentityToken { ref token, .. } if token.expose() == "tok")
         );
     }
 }

@@ -318,8 +318,13 @@ impl Client {
             return Ok(None);
         };
         match challenge.scheme.as_str() {
-            "basic" => match self.credential().await? {
-                Some(Credential::Basic { username, password }) => {
+            "basic" => match self
+                .credential()
+                .await?
+                .as_ref()
+                .and_then(Credential::basic)
+            {
+                Some((username, password)) => {
                     let raw = format!("{username}:{}", password.expose());
                     Ok(Some(format!(
                         "Basic {}",
@@ -379,7 +384,7 @@ impl Client {
         }
         let service = challenge.param("service").unwrap_or_default();
         let credential = self.credential().await?;
-        let req = if let Some(Credential::IdentityToken(token)) = &credential {
+        let req = if let Some(Credential::IdentityToken { token, .. }) = &credential {
             // oras-go's form: `service` and `scope` only when there are some (login has none).
             let mut form = url::form_urlencoded::Serializer::new(String::new());
             form.append_pair("grant_type", "refresh_token")
@@ -417,7 +422,7 @@ impl Client {
         let request = req.build().map_err(|e| transport(&url, e))?;
         let resp = self.run(request).await?;
         let status = resp.status();
-        let method = if matches!(credential, Some(Credential::IdentityToken(_))) {
+        let method = if matches!(credential, Some(Credential::IdentityToken { .. })) {
             "POST"
         } else {
             "GET"

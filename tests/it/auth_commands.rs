@@ -1,6 +1,8 @@
 //! Every command that reaches a registry fails the same clear way without credentials, with
 //! wrong ones, and with an empty credential file (oras-cli.md §13.11).
 
+use base64::Engine as _;
+
 use crate::harness::{PASSWORD, Sandbox, USER, auth_registry};
 
 #[test]
@@ -95,4 +97,28 @@ fn every_command_needs_credentials_on_an_htpasswd_registry() {
         .args(["resolve", &tagged, "-u", USER, "-p", PASSWORD])
         .success();
     assert_eq!(out.stdout.trim(), digest);
+}
+
+#[test]
+fn an_entry_with_an_identity_token_and_a_password_answers_basic_with_the_password() {
+    // What a tool that stores both leaves behind: oras-go answers a Basic challenge with the
+    // `auth` pair and keeps the token for token servers.
+    let registry = auth_registry();
+    let sandbox = Sandbox::new();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+    std::fs::write(
+        sandbox.config_json(),
+        serde_json::json!({"auths": {registry.host(): {
+            "auth": auth, "identitytoken": "a-refresh-token"}}})
+        .to_string(),
+    )
+    .unwrap();
+    sandbox.write("f.txt", "both\n");
+    let reference = registry.reference("auth-commands/both:v1");
+    sandbox.oras().args(["push", &reference, "f.txt"]).success();
+    sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "out"])
+        .success();
+    assert_eq!(sandbox.read("out/f.txt"), b"both\n");
 }
