@@ -36,14 +36,7 @@ pub fn run(cli: Cli) -> ExitCode {
             output::Output::new(output::Format::Text, true, false, true).bytes(&script);
             Ok(())
         }
-        Command::Manpage => {
-            let cmd = <Cli as clap::CommandFactory>::command();
-            let mut page = Vec::new();
-            clap_mangen::Man::new(cmd)
-                .render(&mut page)
-                .map_err(anyhow::Error::from)
-                .map(|()| output::Output::new(output::Format::Text, true, false, true).bytes(&page))
-        }
+        Command::Manpage(args) => commands::manpage::run(&args),
         command => runtime().and_then(|rt| {
             let result = rt.block_on(async move {
                 let run = async move {
@@ -84,7 +77,7 @@ pub fn run(cli: Cli) -> ExitCode {
                         Command::Version(_)
                         | Command::Logout(_)
                         | Command::Completion(_)
-                        | Command::Manpage => Ok(()),
+                        | Command::Manpage(_) => Ok(()),
                     }
                 };
                 // Ctrl-C drops the command, and with it every temp file it was writing: an
@@ -161,7 +154,7 @@ fn credential_file(command: &Command) -> Option<String> {
         Command::Repo(RepoCommand::Ls(a)) => &a.remote.registry_config,
         Command::Repo(RepoCommand::Tags(a)) => &a.target.remote.registry_config,
         Command::Cp(a) => &a.from_registry_config,
-        Command::Logout(_) | Command::Version(_) | Command::Completion(_) | Command::Manpage => {
+        Command::Logout(_) | Command::Version(_) | Command::Completion(_) | Command::Manpage(_) => {
             return None;
         }
     };

@@ -189,13 +189,13 @@ pub enum Command {
         after_help = "Example - Load completions in the current bash session:\n  source <(oras completion bash)\n\nExample - Install for zsh:\n  oras completion zsh > \"${fpath[1]}/_oras\""
     )]
     Completion(CompletionArgs),
-    /// Print the manual page (roff) of oras
+    /// Print the manual page (roff) of oras or of one of its commands
     #[command(
         name = "manpage",
-        override_usage = "oras manpage",
-        after_help = "Example - Read it:\n  oras manpage | man -l -"
+        override_usage = "oras manpage [flags] [<command>...]",
+        after_help = "Example - Read it:\n  oras manpage | man -l -\n\nExample - Read the page of a command:\n  oras manpage manifest fetch | man -l -\n\nExample - Install the pages of oras and every command (oras.1, oras-push.1, ...):\n  oras manpage --output-dir /usr/local/share/man/man1"
     )]
-    Manpage,
+    Manpage(ManpageArgs),
     /// Copy artifacts from one target to another
     #[command(
         visible_alias = "copy",
@@ -1084,6 +1084,16 @@ pub struct CompletionArgs {
     /// The shell: bash, zsh, fish or powershell
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManpageArgs {
+    /// The command whose page to print, e.g. `push` or `manifest fetch` (default: oras itself)
+    #[arg(value_name = "command")]
+    pub command: Vec<String>,
+    /// Write the pages of oras and of every command into this directory instead
+    #[arg(long, value_name = "dir", conflicts_with = "command")]
+    pub output_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

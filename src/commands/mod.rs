@@ -9,6 +9,7 @@ pub mod index;
 pub mod login;
 pub mod logout;
 pub mod manifest;
+pub mod manpage;
 pub mod pull;
 pub mod push;
 pub mod repo;
