@@ -15,7 +15,7 @@ use url::Url;
 use super::auth::{Challenge, merge_scopes, parse_challenges, realm_refusal};
 use super::error::{ErrorEntry, RegistryError, parse_error_body};
 use super::retry;
-use crate::credentials::{Credential, Lookup};
+use crate::credentials::{Credential, Lookup, Secret};
 
 /// Caps what is read into memory from a registry for non-blob bodies (errors, tokens).
 const MAX_SMALL_BODY: usize = 64 * 1024;
@@ -384,8 +384,9 @@ impl Client {
         }
         let service = challenge.param("service").unwrap_or_default();
         let credential = self.credential().await?;
-        let req = if let Some(Credential::IdentityToken { token, .. }) = &credential {
-            // oras-go's form: `service` and `scope` only when there are some (login has none).
+        // A refresh grant is POSTed (oras-go's form: `service` and `scope` only when there
+        // are some; login has none); anything else is a GET with Basic credentials, if any.
+        let form = if let Some(Credential::IdentityToken { token, .. }) = &credential {
             let mut form = url::form_urlencoded::Serializer::new(String::new());
             form.append_pair("grant_type", "refresh_token")
                 .append_pair("refresh_token", token.expose());
@@ -396,37 +397,24 @@ impl Client {
             if !scopes.is_empty() {
                 form.append_pair("scope", &scopes.join(" "));
             }
-            let form = form.finish();
-            self.http
-                .post(url.clone())
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(form)
+            Some(form.finish())
         } else {
-            {
-                let mut q = url.query_pairs_mut();
-                if !service.is_empty() {
-                    q.append_pair("service", service);
-                }
-                for s in scopes {
-                    q.append_pair("scope", s);
-                }
+            let mut q = url.query_pairs_mut();
+            if !service.is_empty() {
+                q.append_pair("service", service);
             }
-            let req = self.http.get(url.clone());
-            match &credential {
-                Some(Credential::Basic { username, password }) => {
-                    req.basic_auth(username, Some(password.expose()))
-                }
-                _ => req,
+            for s in scopes {
+                q.append_pair("scope", s);
             }
+            None
         };
-        let request = req.build().map_err(|e| transport(&url, e))?;
-        let resp = self.run(request).await?;
+        let basic = match &credential {
+            Some(Credential::Basic { username, password }) => Some((username.as_str(), password)),
+            _ => None,
+        };
+        let method = if form.is_some() { "POST" } else { "GET" };
+        let (resp, url) = self.token_request(url, form, basic).await?;
         let status = resp.status();
-        let method = if matches!(credential, Some(Credential::IdentityToken { .. })) {
-            "POST"
-        } else {
-            "GET"
-        };
         let body = read_small(resp).await;
         if !status.is_success() {
             let mut u = url.clone();
@@ -451,6 +439,74 @@ impl Client {
             ));
         }
         Ok(token)
+    }
+
+    /// Sends a token request (a POST of `form`, or a GET with `basic` credentials) and follows
+    /// redirects as Go's client does (the POST only on 307/308, which keep the body), each
+    /// target checked as a realm: Basic credentials stay on the realm's origin, and the refresh
+    /// token, which travels in the body, never leaves it. Returns the answer and its URL.
+    async fn token_request(
+        &self,
+        mut url: Url,
+        form: Option<String>,
+        mut basic: Option<(&str, &Secret)>,
+    ) -> Result<(Response, Url), RegistryError> {
+        let mut redirects = 0;
+        loop {
+            let req = match &form {
+                Some(form) => self
+                    .http
+                    .post(url.clone())
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(form.clone()),
+                None => match basic {
+                    Some((username, password)) => self
+                        .http
+                        .get(url.clone())
+                        .basic_auth(username, Some(password.expose())),
+                    None => self.http.get(url.clone()),
+                },
+            };
+            let request = req.build().map_err(|e| transport(&url, e))?;
+            let resp = self.run(request).await?;
+            let code = resp.status().as_u16();
+            let follow = if form.is_some() {
+                matches!(code, 307 | 308)
+            } else {
+                matches!(code, 301 | 302 | 303 | 307 | 308)
+            };
+            let location = resp
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            let (true, Some(location)) = (follow, location) else {
+                return Ok((resp, url));
+            };
+            redirects += 1;
+            let next = url.join(location).map_err(|e| {
+                RegistryError::Protocol(format!("invalid redirect location {location:?}: {e}"))
+            })?;
+            let refusal = if redirects > MAX_REDIRECTS {
+                Some("too many redirects")
+            } else if url.scheme() == "https" && next.scheme() != "https" {
+                Some("it leaves https for http")
+            } else if form.is_some() && next.origin() != url.origin() {
+                Some("the refresh token would go to another origin")
+            } else {
+                realm_refusal(&next, &self.base, |ip| self.is_own_address(ip))
+            };
+            if let Some(why) = refusal {
+                return Err(RegistryError::Protocol(format!(
+                    "refusing the token server's redirect from {} to {}: {why}",
+                    display_url(&url),
+                    display_url(&next)
+                )));
+            }
+            if next.origin() != url.origin() {
+                basic = None;
+            }
+            url = next;
+        }
     }
 
     /// Sends `req`, answering one auth challenge by retrying with credentials (auth.md §3.9).

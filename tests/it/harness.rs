@@ -70,6 +70,10 @@ pub enum Mode {
     Htpasswd,
     /// Plain HTTP, `auth: token` backed by the harness [`TokenServer`].
     Token,
+    /// As `Token`, with a realm the token server answers with a 307 to its `/token`.
+    TokenMovedRealm,
+    /// As `Token`, with a realm the token server redirects (307) to another origin.
+    TokenRealmAway,
     /// HTTPS with a certificate from the test CA ([`pki`]), no authentication.
     Tls,
     /// HTTPS that also requires a client certificate from the test CA (`http.tls.clientcas`).
@@ -103,6 +107,18 @@ pub fn auth_registry() -> &'static Registry {
 pub fn token_registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(|| Registry::start(Mode::Token))
+}
+
+/// A token-auth registry whose realm is redirected to another origin (127.0.0.1 for localhost).
+pub fn realm_away_registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry::start(Mode::TokenRealmAway))
+}
+
+/// A second token-auth registry whose realm is redirected (307) by the token server.
+pub fn moved_realm_registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| Registry::start(Mode::TokenMovedRealm))
 }
 
 /// The HTTPS registry (certificate for `localhost` and 127.0.0.1 from [`pki`]'s CA).
@@ -206,14 +222,19 @@ impl Registry {
                 )
                 .unwrap();
             }
-            Mode::Token => {
+            Mode::Token | Mode::TokenMovedRealm | Mode::TokenRealmAway => {
                 let server = token_server();
+                let realm = match mode {
+                    Mode::TokenMovedRealm => server.moved_realm(),
+                    Mode::TokenRealmAway => server.realm().replace("/token", "/away"),
+                    _ => server.realm(),
+                };
                 let bundle = write_pem(&dir, "token-root.pem", &server.key.cert_pem);
                 write!(
                     yaml,
                     "auth:\n  token:\n    realm: {}\n    service: {}\n    issuer: {}\n    \
                      rootcertbundle: {}\n",
-                    server.realm(),
+                    realm,
                     servers::SERVICE,
                     servers::ISSUER,
                     bundle.display()
@@ -252,7 +273,9 @@ impl Registry {
         let ready = |response: &str| match mode {
             Mode::Open => status_of(response) == Some(200),
             Mode::Htpasswd => status_of(response) == Some(401) && response.contains("Basic realm="),
-            Mode::Token => status_of(response) == Some(401) && response.contains("Bearer realm="),
+            Mode::Token | Mode::TokenMovedRealm | Mode::TokenRealmAway => {
+                status_of(response) == Some(401) && response.contains("Bearer realm=")
+            }
             Mode::Tls | Mode::MutualTls | Mode::SelfSignedTls => {
                 status_of(response) == Some(400) && response.contains("HTTPS server")
             }
@@ -303,7 +326,10 @@ impl Registry {
 
     /// Whether the registry asks for credentials (htpasswd or token).
     pub fn has_auth(&self) -> bool {
-        matches!(self.mode, Mode::Htpasswd | Mode::Token)
+        matches!(
+            self.mode,
+            Mode::Htpasswd | Mode::Token | Mode::TokenMovedRealm | Mode::TokenRealmAway
+        )
     }
 
     /// The registry's own log, for failure messages.

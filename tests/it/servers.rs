@@ -53,6 +53,26 @@ impl TokenServer {
         let (k, r) = (Arc::clone(&key), Arc::clone(&requests));
         std::thread::spawn(move || {
             for mut req in server.incoming_requests() {
+                if let Some(rest) = req.url().strip_prefix("/moved") {
+                    // The realm has moved: a 307 keeps the method and the body.
+                    let resp = Response::empty(307).with_header(
+                        Header::from_bytes("Location", format!("/token{rest}")).unwrap(),
+                    );
+                    let _ = req.respond(resp);
+                    continue;
+                }
+                if let Some(rest) = req.url().strip_prefix("/away") {
+                    // Moved to another origin: the same server under its IP address.
+                    let resp = Response::empty(307).with_header(
+                        Header::from_bytes(
+                            "Location",
+                            format!("http://127.0.0.1:{port}/token{rest}"),
+                        )
+                        .unwrap(),
+                    );
+                    let _ = req.respond(resp);
+                    continue;
+                }
                 let (status, body) = handle_token(&mut req, &k, &r);
                 let resp = Response::from_data(body)
                     .with_status_code(status)
@@ -71,6 +91,11 @@ impl TokenServer {
     /// clients may refuse loopback IP realms on another host than the registry (auth.md §6.2).
     pub fn realm(&self) -> String {
         format!("http://localhost:{}/token", self.port)
+    }
+
+    /// A realm the server answers with a 307 to [`Self::realm`] (same origin).
+    pub fn moved_realm(&self) -> String {
+        format!("http://localhost:{}/moved", self.port)
     }
 
     /// A token for `user` with `actions` on `repository`, as the server would grant it, without

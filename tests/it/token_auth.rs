@@ -4,7 +4,10 @@
 
 use base64::Engine as _;
 
-use crate::harness::{Output, PASSWORD, Sandbox, USER, token_registry, token_server};
+use crate::harness::{
+    Output, PASSWORD, Sandbox, USER, moved_realm_registry, realm_away_registry, token_registry,
+    token_server,
+};
 use crate::servers::REFRESH_TOKEN;
 
 const READER: &str = "reader";
@@ -345,5 +348,80 @@ fn a_registry_token_in_the_config_is_sent_as_is() {
         token_server().requests_for("token/registrytoken").len(),
         before,
         "no token was asked for"
+    );
+}
+
+#[test]
+fn a_token_realm_that_redirects_is_followed_with_the_credentials_on_its_origin() {
+    let registry = moved_realm_registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("f.txt", "moved realm\n");
+    // Username and password: a GET with Basic credentials, sent again after the 307.
+    let reference = registry.reference("token/moved-basic:v1");
+    sandbox
+        .oras()
+        .args(["push", &reference, "f.txt", "-u", USER, "-p", PASSWORD])
+        .success();
+    let requests = token_server().requests_for("token/moved-basic");
+    assert!(!requests.is_empty());
+    assert!(
+        requests.iter().any(|r| r.user.as_deref() == Some(USER)),
+        "the credentials reached the token endpoint behind the redirect: {requests:?}"
+    );
+    // An identity token: the refresh grant is POSTed again (307 keeps method and body).
+    let reference = registry.reference("token/moved-refresh:v1");
+    sandbox
+        .oras()
+        .args(["push", &reference, "f.txt", "-p", REFRESH_TOKEN])
+        .success();
+    sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "out", "-p", REFRESH_TOKEN])
+        .success();
+    assert_eq!(sandbox.read("out/f.txt"), b"moved realm\n");
+    let requests = token_server().requests_for("token/moved-refresh");
+    assert!(!requests.is_empty());
+    for r in &requests {
+        assert_eq!(
+            (r.method.as_str(), r.grant_type.as_deref()),
+            ("POST", Some("refresh_token")),
+            "{requests:?}"
+        );
+    }
+}
+
+#[test]
+fn a_token_realm_redirected_to_another_origin_gets_no_credentials() {
+    let registry = realm_away_registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("f.txt", "realm away\n");
+    // Basic credentials stay behind: the other origin hands out an anonymous token, which
+    // may not push.
+    let reference = registry.reference("token/away-basic:v1");
+    let out = sandbox
+        .oras()
+        .args(["push", &reference, "f.txt", "-u", USER, "-p", PASSWORD])
+        .failure();
+    out.stderr_contains("insufficient scope");
+    let requests = token_server().requests_for("token/away-basic");
+    assert!(!requests.is_empty());
+    assert!(
+        requests.iter().all(|r| r.user.is_none()),
+        "credentials followed the redirect to another origin: {requests:?}"
+    );
+    // The refresh token travels in the body: that redirect is refused before anything is sent.
+    let out = sandbox
+        .oras()
+        .args([
+            "push",
+            &registry.reference("token/away-refresh:v1"),
+            "f.txt",
+        ])
+        .args(["-p", REFRESH_TOKEN])
+        .failure();
+    out.stderr_contains("the refresh token would go to another origin");
+    assert!(
+        token_server().requests_for("token/away-refresh").is_empty(),
+        "the refresh grant reached the other origin"
     );
 }
