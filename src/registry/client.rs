@@ -131,7 +131,12 @@ fn build_http(
         .danger_accept_invalid_certs(options.insecure)
         .tls_built_in_root_certs(system_roots && options.ca_pem.is_none())
         // Redirects are followed by hand so credentials never reach another origin.
-        .redirect(reqwest::redirect::Policy::none());
+        .redirect(reqwest::redirect::Policy::none())
+        // Proxies as Go reads them (not reqwest's own reading, which also proxies loopback).
+        .no_proxy();
+    for proxy in super::proxy::from_env(|name| std::env::var(name).ok())? {
+        builder = builder.proxy(proxy);
+    }
     // With --ca-file (and verification on), our own rustls configuration: its verifier also
     // accepts a self-signed CA certificate given in the file (see `tls`).
     let preconfigured = match &options.ca_pem {

@@ -4,6 +4,7 @@
 pub mod auth;
 mod client;
 mod error;
+mod proxy;
 mod repository;
 pub mod retry;
 mod tls;

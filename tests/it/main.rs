@@ -43,6 +43,7 @@ mod manifest_bytes;
 mod output;
 mod pflag;
 mod pki;
+mod proxy;
 mod readme;
 mod redirects;
 mod referrers_api;
