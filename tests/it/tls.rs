@@ -415,3 +415,24 @@ fn the_client_certificate_is_not_shown_to_a_blob_redirect_target() {
         "the client certificate was presented to the storage host: {storage:?}"
     );
 }
+
+#[test]
+fn ssl_cert_file_adds_a_ca_as_go_reads_it() {
+    // CI machines behind a corporate CA set SSL_CERT_FILE (or SSL_CERT_DIR), which Go's
+    // crypto/x509 reads as the system roots: no --ca-file needed.
+    let registry = tls_registry();
+    let sandbox = sandbox_with_pki("system roots from SSL_CERT_FILE\n");
+    let reference = registry.ip_reference("tls/ssl-cert-file:v1");
+    sandbox
+        .oras()
+        .env("SSL_CERT_FILE", sandbox.path("ca.pem"))
+        .args(["push", &reference, "f.txt"])
+        .success();
+    std::fs::create_dir(sandbox.path("certs")).unwrap();
+    std::fs::copy(sandbox.path("ca.pem"), sandbox.path("certs/ca.pem")).unwrap();
+    sandbox
+        .oras()
+        .env("SSL_CERT_DIR", sandbox.path("certs"))
+        .args(["resolve", &reference])
+        .success();
+}
