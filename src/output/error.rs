@@ -207,27 +207,43 @@ pub fn render_error(
             }
         }
         Some(RegistryError::Transport {
-            source, ca_file, ..
-        }) => {
-            if cause_contains(source, &["invalidcontenttype", "corrupt message"]) {
-                out.push_str("\nThe registry may be serving plain HTTP: try --plain-http.");
-            } else if cause_contains(
-                source,
-                &["fatal alert: badcertificate", "certificaterequired"],
-            ) {
-                out.push_str(
-                    "\nThe registry requires a client certificate: pass --cert-file <pem> and --key-file <pem>.",
-                );
-            } else if let Some(hint) = certificate_hint(source, *ca_file) {
-                out.push_str(hint);
-            } else if cause_contains(
-                source,
-                &["invalid peer certificate", "unknownissuer", "certificate"],
-            ) {
-                out.push_str(UNTRUSTED_HINT);
-            }
-        }
+            source,
+            ca_file,
+            url,
+        }) => out.push_str(&transport_hint(source, *ca_file, url)),
         _ => {}
+    }
+    out
+}
+
+/// The hint under a failed connection: the proxy it went through, plain HTTP, or what is wrong
+/// with a TLS certificate.
+fn transport_hint(source: &reqwest::Error, ca_file: bool, url: &str) -> String {
+    let mut out = String::new();
+    let proxy = url::Url::parse(url)
+        .ok()
+        .and_then(|u| crate::registry::proxy_used_for(&u, |name| std::env::var(name).ok()));
+    if let Some((name, address)) = proxy.filter(|_| source.is_connect()) {
+        let _ = write!(
+            out,
+            "\nThe connection went through the proxy {address} (from {name}): check that it is up, or list the registry's host in NO_PROXY to go direct."
+        );
+    } else if cause_contains(source, &["invalidcontenttype", "corrupt message"]) {
+        out.push_str("\nThe registry may be serving plain HTTP: try --plain-http.");
+    } else if cause_contains(
+        source,
+        &["fatal alert: badcertificate", "certificaterequired"],
+    ) {
+        out.push_str(
+            "\nThe registry requires a client certificate: pass --cert-file <pem> and --key-file <pem>.",
+        );
+    } else if let Some(hint) = certificate_hint(source, ca_file) {
+        out.push_str(hint);
+    } else if cause_contains(
+        source,
+        &["invalid peer certificate", "unknownissuer", "certificate"],
+    ) {
+        out.push_str(UNTRUSTED_HINT);
     }
     out
 }

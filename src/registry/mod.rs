@@ -11,5 +11,6 @@ mod tls;
 
 pub use client::{Client, ClientOptions, Request, status_error as status_error_of};
 pub use error::{ErrorEntry, RegistryError, parse_error_body};
+pub use proxy::used_for as proxy_used_for;
 pub use repository::{Repository, catalog};
 pub use tls::{CertificateProblem, certificate_problem, has_certificates};

@@ -34,6 +34,57 @@ pub(super) fn from_env(
         .collect())
 }
 
+/// The proxy a request to `url` was sent through, as `(variable, address)` with any password
+/// in the address hidden: for error messages, so a proxy that refused the connection is not
+/// taken for the registry. `None` when the request went direct, or may have (a `NO_PROXY`
+/// entry this simple reading cannot rule out, such as an address range).
+pub fn used_for(url: &url::Url, var: impl Fn(&str) -> Option<String>) -> Option<(String, String)> {
+    let first = |names: [&'static str; 2]| {
+        names
+            .into_iter()
+            .find_map(|name| var(name).filter(|v| !v.is_empty()).map(|v| (name, v)))
+    };
+    let (name, address) = match url.scheme() {
+        "http" if var("REQUEST_METHOD").is_none_or(|v| v.is_empty()) => {
+            first(["HTTP_PROXY", "http_proxy"])?
+        }
+        "https" => first(["HTTPS_PROXY", "https_proxy"])?,
+        _ => return None,
+    };
+    let host = match url.host()? {
+        url::Host::Domain(d) if d.eq_ignore_ascii_case("localhost") => return None,
+        url::Host::Domain(d) => d.to_ascii_lowercase(),
+        url::Host::Ipv4(ip) if ip.is_loopback() => return None,
+        url::Host::Ipv6(ip) if ip.is_loopback() => return None,
+        url::Host::Ipv4(ip) => ip.to_string(),
+        url::Host::Ipv6(ip) => ip.to_string(),
+    };
+    let no_proxy = first(["NO_PROXY", "no_proxy"])
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    let maybe_direct = no_proxy.split(',').map(str::trim).any(|entry| {
+        let domain = entry.trim_start_matches('.').to_ascii_lowercase();
+        entry == "*"
+            || (entry.contains('/')
+                && url
+                    .host()
+                    .is_some_and(|h| !matches!(h, url::Host::Domain(_))))
+            || host == domain
+            || host.ends_with(&format!(".{domain}"))
+            || host.trim_start_matches('[').trim_end_matches(']') == domain
+    });
+    if maybe_direct {
+        return None;
+    }
+    let shown = url_of(&address).map_or(address, |mut u| {
+        if u.password().is_some() {
+            let _ = u.set_password(Some("*****"));
+        }
+        u.to_string()
+    });
+    Some((name.to_owned(), shown))
+}
+
 /// A proxy address as a URL: one without a scheme (`proxy:3128`) is an http one, as in Go.
 fn url_of(address: &str) -> Result<url::Url, RegistryError> {
     let full = if address.contains("://") {
@@ -88,6 +139,33 @@ mod tests {
         );
         let both = [("http_proxy", "p:1"), ("HTTPS_PROXY", "https://p:2")];
         assert_eq!(from_env(env(&both)).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn names_the_proxy_a_request_went_through() {
+        let url = |s: &str| url::Url::parse(s).unwrap();
+        let vars = env(&[
+            ("HTTPS_PROXY", "http://u:secret@proxy:3128"),
+            ("no_proxy", "internal.example, .corp, 10.0.0.0/8"),
+        ]);
+        assert_eq!(
+            used_for(&url("https://ghcr.io/v2/"), &vars),
+            Some((
+                "HTTPS_PROXY".to_owned(),
+                "http://u:*****@proxy:3128/".to_owned()
+            ))
+        );
+        for direct in [
+            "http://ghcr.io/v2/",
+            "https://localhost:5000/v2/",
+            "https://127.0.0.1/v2/",
+            "https://[::1]:5000/v2/",
+            "https://internal.example/v2/",
+            "https://reg.corp/v2/",
+            "https://10.1.2.3/v2/",
+        ] {
+            assert_eq!(used_for(&url(direct), &vars), None, "{direct}");
+        }
     }
 
     #[test]

@@ -73,3 +73,23 @@ fn loopback_no_proxy_hosts_and_all_proxy_go_direct() {
     }
     assert_eq!(proxy.seen(), Vec::new(), "requests went through the proxy");
 }
+
+#[test]
+fn a_proxy_that_refuses_the_connection_is_named_in_the_error() {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = dead.local_addr().unwrap().port();
+    drop(dead);
+    let out = Sandbox::new()
+        .oras()
+        .env(
+            "HTTPS_PROXY",
+            format!("http://u:proxy-secret@127.0.0.1:{port}"),
+        )
+        .args(["resolve", "oras.test/proxy/app:v1"])
+        .failure();
+    out.error_first_line("Error: failed to resolve digest:");
+    out.stderr_contains(&format!(
+        "The connection went through the proxy http://u:*****@127.0.0.1:{port}/ (from HTTPS_PROXY)"
+    ));
+    assert!(!out.stderr.contains("proxy-secret"), "{out}");
+}
