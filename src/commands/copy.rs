@@ -421,7 +421,7 @@ impl Copier<'_> {
             self.reporter.state(desc, State::Exists);
         } else {
             let mut graph = Graph::default();
-            walk(self.source, desc, bytes, &mut graph, 0).await?;
+            walk(self.source, self.target, desc, bytes, &mut graph, 0).await?;
             let mut seen = std::collections::HashSet::new();
             graph.blobs.retain(|d| seen.insert(d.digest.clone()));
             copy_blobs(
@@ -517,8 +517,12 @@ async fn copy_blobs(
         .await
 }
 
+/// Collects what is under `desc`: the blobs of its manifests, the child manifests of an index
+/// and, as oras-go's `content.Successors` has it, its `subject` (unless the destination
+/// already holds that one), each manifest listed after everything under it.
 async fn walk(
     source: &dyn Target,
+    target: &dyn Target,
     desc: &Descriptor,
     bytes: &[u8],
     graph: &mut Graph,
@@ -530,6 +534,9 @@ async fn walk(
     if is_index_type(&desc.media_type) {
         let index =
             parse_index(bytes).with_context(|| format!("{}: invalid index", desc.digest))?;
+        if let Some(subject) = &index.subject {
+            walk_subject(source, target, subject, graph, depth).await?;
+        }
         for child in &index.manifests {
             let (child_desc, child_bytes) = source
                 .fetch_manifest(&child.digest.to_string())
@@ -539,14 +546,59 @@ async fn walk(
                 media_type: child.media_type.clone(),
                 ..child_desc
             };
-            Box::pin(walk(source, &child_desc, &child_bytes, graph, depth + 1)).await?;
+            Box::pin(walk(
+                source,
+                target,
+                &child_desc,
+                &child_bytes,
+                graph,
+                depth + 1,
+            ))
+            .await?;
             graph.manifests.push((child_desc, child_bytes));
         }
         return Ok(());
     }
     let manifest =
         parse_manifest(bytes).with_context(|| format!("{}: invalid manifest", desc.digest))?;
+    if let Some(subject) = &manifest.subject {
+        walk_subject(source, target, subject, graph, depth).await?;
+    }
     graph.blobs.push(manifest.config.plain());
     graph.blobs.extend(manifest.layers.iter().cloned());
+    Ok(())
+}
+
+/// The subject of a manifest being copied goes with it, as in the Go client (a referrer is
+/// not left pointing at nothing); one the destination already has is left alone.
+async fn walk_subject(
+    source: &dyn Target,
+    target: &dyn Target,
+    subject: &Descriptor,
+    graph: &mut Graph,
+    depth: usize,
+) -> Result<()> {
+    let digest = subject.digest.to_string();
+    if target.resolve(&digest).await.is_ok() {
+        return Ok(());
+    }
+    let (found, subject_bytes) = source
+        .fetch_manifest(&digest)
+        .await
+        .map_err(at(Origin::Source))?;
+    let subject_desc = Descriptor {
+        media_type: subject.media_type.clone(),
+        ..found
+    };
+    Box::pin(walk(
+        source,
+        target,
+        &subject_desc,
+        &subject_bytes,
+        graph,
+        depth + 1,
+    ))
+    .await?;
+    graph.manifests.push((subject_desc, subject_bytes));
     Ok(())
 }
