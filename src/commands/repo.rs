@@ -109,18 +109,18 @@ pub async fn tags(args: RepoTagsArgs) -> Result<()> {
         tags.retain(|t| t.as_str() > args.last.as_str());
     }
     if let Some(selector) = &opened.selector {
-        // Only the tags that point at the same manifest as the given tag or digest.
+        // Only the tags that point at the same manifest as the given tag or digest; the note
+        // names the digest, resolved first (a tag that does not resolve fails before it).
+        let want = match selector.parse::<Digest>() {
+            Ok(digest) => digest,
+            Err(_) => target.resolve(selector).await?.digest,
+        };
         out.warn(&format!(
-            "[Experimental] querying tags associated to {selector}, it may take a while..."
+            "[Experimental] querying tags associated to {want}, it may take a while..."
         ));
-        let want = target.resolve(selector).await?;
         let mut same = Vec::new();
         for t in tags {
-            if target
-                .resolve(&t)
-                .await
-                .is_ok_and(|d| d.digest == want.digest)
-            {
+            if t == *selector || target.resolve(&t).await.is_ok_and(|d| d.digest == want) {
                 same.push(t);
             }
         }

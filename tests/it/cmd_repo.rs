@@ -72,6 +72,36 @@ fn repo_tags_filtered_by_a_digest() {
 }
 
 #[test]
+fn repo_tags_filtered_by_a_tag_names_the_digest_it_resolved() {
+    // Regression: the note named the tag given instead of the digest it stands for (e2e
+    // repo.go matches the digest on stderr), and a missing tag was announced before failing.
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let repo = registry.reference("cmd-repo/tags-by-tag");
+    let digest = push(&sandbox, &format!("{repo}:t1,t2"), false);
+    push(&sandbox, &format!("{repo}:other"), false);
+
+    let out = sandbox
+        .oras()
+        .args(["repo", "tags", &format!("{repo}:t1")])
+        .success();
+    assert_eq!(sorted_lines(&out), ["t1", "t2"], "{out}");
+    assert_eq!(
+        out.stderr,
+        format!("[Experimental] querying tags associated to {digest}, it may take a while...\n"),
+        "{out}"
+    );
+
+    let out = sandbox
+        .oras()
+        .args(["repo", "tags", &format!("{repo}:missing")])
+        .failure();
+    assert!(!out.stderr.contains("[Experimental]"), "{out}");
+    out.error_first_line("Error response from registry:");
+    out.stderr_contains("missing: not found");
+}
+
+#[test]
 fn repo_tags_can_hide_digest_tags() {
     let registry = registry();
     let sandbox = Sandbox::new();
