@@ -67,12 +67,21 @@ pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
                 .into(),
         );
     }
-    print_found(&out, &format!("in {repo}"), &tags);
-    // Every tag resolves before anything is written: a missing one leaves no half backup.
+    // Every tag resolves before anything is written (or announced): a missing one leaves no
+    // half backup.
     let mut roots = Vec::with_capacity(tags.len());
     for tag in &tags {
-        roots.push(source.fetch_manifest(tag).await?);
+        roots.push(source.fetch_manifest(tag).await.map_err(|e| {
+            if e.is_not_found() {
+                // Go's Remote error handler leaves a bare not-found alone: `Error: failed to
+                // resolve tag "v9": <ref>: not found`, without the registry prefix.
+                anyhow::anyhow!("failed to resolve tag {tag:?}: {e}")
+            } else {
+                anyhow::Error::new(e).context(format!("failed to resolve tag {tag:?}"))
+            }
+        })?);
     }
+    print_found(&out, &format!("in {repo}"), &tags);
 
     // A tar archive is made from a layout in a temp directory next to it.
     let staging = if to_tar {
@@ -133,12 +142,16 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
     if input.is_empty() {
         bail!("the input path cannot be empty");
     }
-    let layout = open_backup(input, &out)?;
+    // The reference is checked before the input, as Go's PreRunE does.
     let (raw, tags) = repository_and_tags(&args.args[0])?;
-    let available = layout
-        .tags()
-        .await
-        .map_err(|e| anyhow::anyhow!("{input:?}: invalid OCI Image Layout: {e}"))?;
+    let layout = open_backup(input, &out)?;
+    let available = match &layout {
+        Some(layout) => layout
+            .tags()
+            .await
+            .map_err(|e| anyhow::anyhow!("{input:?}: invalid OCI Image Layout: {e}"))?,
+        None => Vec::new(),
+    };
     let tags = if tags.is_empty() { available } else { tags };
     if tags.is_empty() {
         return Err(UserError::new(format!(
@@ -146,6 +159,22 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
         ))
         .hint("If you want to list available tags in the OCI layout, use \"oras repo tags --oci-layout\"")
         .into());
+    }
+    let Some(layout) = layout else {
+        bail!(
+            "failed to find tag {:?} in {input:?}: it is not an OCI image layout (no index.json or oci-layout in it)",
+            tags[0]
+        );
+    };
+    // Every tag is found before anything is announced or pushed.
+    let mut roots = Vec::with_capacity(tags.len());
+    for tag in &tags {
+        roots.push(
+            layout
+                .fetch_manifest(tag)
+                .await
+                .with_context(|| format!("failed to find tag {tag:?} in {input:?}"))?,
+        );
     }
     print_found(&out, "in the backup", &tags);
 
@@ -164,18 +193,14 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
         reporter: &reporter,
         dry_run: args.dry_run,
     };
-    for tag in &tags {
-        let (root, bytes) = layout
-            .fetch_manifest(tag)
-            .await
-            .with_context(|| format!("failed to find tag {tag:?} in {input:?}"))?;
+    for (tag, (root, bytes)) in tags.iter().zip(&roots) {
         if !args.dry_run {
-            copier.graph(&root, &bytes, tag).await?;
+            copier.graph(root, bytes, tag).await?;
         }
         let referrers = if args.exclude_referrers {
             0
         } else {
-            copier.referrers(&root, &bytes).await?
+            copier.referrers(root, bytes).await?
         };
         if args.dry_run {
             out.line(&format!(
@@ -215,8 +240,9 @@ fn looks_like_tar(path: &Path) -> bool {
         .is_ok_and(|()| header[257..262] == *b"ustar")
 }
 
-/// The backup to restore: a layout directory, or a tar archive of one.
-fn open_backup(input: &str, out: &Output) -> Result<Layout> {
+/// The backup to restore: a layout directory, or a tar archive of one. A directory that holds
+/// no layout is `None`: it has no tags, which is what Go reports for it.
+fn open_backup(input: &str, out: &Output) -> Result<Option<Layout>> {
     let path = Path::new(input);
     let meta = std::fs::metadata(path).map_err(|e| {
         anyhow::anyhow!(
@@ -226,13 +252,9 @@ fn open_backup(input: &str, out: &Output) -> Result<Layout> {
     })?;
     if meta.is_dir() {
         if !path.join("index.json").is_file() || !path.join("oci-layout").is_file() {
-            return Err(UserError::new(format!(
-                "{input:?}: invalid OCI Image Layout: no index.json or oci-layout in it"
-            ))
-            .hint("Restore takes a directory or .tar written by \"oras backup\" (or any OCI image layout)")
-            .into());
+            return Ok(None);
         }
-        return Ok(Layout::open(path, input)?);
+        return Ok(Some(Layout::open(path, input)?));
     }
     if !looks_like_tar(path) {
         bail!("input path {input:?} is not a tar archive: invalid OCI Image Layout");
@@ -243,7 +265,7 @@ fn open_backup(input: &str, out: &Output) -> Result<Layout> {
         "Loaded backup archive: {input} ({})",
         humanize(meta.len())
     ));
-    Ok(layout)
+    Ok(Some(layout))
 }
 
 fn output(no_tty: bool, common: &CommonArgs) -> Output {
@@ -333,7 +355,11 @@ fn parent_of(path: &Path) -> &Path {
 /// Writes the layout in `dir` as a tar archive at `dest` (through a temp file and a rename);
 /// returns its size.
 fn write_tar(dir: &Path, dest: &Path) -> Result<u64> {
-    let tmp = tempfile::NamedTempFile::new_in(parent_of(dest))
+    // 0666 less the umask, as Go's os.Create makes it (a temp file alone would be 0600).
+    let tmp = tempfile::Builder::new()
+        .prefix(".oras-backup-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(parent_of(dest))
         .with_context(|| format!("failed to create {}", dest.display()))?;
     let mut builder = tar::Builder::new(std::io::BufWriter::new(tmp.as_file()));
     builder.mode(tar::HeaderMode::Deterministic);
