@@ -55,7 +55,7 @@ pub async fn ls(args: RepoLsArgs) -> Result<()> {
         registry
     };
     let client = registry_client(registry, host, &args.remote, credential, args.common.debug)?;
-    let all = crate::registry::catalog(&Arc::new(client))
+    let all = crate::registry::catalog(&Arc::new(client), &args.last)
         .await
         .map_err(|e| {
             let what = namespace.map_or_else(String::new, |n| format!(" with prefix \"{n}/\""));
@@ -63,12 +63,11 @@ pub async fn ls(args: RepoLsArgs) -> Result<()> {
                 "could not list repositories for {registry:?}{what}"
             ))
         })?;
-    let mut repos: Vec<String> = all
+    // In the registry's order, as Go prints them (docker-registry lists `a/b` before `a-c`).
+    let repos: Vec<String> = all
         .into_iter()
         .filter(|r| namespace.is_none_or(|n| r.starts_with(&format!("{n}/"))))
-        .filter(|r| args.last.is_empty() || r.as_str() > args.last.as_str())
         .collect();
-    repos.sort();
     if format != Format::Text {
         return out.json(&LsJson {
             registry,

@@ -213,10 +213,13 @@ fn repo_ls_lists_repositories() {
     ] {
         out.assert_line(repo);
     }
-    let all: Vec<&str> = out.stdout.lines().collect();
-    let mut sorted = all.clone();
-    sorted.sort_unstable();
-    assert_eq!(all, sorted, "catalog order\n{out}");
+    // In the registry's order, as Go prints it (regression: they were sorted by bytes, which
+    // put `ns-draft/gamma` first). docker-registry walks its tree: `ns/…` before `ns-draft`.
+    let position = |name: &str| out.stdout.lines().position(|l| l == name).unwrap();
+    assert!(
+        position("cmd-repo-ls/ns/beta/deep") < position("cmd-repo-ls/ns-draft/gamma"),
+        "catalog order\n{out}"
+    );
 
     // A namespace: only repositories below it, with the namespace stripped.
     let out = sandbox
@@ -256,7 +259,7 @@ fn repo_ls_lists_repositories() {
         })
     );
 
-    // --last skips up to and including the given repository.
+    // --last is the registry's: the names after the given one in its order.
     let out = sandbox
         .oras()
         .args([
@@ -271,6 +274,7 @@ fn repo_ls_lists_repositories() {
     assert!(!after.contains(&"cmd-repo-ls/ns/alpha"), "{out}");
     assert!(!after.contains(&"cmd-repo-ls/ns/beta/deep"), "{out}");
     assert!(after.contains(&"cmd-repo-ls/other"), "{out}");
+    assert!(after.contains(&"cmd-repo-ls/ns-draft/gamma"), "{out}");
 
     let out = sandbox
         .oras()
