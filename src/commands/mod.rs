@@ -383,9 +383,13 @@ pub(crate) fn registry_client(
 pub(crate) fn invalid_reference(raw: &str, e: impl std::fmt::Display) -> anyhow::Error {
     const FORM: &str =
         "Please make sure the provided reference is in the form of <registry>/<repo>[:tag|@digest]";
-    // `alpine:3`, as Docker takes it: oras needs the registry spelled out.
+    // `alpine:3`, as Docker takes it: oras needs the registry spelled out. A registry given
+    // alone (`localhost:5000`, `ghcr.io`) lacks a repository instead: no Docker Hub guess.
+    let name = raw.split(':').next().unwrap_or_default();
     let hint = if !raw.is_empty()
         && !raw.contains('/')
+        && name != "localhost"
+        && !name.contains('.')
         && Reference::parse(&format!("docker.io/library/{raw}")).is_ok()
     {
         format!("{FORM}\nDid you mean \"docker.io/library/{raw}\"?")

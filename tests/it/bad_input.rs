@@ -27,6 +27,29 @@ fn a_docker_style_short_name_gets_the_full_docker_hub_reference_as_a_hint() {
 }
 
 #[test]
+fn a_registry_without_repository_gets_no_docker_hub_hint() {
+    // Regression: `oras repo tags localhost:5000` was asked whether it meant
+    // "docker.io/library/localhost:5000".
+    let sandbox = Sandbox::new();
+    for raw in [
+        "localhost:5000",
+        "localhost",
+        "ghcr.io",
+        "registry.example.com:443",
+    ] {
+        let out = sandbox.oras().args(["repo", "tags", raw]).failure();
+        assert_eq!(
+            out.stderr,
+            format!(
+                "Error: \"{raw}\": invalid reference: missing registry or repository\n\
+                 Please make sure the provided reference is in the form of <registry>/<repo>[:tag|@digest]\n"
+            ),
+            "{out}"
+        );
+    }
+}
+
+#[test]
 fn push_rejects_a_reference_without_registry() {
     let sandbox = Sandbox::new();
     sandbox.write("x.txt", "x\n");
