@@ -131,6 +131,24 @@ fn push_rejects_an_invalid_artifact_type() {
 }
 
 #[test]
+fn attach_of_an_absolute_path_hints_at_attach() {
+    // Regression: the hint told an `oras attach` user to run `oras push`.
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("abs.txt", "absolute\n");
+    let absolute = file.to_str().unwrap();
+    let out = sandbox
+        .oras()
+        .args(["attach", "--artifact-type", "test/attach"])
+        .args(["--oci-layout", "lay:v1", absolute])
+        .failure();
+    assert_error(&out, "absolute file path detected");
+    out.stderr_contains(&format!(
+        "To name the layer \"abs.txt\" instead, attach it from its directory: cd {} && oras attach --artifact-type test/attach <subject> abs.txt",
+        sandbox.work().display()
+    ));
+}
+
+#[test]
 fn push_rejects_an_absolute_path_unless_validation_is_disabled() {
     let sandbox = Sandbox::new();
     let file = sandbox.write("abs.txt", "absolute\n");
