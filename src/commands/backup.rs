@@ -334,7 +334,7 @@ fn print_found(out: &Output, place: &str, tags: &[String]) {
     if tags.len() > 5 {
         out.line(&format!("Found {} tag(s) {place}:", tags.len()));
         for t in tags {
-            out.line(&format!("  {t}"));
+            out.line(t);
         }
     } else {
         out.line(&format!(
@@ -389,15 +389,34 @@ fn write_tar(dir: &Path, dest: &Path) -> Result<u64> {
     Ok(size)
 }
 
-/// A duration as Go's `Duration.String()` prints it once rounded to milliseconds: `1.5s`,
-/// `823ms`.
+/// A duration as the Go client's `humanize.FormatDuration` prints it: rounded to the second
+/// above one second (`2s`, `1m5s`), to the millisecond above one millisecond (`823ms`), to the
+/// microsecond below (`412µs`), then written by Go's `Duration.String()`.
 fn go_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        return format!("{ms}ms");
+    // Go's Round goes halfway values away from zero.
+    let round = |unit: u128| (d.as_nanos() + unit / 2) / unit;
+    if d > Duration::from_secs(1) {
+        let secs = round(1_000_000_000);
+        let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+        if h > 0 {
+            format!("{h}h{m}m{s}s")
+        } else if m > 0 {
+            format!("{m}m{s}s")
+        } else {
+            format!("{s}s")
+        }
+    } else if d > Duration::from_millis(1) {
+        match round(1_000_000) {
+            1000 => "1s".to_owned(),
+            ms => format!("{ms}ms"),
+        }
+    } else {
+        match round(1000) {
+            0 => "0s".to_owned(),
+            1000 => "1ms".to_owned(),
+            us => format!("{us}µs"),
+        }
     }
-    let text = format!("{}.{:03}", ms / 1000, ms % 1000);
-    format!("{}s", text.trim_end_matches('0').trim_end_matches('.'))
 }
 
 #[cfg(test)]
@@ -406,10 +425,20 @@ mod tests {
 
     #[test]
     fn durations_print_like_go() {
-        assert_eq!(go_duration(Duration::from_millis(823)), "823ms");
-        assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
-        assert_eq!(go_duration(Duration::from_secs(2)), "2s");
-        assert_eq!(go_duration(Duration::from_millis(61_234)), "61.234s");
+        for (d, want) in [
+            (Duration::from_micros(823_400), "823ms"),
+            (Duration::from_micros(999_600), "1s"),
+            (Duration::from_secs(1), "1s"),
+            (Duration::from_millis(1499), "1s"),
+            (Duration::from_millis(1500), "2s"),
+            (Duration::from_millis(61_234), "1m1s"),
+            (Duration::from_secs(3600), "1h0m0s"),
+            (Duration::from_nanos(412_400), "412µs"),
+            (Duration::from_nanos(999_700), "1ms"),
+            (Duration::ZERO, "0s"),
+        ] {
+            assert_eq!(go_duration(d), want, "{d:?}");
+        }
     }
 
     #[test]

@@ -747,3 +747,34 @@ fn restore_from_a_directory_without_a_layout_finds_no_tags() {
         .failure();
     out.error_first_line("Error: failed to find tag \"v1\" in \"empty\"");
 }
+
+#[test]
+fn more_than_five_tags_are_listed_one_per_line() {
+    // Regression: the tags were indented by two spaces; Go prints each bare (its
+    // `OnTagsFound` of backup and restore).
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let repo = registry.reference("cmd-backup/six-tags");
+    sandbox.write("six.txt", "six tags\n");
+    sandbox
+        .oras()
+        .args(["push", &format!("{repo}:t1,t2,t3,t4,t5,t6"), "six.txt"])
+        .success();
+    let tags = "t1,t2,t3,t4,t5,t6";
+    let out = sandbox
+        .oras()
+        .args(["backup", "-o", "six", &format!("{repo}:{tags}")])
+        .success();
+    let listed = format!("Found 6 tag(s) in {repo}:\nt1\nt2\nt3\nt4\nt5\nt6\n");
+    assert!(out.stdout.starts_with(&listed), "{out}");
+    let out = sandbox
+        .oras()
+        .args(["restore", "--dry-run", "--input", "six"])
+        .arg(registry.reference("cmd-restore/six-tags"))
+        .success();
+    assert!(
+        out.stdout
+            .starts_with("Found 6 tag(s) in the backup:\nt1\nt2\nt3\nt4\nt5\nt6\n"),
+        "{out}"
+    );
+}
