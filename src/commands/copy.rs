@@ -2,6 +2,7 @@
 //! any two targets: registry ↔ registry, registry ↔ OCI layout. Within one registry, blobs are
 //! mounted from the source repository instead of copied.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
@@ -417,11 +418,19 @@ impl Copier<'_> {
             .fetch_manifest(&desc.digest.to_string())
             .await
             .is_ok_and(|(d, _)| d.digest == desc.digest);
+        let mut duplicates = None;
         if exists {
             self.reporter.state(desc, State::Exists);
         } else {
             let mut graph = Graph::default();
             walk(self.source, self.target, desc, bytes, &mut graph, 0).await?;
+            // The title each blob is copied under: the first of the layers sharing its digest.
+            let mut first_titles = HashMap::new();
+            for d in &graph.blobs {
+                first_titles
+                    .entry(d.digest.clone())
+                    .or_insert_with(|| d.title().map(str::to_owned));
+            }
             let mut seen = std::collections::HashSet::new();
             graph.blobs.retain(|d| seen.insert(d.digest.clone()));
             copy_blobs(
@@ -439,9 +448,11 @@ impl Copier<'_> {
                     .push_manifest(child, child_bytes, &child.digest.to_string())
                     .await
                     .map_err(at(Origin::Destination))?;
+                self.report_duplicates(child, child_bytes, &first_titles);
                 self.reporter.state(child, State::Done);
             }
             self.reporter.state(desc, State::Started);
+            duplicates = Some(first_titles);
         }
         // Pushed even when it exists: this sets the tag, and a destination without the
         // referrers API may still lack the referrer's entry in its tag index.
@@ -449,10 +460,36 @@ impl Copier<'_> {
             .push_manifest(desc, bytes, reference)
             .await
             .map_err(at(Origin::Destination))?;
-        if !exists {
+        if let Some(first_titles) = &duplicates {
+            self.report_duplicates(desc, bytes, first_titles);
             self.reporter.state(desc, State::Done);
         }
         Ok(())
+    }
+
+    /// Layers of `manifest` whose content was copied under another title (`foo2` beside an
+    /// identical `foo1`): `Skipped` once the manifest is in, as Go's copy handler reports
+    /// them (its `DeduplicatedFilter`), so that every named layer gets a line.
+    fn report_duplicates(
+        &self,
+        manifest: &Descriptor,
+        bytes: &[u8],
+        first_titles: &HashMap<crate::oci::Digest, Option<String>>,
+    ) {
+        if is_index_type(&manifest.media_type) {
+            return;
+        }
+        let Ok(parsed) = parse_manifest(bytes) else {
+            return;
+        };
+        for blob in std::iter::once(&parsed.config).chain(&parsed.layers) {
+            if first_titles
+                .get(&blob.digest)
+                .is_some_and(|first| first.as_deref() != blob.title())
+            {
+                self.reporter.state(blob, State::Skipped);
+            }
+        }
     }
 }
 

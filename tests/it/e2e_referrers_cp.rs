@@ -101,3 +101,59 @@ fn cp_of_a_referrer_copies_its_subject_chain_too() {
         );
     }
 }
+
+#[test]
+fn cp_reports_a_layer_with_the_same_content_as_another_as_skipped() {
+    // Regression: foo2, identical to foo1, got no status line at all; Go's copy handler
+    // prints `Skipped` for it when its manifest is copied (e2e cp.go counts every layer).
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let src = registry.reference("e2e-cp/dedup-src:foobar");
+    sandbox.write("foobar/foo1", "foo");
+    sandbox.write("foobar/foo2", "foo");
+    sandbox.write("foobar/bar", "bar");
+    let pushed = sandbox
+        .oras()
+        .args(["push", &src, "foobar/foo1", "foobar/foo2", "foobar/bar"])
+        .success();
+    let manifest = format!("sha256:{}", pushed.digest_line());
+    let manifest_hex = &manifest["sha256:".len()..][..12];
+    let foo = "2c26b46b68ff";
+
+    for (dst, layout) in [
+        (registry.reference("e2e-cp/dedup-dst:copied"), false),
+        ("lay:copied".to_owned(), true),
+    ] {
+        let mut oras = sandbox.oras().args(["cp", &src]);
+        if layout {
+            oras = oras.arg("--to-oci-layout");
+        }
+        let out = oras.arg(&dst).success();
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        let at = |line: &str| lines.iter().position(|l| *l == line);
+        let skipped = at(&format!("Skipped {foo} foobar/foo2")).unwrap_or_else(|| {
+            panic!("foo2 is reported as skipped\n{out}");
+        });
+        let copying = at(&format!(
+            "Copying {manifest_hex} application/vnd.oci.image.manifest.v1+json"
+        ))
+        .unwrap();
+        let copied = at(&format!(
+            "Copied  {manifest_hex} application/vnd.oci.image.manifest.v1+json"
+        ))
+        .unwrap();
+        assert!(copying < skipped && skipped < copied, "{out}");
+        // foo1 itself is copied (or mounted), and foo2 only once.
+        assert_eq!(
+            lines.iter().filter(|l| l.contains("foobar/foo2")).count(),
+            1,
+            "{out}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.ends_with(&format!("{foo} foobar/foo1"))),
+            "{out}"
+        );
+    }
+}
