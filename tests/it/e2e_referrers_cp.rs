@@ -157,3 +157,23 @@ fn cp_reports_a_layer_with_the_same_content_as_another_as_skipped() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// discover (§13.5)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn discover_of_a_missing_tag_prints_the_registry_error_alone() {
+    // Regression: the error repeated the reference after a `failed to resolve` that Go's
+    // discover does not add (it returns oras.Resolve's error as it is).
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let missing = registry.reference("e2e-discover/none:missing");
+    let out = sandbox.oras().args(["discover", &missing]).failure();
+    assert_eq!(
+        out.stderr,
+        format!("Error response from registry: {missing}: not found\n"),
+        "{out}"
+    );
+    assert_eq!(out.stdout, "", "{out}");
+}
