@@ -158,6 +158,50 @@ fn cp_reports_a_layer_with_the_same_content_as_another_as_skipped() {
     }
 }
 
+#[test]
+fn cp_platform_of_a_single_manifest_fails_in_oras_go_words() {
+    // Regression: a manifest whose platform differs said "the manifest's platform linux/amd64
+    // does not match", and one without an image config "platform / does not match".
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("bin", "amd64 build\n");
+    let amd64 = registry.reference("e2e-cp/platform-src:amd64");
+    let out = sandbox
+        .oras()
+        .args(["push", &amd64, "--artifact-platform", "linux/amd64", "bin"])
+        .success();
+    let digest = format!("sha256:{}", out.digest_line());
+    let dst = registry.reference("e2e-cp/platform-dst:x");
+    let out = sandbox
+        .oras()
+        .args(["cp", "--platform", "linux/arm64", &amd64, &dst])
+        .failure();
+    assert_eq!(
+        out.stderr,
+        format!(
+            "Error response from registry: {digest}: not found: platform in manifest does not match target platform\n"
+        ),
+        "{out}"
+    );
+    // The same manifest for its own platform is copied.
+    sandbox
+        .oras()
+        .args(["cp", "--platform", "linux/amd64", &amd64, &dst])
+        .success();
+
+    let artifact = registry.reference("e2e-cp/platform-src:artifact");
+    sandbox.oras().args(["push", &artifact, "bin"]).success();
+    let out = sandbox
+        .oras()
+        .args(["cp", "--platform", "linux/amd64", &artifact, &dst])
+        .failure();
+    assert_eq!(
+        out.stderr,
+        "Error: fail to recognize platform from unknown config application/vnd.oci.empty.v1+json: expect application/vnd.oci.image.config.v1+json: unsupported\n",
+        "{out}"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // discover (§13.5)
 // ---------------------------------------------------------------------------------------------
