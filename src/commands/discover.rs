@@ -261,7 +261,8 @@ fn table(out: &Output, raw: &str, tree: &Node, verbose: bool) -> Result<()> {
     let n = tree.referrers.len();
     out.line(&format!(
         "Discovered {n} artifact{} referencing {raw}",
-        if n == 1 { "" } else { "s" }
+        // Go's table handler: plural only above one, so none reads "0 artifact".
+        if n > 1 { "s" } else { "" }
     ));
     out.line(&format!("Digest: {}", tree.digest));
     if n == 0 {

@@ -221,3 +221,31 @@ fn discover_of_a_missing_tag_prints_the_registry_error_alone() {
     );
     assert_eq!(out.stdout, "", "{out}");
 }
+
+#[test]
+fn discover_table_of_no_referrers_says_0_artifact() {
+    // Regression: "Discovered 0 artifacts"; Go's table handler pluralises only above one.
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let seeded = seed_image(registry, &sandbox, "e2e-discover/lonely:v1");
+    let subject = registry.reference("e2e-discover/lonely:v1");
+    let out = sandbox
+        .oras()
+        .args(["discover", "--format", "table", &subject])
+        .success();
+    assert_eq!(
+        out.stdout,
+        format!(
+            "Discovered 0 artifact referencing {subject}\nDigest: {}\n",
+            seeded.digest
+        ),
+        "{out}"
+    );
+    attach(&sandbox, &subject, "test/one");
+    attach(&sandbox, &subject, "test/two");
+    let out = sandbox
+        .oras()
+        .args(["discover", "--format", "table", &subject])
+        .success();
+    out.assert_line(&format!("Discovered 2 artifacts referencing {subject}"));
+}
