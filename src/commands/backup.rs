@@ -69,18 +69,7 @@ pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
     }
     // Every tag resolves before anything is written (or announced): a missing one leaves no
     // half backup.
-    let mut roots = Vec::with_capacity(tags.len());
-    for tag in &tags {
-        roots.push(source.fetch_manifest(tag).await.map_err(|e| {
-            if e.is_not_found() {
-                // Go's Remote error handler leaves a bare not-found alone: `Error: failed to
-                // resolve tag "v9": <ref>: not found`, without the registry prefix.
-                anyhow::anyhow!("failed to resolve tag {tag:?}: {e}")
-            } else {
-                anyhow::Error::new(e).context(format!("failed to resolve tag {tag:?}"))
-            }
-        })?);
-    }
+    let roots = resolve_tags(source, &tags).await?;
     print_found(&out, &format!("in {repo}"), &tags);
 
     // A tar archive is made from a layout in a temp directory next to it.
@@ -104,8 +93,10 @@ pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
         mount_from: None,
         reporter: &reporter,
         dry_run: false,
+        done: std::sync::Mutex::default(),
     };
     for (tag, (root, bytes)) in tags.iter().zip(&roots) {
+        copier.start_over();
         copier.graph(root, bytes, tag).await?;
         let referrers = if args.include_referrers {
             copier.referrers(root, bytes).await?
@@ -126,6 +117,26 @@ pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
         go_duration(started.elapsed())
     ));
     Ok(())
+}
+
+/// The manifest of each tag in the repository being backed up.
+async fn resolve_tags(
+    source: &dyn Target,
+    tags: &[String],
+) -> Result<Vec<(crate::oci::Descriptor, Vec<u8>)>> {
+    let mut roots = Vec::with_capacity(tags.len());
+    for tag in tags {
+        roots.push(source.fetch_manifest(tag).await.map_err(|e| {
+            if e.is_not_found() {
+                // Go's Remote error handler leaves a bare not-found alone: `Error: failed to
+                // resolve tag "v9": <ref>: not found`, without the registry prefix.
+                anyhow::anyhow!("failed to resolve tag {tag:?}: {e}")
+            } else {
+                anyhow::Error::new(e).context(format!("failed to resolve tag {tag:?}"))
+            }
+        })?);
+    }
+    Ok(roots)
 }
 
 pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
@@ -192,8 +203,10 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
         mount_from: None,
         reporter: &reporter,
         dry_run: args.dry_run,
+        done: std::sync::Mutex::default(),
     };
     for (tag, (root, bytes)) in tags.iter().zip(&roots) {
+        copier.start_over();
         if !args.dry_run {
             copier.graph(root, bytes, tag).await?;
         }

@@ -47,6 +47,8 @@ fn at(origin: Origin) -> impl Fn(TargetError) -> anyhow::Error {
 struct Graph {
     blobs: Vec<Descriptor>,
     manifests: Vec<(Descriptor, Vec<u8>)>,
+    /// Subjects the destination already holds: reported `Exists`, not walked.
+    existing: Vec<Descriptor>,
 }
 
 fn side(args: &CopyArgs, from: bool) -> TargetArgs {
@@ -265,6 +267,7 @@ async fn copy(
         mount_from: mount_from.as_deref(),
         reporter: &reporter,
         dry_run: false,
+        done: std::sync::Mutex::default(),
     };
     let first = dst
         .selector
@@ -309,6 +312,8 @@ pub(crate) struct Copier<'a> {
     pub(crate) reporter: &'a Arc<dyn Reporter>,
     /// Only count the referrers that would be copied.
     pub(crate) dry_run: bool,
+    /// Manifests this run has copied or found at the destination, each reported once.
+    pub(crate) done: std::sync::Mutex<std::collections::HashSet<crate::oci::Digest>>,
 }
 
 /// The source repository to mount blobs from, when both targets are repositories of one
@@ -420,10 +425,17 @@ impl Copier<'_> {
             .is_ok_and(|(d, _)| d.digest == desc.digest);
         let mut duplicates = None;
         if exists {
+            self.first_time(&desc.digest);
             self.reporter.state(desc, State::Exists);
         } else {
             let mut graph = Graph::default();
             walk(self.source, self.target, desc, bytes, &mut graph, 0).await?;
+            // A subject already there is a node Go's copy finds and reports as existing.
+            for subject in &graph.existing {
+                if self.first_time(&subject.digest) {
+                    self.reporter.state(subject, State::Exists);
+                }
+            }
             // The title each blob is copied under: the first of the layers sharing its digest.
             let mut first_titles = HashMap::new();
             for d in &graph.blobs {
@@ -450,6 +462,7 @@ impl Copier<'_> {
                     .map_err(at(Origin::Destination))?;
                 self.report_duplicates(child, child_bytes, &first_titles);
                 self.reporter.state(child, State::Done);
+                self.first_time(&child.digest);
             }
             self.reporter.state(desc, State::Started);
             duplicates = Some(first_titles);
@@ -463,8 +476,25 @@ impl Copier<'_> {
         if let Some(first_titles) = &duplicates {
             self.report_duplicates(desc, bytes, first_titles);
             self.reporter.state(desc, State::Done);
+            self.first_time(&desc.digest);
         }
         Ok(())
+    }
+
+    /// Forgets what was handled: each tag of a backup or restore is a copy of its own.
+    pub(crate) fn start_over(&self) {
+        self.done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+
+    /// Records `digest` as handled by this run; true the first time.
+    fn first_time(&self, digest: &crate::oci::Digest) -> bool {
+        self.done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(digest.clone())
     }
 
     /// Layers of `manifest` whose content was copied under another title (`foo2` beside an
@@ -617,6 +647,7 @@ async fn walk_subject(
 ) -> Result<()> {
     let digest = subject.digest.to_string();
     if target.resolve(&digest).await.is_ok() {
+        graph.existing.push(subject.plain());
         return Ok(());
     }
     let (found, subject_bytes) = source

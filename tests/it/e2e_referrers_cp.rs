@@ -95,11 +95,75 @@ fn cp_of_a_referrer_copies_its_subject_chain_too() {
         ])
         .success();
     for digest in [&seeded.digest, &sbom] {
+        let hex12 = &digest["sha256:".len()..][..12];
         assert!(
-            !out.stdout.contains(&digest["sha256:".len()..][..12]),
+            !out.stdout
+                .lines()
+                .any(|l| l.starts_with("Cop") && l.contains(hex12)),
             "{digest} was already there\n{out}"
         );
     }
+    // The signature's own subject is found there; what is under it is not looked at.
+    assert!(
+        has_status(
+            &out,
+            "Exists",
+            &sbom,
+            "application/vnd.oci.image.manifest.v1+json"
+        ),
+        "{out}"
+    );
+    assert!(!out.stdout.contains(&seeded.digest[7..19]), "{out}");
+}
+
+#[test]
+fn cp_of_a_referrer_reports_a_subject_already_there_as_existing() {
+    // Go's copy walks a referrer's subject as one of its nodes: one the destination holds is
+    // reported `Exists` (once, and not at all for the root of a `cp -r`).
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let seeded = seed_image(registry, &sandbox, "e2e-cp/exists-src:v1");
+    let src = registry.reference("e2e-cp/exists-src");
+    let sbom = attach(&sandbox, &format!("{src}:v1"), "test/sbom.file");
+    let dst = registry.reference("e2e-cp/exists-dst");
+    sandbox
+        .oras()
+        .args(["cp", &format!("{src}:v1"), &format!("{dst}:v1")])
+        .success();
+    let out = sandbox
+        .oras()
+        .args(["cp", &format!("{src}@{sbom}"), &dst])
+        .success();
+    let manifest_type = "application/vnd.oci.image.manifest.v1+json";
+    assert!(
+        has_status(&out, "Exists", &seeded.digest, manifest_type),
+        "{out}"
+    );
+    assert!(has_status(&out, "Copied", &sbom, manifest_type), "{out}");
+
+    let out = sandbox
+        .oras()
+        .args([
+            "cp",
+            "-r",
+            &format!("{src}:v1"),
+            "--to-oci-layout",
+            "lay:v1",
+        ])
+        .success();
+    let root_lines: Vec<&str> = out
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("Digest:") && l.contains(&seeded.digest[7..19]))
+        .collect();
+    assert_eq!(
+        root_lines,
+        [
+            format!("Copying {} {manifest_type}", &seeded.digest[7..19]),
+            format!("Copied  {} {manifest_type}", &seeded.digest[7..19]),
+        ],
+        "{out}"
+    );
 }
 
 #[test]
