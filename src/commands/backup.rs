@@ -67,12 +67,10 @@ pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
                 .into(),
         );
     }
+    // Every tag resolves before anything is written (or announced): a missing one leaves no
+    // half backup.
+    let roots = resolve_tags(source, &tags).await?;
     print_found(&out, &format!("in {repo}"), &tags);
-    // Every tag resolves before anything is written: a missing one leaves no half backup.
-    let mut roots = Vec::with_capacity(tags.len());
-    for tag in &tags {
-        roots.push(source.fetch_manifest(tag).await?);
-    }
 
     // A tar archive is made from a layout in a temp directory next to it.
     let staging = if to_tar {
@@ -95,8 +93,10 @@ pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
         mount_from: None,
         reporter: &reporter,
         dry_run: false,
+        done: std::sync::Mutex::default(),
     };
     for (tag, (root, bytes)) in tags.iter().zip(&roots) {
+        copier.start_over();
         copier.graph(root, bytes, tag).await?;
         let referrers = if args.include_referrers {
             copier.referrers(root, bytes).await?
@@ -119,6 +119,26 @@ pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
     Ok(())
 }
 
+/// The manifest of each tag in the repository being backed up.
+async fn resolve_tags(
+    source: &dyn Target,
+    tags: &[String],
+) -> Result<Vec<(crate::oci::Descriptor, Vec<u8>)>> {
+    let mut roots = Vec::with_capacity(tags.len());
+    for tag in tags {
+        roots.push(source.fetch_manifest(tag).await.map_err(|e| {
+            if e.is_not_found() {
+                // Go's Remote error handler leaves a bare not-found alone: `Error: failed to
+                // resolve tag "v9": <ref>: not found`, without the registry prefix.
+                anyhow::anyhow!("failed to resolve tag {tag:?}: {e}")
+            } else {
+                anyhow::Error::new(e).context(format!("failed to resolve tag {tag:?}"))
+            }
+        })?);
+    }
+    Ok(roots)
+}
+
 pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
     let started = Instant::now();
     let out = output(args.no_tty, &args.common);
@@ -133,12 +153,16 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
     if input.is_empty() {
         bail!("the input path cannot be empty");
     }
-    let layout = open_backup(input, &out)?;
+    // The reference is checked before the input, as Go's PreRunE does.
     let (raw, tags) = repository_and_tags(&args.args[0])?;
-    let available = layout
-        .tags()
-        .await
-        .map_err(|e| anyhow::anyhow!("{input:?}: invalid OCI Image Layout: {e}"))?;
+    let layout = open_backup(input, &out)?;
+    let available = match &layout {
+        Some(layout) => layout
+            .tags()
+            .await
+            .map_err(|e| anyhow::anyhow!("{input:?}: invalid OCI Image Layout: {e}"))?,
+        None => Vec::new(),
+    };
     let tags = if tags.is_empty() { available } else { tags };
     if tags.is_empty() {
         return Err(UserError::new(format!(
@@ -146,6 +170,22 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
         ))
         .hint("If you want to list available tags in the OCI layout, use \"oras repo tags --oci-layout\"")
         .into());
+    }
+    let Some(layout) = layout else {
+        bail!(
+            "failed to find tag {:?} in {input:?}: it is not an OCI image layout (no index.json or oci-layout in it)",
+            tags[0]
+        );
+    };
+    // Every tag is found before anything is announced or pushed.
+    let mut roots = Vec::with_capacity(tags.len());
+    for tag in &tags {
+        roots.push(
+            layout
+                .fetch_manifest(tag)
+                .await
+                .with_context(|| format!("failed to find tag {tag:?} in {input:?}"))?,
+        );
     }
     print_found(&out, "in the backup", &tags);
 
@@ -163,19 +203,17 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
         mount_from: None,
         reporter: &reporter,
         dry_run: args.dry_run,
+        done: std::sync::Mutex::default(),
     };
-    for tag in &tags {
-        let (root, bytes) = layout
-            .fetch_manifest(tag)
-            .await
-            .with_context(|| format!("failed to find tag {tag:?} in {input:?}"))?;
+    for (tag, (root, bytes)) in tags.iter().zip(&roots) {
+        copier.start_over();
         if !args.dry_run {
-            copier.graph(&root, &bytes, tag).await?;
+            copier.graph(root, bytes, tag).await?;
         }
         let referrers = if args.exclude_referrers {
             0
         } else {
-            copier.referrers(&root, &bytes).await?
+            copier.referrers(root, bytes).await?
         };
         if args.dry_run {
             out.line(&format!(
@@ -215,8 +253,9 @@ fn looks_like_tar(path: &Path) -> bool {
         .is_ok_and(|()| header[257..262] == *b"ustar")
 }
 
-/// The backup to restore: a layout directory, or a tar archive of one.
-fn open_backup(input: &str, out: &Output) -> Result<Layout> {
+/// The backup to restore: a layout directory, or a tar archive of one. A directory that holds
+/// no layout is `None`: it has no tags, which is what Go reports for it.
+fn open_backup(input: &str, out: &Output) -> Result<Option<Layout>> {
     let path = Path::new(input);
     let meta = std::fs::metadata(path).map_err(|e| {
         anyhow::anyhow!(
@@ -226,13 +265,9 @@ fn open_backup(input: &str, out: &Output) -> Result<Layout> {
     })?;
     if meta.is_dir() {
         if !path.join("index.json").is_file() || !path.join("oci-layout").is_file() {
-            return Err(UserError::new(format!(
-                "{input:?}: invalid OCI Image Layout: no index.json or oci-layout in it"
-            ))
-            .hint("Restore takes a directory or .tar written by \"oras backup\" (or any OCI image layout)")
-            .into());
+            return Ok(None);
         }
-        return Ok(Layout::open(path, input)?);
+        return Ok(Some(Layout::open(path, input)?));
     }
     if !looks_like_tar(path) {
         bail!("input path {input:?} is not a tar archive: invalid OCI Image Layout");
@@ -243,7 +278,7 @@ fn open_backup(input: &str, out: &Output) -> Result<Layout> {
         "Loaded backup archive: {input} ({})",
         humanize(meta.len())
     ));
-    Ok(layout)
+    Ok(Some(layout))
 }
 
 fn output(no_tty: bool, common: &CommonArgs) -> Output {
@@ -312,7 +347,7 @@ fn print_found(out: &Output, place: &str, tags: &[String]) {
     if tags.len() > 5 {
         out.line(&format!("Found {} tag(s) {place}:", tags.len()));
         for t in tags {
-            out.line(&format!("  {t}"));
+            out.line(t);
         }
     } else {
         out.line(&format!(
@@ -333,7 +368,11 @@ fn parent_of(path: &Path) -> &Path {
 /// Writes the layout in `dir` as a tar archive at `dest` (through a temp file and a rename);
 /// returns its size.
 fn write_tar(dir: &Path, dest: &Path) -> Result<u64> {
-    let tmp = tempfile::NamedTempFile::new_in(parent_of(dest))
+    // 0666 less the umask, as Go's os.Create makes it (a temp file alone would be 0600).
+    let tmp = tempfile::Builder::new()
+        .prefix(".oras-backup-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(parent_of(dest))
         .with_context(|| format!("failed to create {}", dest.display()))?;
     let mut builder = tar::Builder::new(std::io::BufWriter::new(tmp.as_file()));
     builder.mode(tar::HeaderMode::Deterministic);
@@ -363,15 +402,34 @@ fn write_tar(dir: &Path, dest: &Path) -> Result<u64> {
     Ok(size)
 }
 
-/// A duration as Go's `Duration.String()` prints it once rounded to milliseconds: `1.5s`,
-/// `823ms`.
+/// A duration as the Go client's `humanize.FormatDuration` prints it: rounded to the second
+/// above one second (`2s`, `1m5s`), to the millisecond above one millisecond (`823ms`), to the
+/// microsecond below (`412µs`), then written by Go's `Duration.String()`.
 fn go_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        return format!("{ms}ms");
+    // Go's Round goes halfway values away from zero.
+    let round = |unit: u128| (d.as_nanos() + unit / 2) / unit;
+    if d > Duration::from_secs(1) {
+        let secs = round(1_000_000_000);
+        let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+        if h > 0 {
+            format!("{h}h{m}m{s}s")
+        } else if m > 0 {
+            format!("{m}m{s}s")
+        } else {
+            format!("{s}s")
+        }
+    } else if d > Duration::from_millis(1) {
+        match round(1_000_000) {
+            1000 => "1s".to_owned(),
+            ms => format!("{ms}ms"),
+        }
+    } else {
+        match round(1000) {
+            0 => "0s".to_owned(),
+            1000 => "1ms".to_owned(),
+            us => format!("{us}µs"),
+        }
     }
-    let text = format!("{}.{:03}", ms / 1000, ms % 1000);
-    format!("{}s", text.trim_end_matches('0').trim_end_matches('.'))
 }
 
 #[cfg(test)]
@@ -380,10 +438,20 @@ mod tests {
 
     #[test]
     fn durations_print_like_go() {
-        assert_eq!(go_duration(Duration::from_millis(823)), "823ms");
-        assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
-        assert_eq!(go_duration(Duration::from_secs(2)), "2s");
-        assert_eq!(go_duration(Duration::from_millis(61_234)), "61.234s");
+        for (d, want) in [
+            (Duration::from_micros(823_400), "823ms"),
+            (Duration::from_micros(999_600), "1s"),
+            (Duration::from_secs(1), "1s"),
+            (Duration::from_millis(1499), "1s"),
+            (Duration::from_millis(1500), "2s"),
+            (Duration::from_millis(61_234), "1m1s"),
+            (Duration::from_secs(3600), "1h0m0s"),
+            (Duration::from_nanos(412_400), "412µs"),
+            (Duration::from_nanos(999_700), "1ms"),
+            (Duration::ZERO, "0s"),
+        ] {
+            assert_eq!(go_duration(d), want, "{d:?}");
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! any two targets: registry ↔ registry, registry ↔ OCI layout. Within one registry, blobs are
 //! mounted from the source repository instead of copied.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
@@ -46,6 +47,8 @@ fn at(origin: Origin) -> impl Fn(TargetError) -> anyhow::Error {
 struct Graph {
     blobs: Vec<Descriptor>,
     manifests: Vec<(Descriptor, Vec<u8>)>,
+    /// Subjects the destination already holds: reported `Exists`, not walked.
+    existing: Vec<Descriptor>,
 }
 
 fn side(args: &CopyArgs, from: bool) -> TargetArgs {
@@ -264,6 +267,7 @@ async fn copy(
         mount_from: mount_from.as_deref(),
         reporter: &reporter,
         dry_run: false,
+        done: std::sync::Mutex::default(),
     };
     let first = dst
         .selector
@@ -308,6 +312,8 @@ pub(crate) struct Copier<'a> {
     pub(crate) reporter: &'a Arc<dyn Reporter>,
     /// Only count the referrers that would be copied.
     pub(crate) dry_run: bool,
+    /// Manifests this run has copied or found at the destination, each reported once.
+    pub(crate) done: std::sync::Mutex<std::collections::HashSet<crate::oci::Digest>>,
 }
 
 /// The source repository to mount blobs from, when both targets are repositories of one
@@ -417,11 +423,26 @@ impl Copier<'_> {
             .fetch_manifest(&desc.digest.to_string())
             .await
             .is_ok_and(|(d, _)| d.digest == desc.digest);
+        let mut duplicates = None;
         if exists {
+            self.first_time(&desc.digest);
             self.reporter.state(desc, State::Exists);
         } else {
             let mut graph = Graph::default();
-            walk(self.source, desc, bytes, &mut graph, 0).await?;
+            walk(self.source, self.target, desc, bytes, &mut graph, 0).await?;
+            // A subject already there is a node Go's copy finds and reports as existing.
+            for subject in &graph.existing {
+                if self.first_time(&subject.digest) {
+                    self.reporter.state(subject, State::Exists);
+                }
+            }
+            // The title each blob is copied under: the first of the layers sharing its digest.
+            let mut first_titles = HashMap::new();
+            for d in &graph.blobs {
+                first_titles
+                    .entry(d.digest.clone())
+                    .or_insert_with(|| d.title().map(str::to_owned));
+            }
             let mut seen = std::collections::HashSet::new();
             graph.blobs.retain(|d| seen.insert(d.digest.clone()));
             copy_blobs(
@@ -439,9 +460,12 @@ impl Copier<'_> {
                     .push_manifest(child, child_bytes, &child.digest.to_string())
                     .await
                     .map_err(at(Origin::Destination))?;
+                self.report_duplicates(child, child_bytes, &first_titles);
                 self.reporter.state(child, State::Done);
+                self.first_time(&child.digest);
             }
             self.reporter.state(desc, State::Started);
+            duplicates = Some(first_titles);
         }
         // Pushed even when it exists: this sets the tag, and a destination without the
         // referrers API may still lack the referrer's entry in its tag index.
@@ -449,10 +473,53 @@ impl Copier<'_> {
             .push_manifest(desc, bytes, reference)
             .await
             .map_err(at(Origin::Destination))?;
-        if !exists {
+        if let Some(first_titles) = &duplicates {
+            self.report_duplicates(desc, bytes, first_titles);
             self.reporter.state(desc, State::Done);
+            self.first_time(&desc.digest);
         }
         Ok(())
+    }
+
+    /// Forgets what was handled: each tag of a backup or restore is a copy of its own.
+    pub(crate) fn start_over(&self) {
+        self.done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+
+    /// Records `digest` as handled by this run; true the first time.
+    fn first_time(&self, digest: &crate::oci::Digest) -> bool {
+        self.done
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(digest.clone())
+    }
+
+    /// Layers of `manifest` whose content was copied under another title (`foo2` beside an
+    /// identical `foo1`): `Skipped` once the manifest is in, as Go's copy handler reports
+    /// them (its `DeduplicatedFilter`), so that every named layer gets a line.
+    fn report_duplicates(
+        &self,
+        manifest: &Descriptor,
+        bytes: &[u8],
+        first_titles: &HashMap<crate::oci::Digest, Option<String>>,
+    ) {
+        if is_index_type(&manifest.media_type) {
+            return;
+        }
+        let Ok(parsed) = parse_manifest(bytes) else {
+            return;
+        };
+        for blob in std::iter::once(&parsed.config).chain(&parsed.layers) {
+            if first_titles
+                .get(&blob.digest)
+                .is_some_and(|first| first.as_deref() != blob.title())
+            {
+                self.reporter.state(blob, State::Skipped);
+            }
+        }
     }
 }
 
@@ -517,8 +584,12 @@ async fn copy_blobs(
         .await
 }
 
+/// Collects what is under `desc`: the blobs of its manifests, the child manifests of an index
+/// and, as oras-go's `content.Successors` has it, its `subject` (unless the destination
+/// already holds that one), each manifest listed after everything under it.
 async fn walk(
     source: &dyn Target,
+    target: &dyn Target,
     desc: &Descriptor,
     bytes: &[u8],
     graph: &mut Graph,
@@ -530,6 +601,9 @@ async fn walk(
     if is_index_type(&desc.media_type) {
         let index =
             parse_index(bytes).with_context(|| format!("{}: invalid index", desc.digest))?;
+        if let Some(subject) = &index.subject {
+            walk_subject(source, target, subject, graph, depth).await?;
+        }
         for child in &index.manifests {
             let (child_desc, child_bytes) = source
                 .fetch_manifest(&child.digest.to_string())
@@ -539,14 +613,60 @@ async fn walk(
                 media_type: child.media_type.clone(),
                 ..child_desc
             };
-            Box::pin(walk(source, &child_desc, &child_bytes, graph, depth + 1)).await?;
+            Box::pin(walk(
+                source,
+                target,
+                &child_desc,
+                &child_bytes,
+                graph,
+                depth + 1,
+            ))
+            .await?;
             graph.manifests.push((child_desc, child_bytes));
         }
         return Ok(());
     }
     let manifest =
         parse_manifest(bytes).with_context(|| format!("{}: invalid manifest", desc.digest))?;
+    if let Some(subject) = &manifest.subject {
+        walk_subject(source, target, subject, graph, depth).await?;
+    }
     graph.blobs.push(manifest.config.plain());
     graph.blobs.extend(manifest.layers.iter().cloned());
+    Ok(())
+}
+
+/// The subject of a manifest being copied goes with it, as in the Go client (a referrer is
+/// not left pointing at nothing); one the destination already has is left alone.
+async fn walk_subject(
+    source: &dyn Target,
+    target: &dyn Target,
+    subject: &Descriptor,
+    graph: &mut Graph,
+    depth: usize,
+) -> Result<()> {
+    let digest = subject.digest.to_string();
+    if target.resolve(&digest).await.is_ok() {
+        graph.existing.push(subject.plain());
+        return Ok(());
+    }
+    let (found, subject_bytes) = source
+        .fetch_manifest(&digest)
+        .await
+        .map_err(at(Origin::Source))?;
+    let subject_desc = Descriptor {
+        media_type: subject.media_type.clone(),
+        ..found
+    };
+    Box::pin(walk(
+        source,
+        target,
+        &subject_desc,
+        &subject_bytes,
+        graph,
+        depth + 1,
+    ))
+    .await?;
+    graph.manifests.push((subject_desc, subject_bytes));
     Ok(())
 }

@@ -74,9 +74,8 @@ pub async fn run(args: DiscoverArgs) -> Result<()> {
         .set_referrers_mode(referrers_mode(&args.referrers)?);
     let selector = require_selector(&opened, raw, "discover", USAGE)?;
     let target = opened.target.as_ref();
-    let (root, _) = resolve_manifest(target, &selector, args.platform.as_deref())
-        .await
-        .with_context(|| format!("failed to resolve {raw}"))?;
+    // Go returns the resolve error as it is (no `failed to resolve` wrapping, unlike attach).
+    let (root, _) = resolve_manifest(target, &selector, args.platform.as_deref()).await?;
 
     let mut visited = HashSet::from([root.digest.clone()]);
     let referrers = walk(
@@ -262,7 +261,8 @@ fn table(out: &Output, raw: &str, tree: &Node, verbose: bool) -> Result<()> {
     let n = tree.referrers.len();
     out.line(&format!(
         "Discovered {n} artifact{} referencing {raw}",
-        if n == 1 { "" } else { "s" }
+        // Go's table handler: plural only above one, so none reads "0 artifact".
+        if n > 1 { "s" } else { "" }
     ));
     out.line(&format!("Digest: {}", tree.digest));
     if n == 0 {

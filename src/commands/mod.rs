@@ -384,9 +384,13 @@ pub(crate) fn registry_client(
 pub(crate) fn invalid_reference(raw: &str, e: impl std::fmt::Display) -> anyhow::Error {
     const FORM: &str =
         "Please make sure the provided reference is in the form of <registry>/<repo>[:tag|@digest]";
-    // `alpine:3`, as Docker takes it: oras needs the registry spelled out.
+    // `alpine:3`, as Docker takes it: oras needs the registry spelled out. A registry given
+    // alone (`localhost:5000`, `ghcr.io`) lacks a repository instead: no Docker Hub guess.
+    let name = raw.split(':').next().unwrap_or_default();
     let hint = if !raw.is_empty()
         && !raw.contains('/')
+        && name != "localhost"
+        && !name.contains('.')
         && Reference::parse(&format!("docker.io/library/{raw}")).is_ok()
     {
         format!("{FORM}\nDid you mean \"docker.io/library/{raw}\"?")
@@ -789,6 +793,18 @@ pub(crate) async fn select_platform(
     }
     let manifest = crate::oci::parse_manifest(&bytes)
         .with_context(|| format!("{}: invalid manifest", desc.digest))?;
+    // oras-go reads a platform only from an image config (its getPlatformFromConfig).
+    let expected = if desc.media_type == crate::oci::MEDIA_TYPE_DOCKER_MANIFEST {
+        "application/vnd.docker.container.image.v1+json"
+    } else {
+        "application/vnd.oci.image.config.v1+json"
+    };
+    if manifest.config.media_type != expected {
+        bail!(
+            "fail to recognize platform from unknown config {}: expect {expected}: unsupported",
+            manifest.config.media_type
+        );
+    }
     let config = fetch_small_blob(target, &manifest.config, crate::oci::MAX_MANIFEST_BYTES).await?;
     let p: ConfigPlatform = serde_json::from_slice(&config)
         .map_err(|_| anyhow::anyhow!("{}: the manifest has no platform to match", desc.digest))?;
@@ -798,12 +814,19 @@ pub(crate) async fn select_platform(
         p.variant.as_deref(),
         p.os_version.as_deref(),
     ) {
-        bail!(
-            "{}: the manifest's platform {}/{} does not match",
-            desc.digest,
-            p.os,
-            p.architecture
-        );
+        // oras-go's ErrNotFound, with its words; the registry prefix goes with it.
+        let why = "platform in manifest does not match target platform";
+        return Err(match target.kind() {
+            crate::target::TargetKind::Registry => {
+                anyhow::Error::new(crate::registry::RegistryError::NotFoundBecause {
+                    subject: desc.digest.to_string(),
+                    why: why.to_owned(),
+                })
+            }
+            crate::target::TargetKind::OciLayout => {
+                anyhow::anyhow!("{}: not found: {why}", desc.digest)
+            }
+        });
     }
     Ok((desc, bytes))
 }

@@ -195,7 +195,7 @@ async fn resolve_subject(
 async fn push_artifact(args: PushArgs, attach: Option<Attach>, out: &Output) -> Result<()> {
     let out = out.clone();
     let (raw_ref, extra_tags) = split_reference(&args, attach.is_some())?;
-    let request = validate(&args, &out)?;
+    let request = validate(&args, attach.is_some(), &out)?;
 
     let mut opened = open_target(raw_ref, &args.target, true, args.common.debug, &out)?;
     let subject = match &attach {
@@ -370,7 +370,7 @@ impl Done<'_> {
 }
 
 /// Checks flags, annotations and files (they must exist) in the Go client's order.
-fn validate(args: &PushArgs, out: &Output) -> Result<Request> {
+fn validate(args: &PushArgs, attach: bool, out: &Output) -> Result<Request> {
     let config_flag = match (&args.config, &args.manifest_config) {
         (Some(c), _) => Some(c.clone()),
         (None, Some(c)) => {
@@ -437,7 +437,13 @@ fn validate(args: &PushArgs, out: &Output) -> Result<Request> {
     let files = parse_files(args)?;
     let stdin_name = check_stdin(args, files.iter().filter(|f| f.path == STDIN).count())?;
     if !args.disable_path_validation {
-        check_paths(&files, out)?;
+        // The hint's command line is the one being run.
+        let command = if attach {
+            format!("attach --artifact-type {} <subject>", args.artifact_type)
+        } else {
+            "push <name>".to_owned()
+        };
+        check_paths(&files, &command, out)?;
     }
     let config = config_flag.as_deref().map(parse_file_ref).transpose()?;
     if let Some(t) = config.as_ref().and_then(|c| c.media_type.as_ref())
@@ -547,7 +553,7 @@ fn parse_files(args: &PushArgs) -> Result<Vec<FileRef>> {
 /// The Go client's check: no absolute paths (they would be pulled to the same absolute place),
 /// with a hint that avoids the flag that skips it (oras#1744). A path that climbs out with `..`
 /// is pushed, as in Go, with a warning that pulling it needs `--allow-path-traversal`.
-fn check_paths(files: &[FileRef], out: &Output) -> Result<()> {
+fn check_paths(files: &[FileRef], command: &str, out: &Output) -> Result<()> {
     let absolute: Vec<&str> = files
         .iter()
         .map(|f| f.path.as_str())
@@ -562,7 +568,8 @@ fn check_paths(files: &[FileRef], out: &Output) -> Result<()> {
             absolute.join(", ")
         ))
         .hint(format!(
-            "To name the layer {name:?} instead, push it from its directory: cd {dir} && oras push <name> {name}"
+            "To name the layer {name:?} instead, {verb} it from its directory: cd {dir} && oras {command} {name}",
+            verb = command.split(' ').next().unwrap_or("push")
         ))
         .into());
     }

@@ -55,7 +55,7 @@ pub async fn ls(args: RepoLsArgs) -> Result<()> {
         registry
     };
     let client = registry_client(registry, host, &args.remote, credential, args.common.debug)?;
-    let all = crate::registry::catalog(&Arc::new(client))
+    let all = crate::registry::catalog(&Arc::new(client), &args.last)
         .await
         .map_err(|e| {
             let what = namespace.map_or_else(String::new, |n| format!(" with prefix \"{n}/\""));
@@ -63,12 +63,11 @@ pub async fn ls(args: RepoLsArgs) -> Result<()> {
                 "could not list repositories for {registry:?}{what}"
             ))
         })?;
-    let mut repos: Vec<String> = all
+    // In the registry's order, as Go prints them (docker-registry lists `a/b` before `a-c`).
+    let repos: Vec<String> = all
         .into_iter()
         .filter(|r| namespace.is_none_or(|n| r.starts_with(&format!("{n}/"))))
-        .filter(|r| args.last.is_empty() || r.as_str() > args.last.as_str())
         .collect();
-    repos.sort();
     if format != Format::Text {
         return out.json(&LsJson {
             registry,
@@ -109,18 +108,18 @@ pub async fn tags(args: RepoTagsArgs) -> Result<()> {
         tags.retain(|t| t.as_str() > args.last.as_str());
     }
     if let Some(selector) = &opened.selector {
-        // Only the tags that point at the same manifest as the given tag or digest.
+        // Only the tags that point at the same manifest as the given tag or digest; the note
+        // names the digest, resolved first (a tag that does not resolve fails before it).
+        let want = match selector.parse::<Digest>() {
+            Ok(digest) => digest,
+            Err(_) => target.resolve(selector).await?.digest,
+        };
         out.warn(&format!(
-            "[Experimental] querying tags associated to {selector}, it may take a while..."
+            "[Experimental] querying tags associated to {want}, it may take a while..."
         ));
-        let want = target.resolve(selector).await?;
         let mut same = Vec::new();
         for t in tags {
-            if target
-                .resolve(&t)
-                .await
-                .is_ok_and(|d| d.digest == want.digest)
-            {
+            if t == *selector || target.resolve(&t).await.is_ok_and(|d| d.digest == want) {
                 same.push(t);
             }
         }

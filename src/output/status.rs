@@ -287,12 +287,13 @@ impl StatusReporter {
     }
 }
 
-/// Byte sizes as the Go client prints them: `512 B`, `1.5 KB`, `12.3 MB`, `123 GB`.
+/// Byte sizes as the Go client prints them: `512  B`, `1.5 KB`, `12.3 MB`, `123 GB`.
 #[must_use]
 pub fn humanize(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    // Go's `%v %2s`: the unit is right-aligned in two columns, so bytes read `512  B`.
     if bytes < 1024 {
-        return format!("{bytes} B");
+        return format!("{bytes}  B");
     }
     #[allow(clippy::cast_precision_loss)]
     let mut value = bytes as f64;
@@ -341,8 +342,8 @@ mod tests {
     #[test]
     fn humanizes_like_go() {
         for (n, want) in [
-            (0, "0 B"),
-            (1023, "1023 B"),
+            (0, "0  B"),
+            (1023, "1023  B"),
             (1024, "1 KB"),
             (1536, "1.5 KB"),
             (10 * 1024 * 1024 + 300 * 1024, "10.3 MB"),

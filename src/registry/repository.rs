@@ -575,13 +575,18 @@ impl Repository {
 }
 
 /// `GET /v2/_catalog`, following `Link` pagination on the same origin.
-pub async fn catalog(client: &Client) -> Result<Vec<String>, RegistryError> {
+/// `GET /v2/_catalog`, every page, in the registry's order; `last` (when not empty) asks for
+/// the names after it, as the Go client passes `--last` on.
+pub async fn catalog(client: &Client, last: &str) -> Result<Vec<String>, RegistryError> {
     #[derive(serde::Deserialize)]
     struct Catalog {
         #[serde(default)]
         repositories: Option<Vec<String>>,
     }
     let mut url = client.url("/v2/_catalog");
+    if !last.is_empty() {
+        url.query_pairs_mut().append_pair("last", last);
+    }
     let mut all = Vec::new();
     loop {
         let req = Request::new(Method::GET, url.clone()).scope("registry:catalog:*".to_owned());

@@ -27,6 +27,29 @@ fn a_docker_style_short_name_gets_the_full_docker_hub_reference_as_a_hint() {
 }
 
 #[test]
+fn a_registry_without_repository_gets_no_docker_hub_hint() {
+    // Regression: `oras repo tags localhost:5000` was asked whether it meant
+    // "docker.io/library/localhost:5000".
+    let sandbox = Sandbox::new();
+    for raw in [
+        "localhost:5000",
+        "localhost",
+        "ghcr.io",
+        "registry.example.com:443",
+    ] {
+        let out = sandbox.oras().args(["repo", "tags", raw]).failure();
+        assert_eq!(
+            out.stderr,
+            format!(
+                "Error: \"{raw}\": invalid reference: missing registry or repository\n\
+                 Please make sure the provided reference is in the form of <registry>/<repo>[:tag|@digest]\n"
+            ),
+            "{out}"
+        );
+    }
+}
+
+#[test]
 fn push_rejects_a_reference_without_registry() {
     let sandbox = Sandbox::new();
     sandbox.write("x.txt", "x\n");
@@ -105,6 +128,24 @@ fn push_rejects_an_invalid_artifact_type() {
         inspect.code, 0,
         "a rejected push must not create the tag\n{inspect}"
     );
+}
+
+#[test]
+fn attach_of_an_absolute_path_hints_at_attach() {
+    // Regression: the hint told an `oras attach` user to run `oras push`.
+    let sandbox = Sandbox::new();
+    let file = sandbox.write("abs.txt", "absolute\n");
+    let absolute = file.to_str().unwrap();
+    let out = sandbox
+        .oras()
+        .args(["attach", "--artifact-type", "test/attach"])
+        .args(["--oci-layout", "lay:v1", absolute])
+        .failure();
+    assert_error(&out, "absolute file path detected");
+    out.stderr_contains(&format!(
+        "To name the layer \"abs.txt\" instead, attach it from its directory: cd {} && oras attach --artifact-type test/attach <subject> abs.txt",
+        sandbox.work().display()
+    ));
 }
 
 #[test]

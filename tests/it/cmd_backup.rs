@@ -563,13 +563,13 @@ fn restore_errors() {
     // Regression: the message named the temp directory the archive was being unpacked into.
     assert!(!out.stderr.contains("oras-layout-"), "{out}");
 
-    // A directory that is not a layout.
+    // A directory that is not a layout has no tags, as in Go (e2e restore.go).
     sandbox.write("not-a-layout/readme.txt", "hello\n");
     let out = sandbox
         .oras()
         .args(["restore", "--input", "not-a-layout", &dst])
         .failure();
-    out.error_first_line("Error: \"not-a-layout\": invalid OCI Image Layout");
+    out.error_first_line("Error: no tags found in OCI layout \"not-a-layout\"");
     assert!(!out.stderr.contains("os error"), "{out}");
 
     let subject = push_subject(&sandbox, registry, "cmd-restore/errors-src");
@@ -676,4 +676,105 @@ fn backup_and_restore_round_trip_with_credentials() {
         ])
         .failure();
     out.error_first_line("Error response from registry:");
+}
+
+#[test]
+fn backup_of_a_missing_tag_fails_before_announcing_tags() {
+    // Regression: a missing tag was reported with the registry prefix (e2e backup.go matches
+    // `Error:`), after `Found 2 tag(s) …` had been printed.
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let subject = push_subject(&sandbox, registry, "cmd-backup/missing-tag");
+    let out = sandbox
+        .oras()
+        .args(["backup", "-o", "out", &format!("{}:v1,v9", subject.repo)])
+        .failure();
+    assert_eq!(
+        out.stderr,
+        format!(
+            "Error: failed to resolve tag \"v9\": {}:v9: not found\n",
+            subject.repo
+        ),
+        "{out}"
+    );
+    assert_eq!(out.stdout, "", "{out}");
+}
+
+#[test]
+fn backup_tar_archive_is_readable_as_a_created_file_is() {
+    // Regression: the archive was left 0600 (a temp file's mode); Go's os.Create gives 0666
+    // less the umask.
+    use std::os::unix::fs::PermissionsExt as _;
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let subject = push_subject(&sandbox, registry, "cmd-backup/tar-mode");
+    sandbox
+        .oras()
+        .args(["backup", "-o", "b.tar", &format!("{}:v1", subject.repo)])
+        .success();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    // The oras process inherits this one's umask: a file created here shows what it is.
+    let probe = sandbox.write("probe", "");
+    assert_eq!(mode(&sandbox.path("b.tar")), mode(&probe));
+}
+
+#[test]
+fn restore_from_a_directory_without_a_layout_finds_no_tags() {
+    // Regression: an empty directory (or one without index.json) was refused as an invalid
+    // layout; Go finds no tags in it and says how to list them (e2e restore.go).
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let dst = registry.reference("cmd-restore/not-a-layout");
+    std::fs::create_dir_all(sandbox.path("empty")).unwrap();
+    sandbox.write("stray/invalid-file.txt", "not a valid layout");
+    for dir in ["empty", "stray"] {
+        let out = sandbox
+            .oras()
+            .args(["restore", "--input", dir, &dst])
+            .failure();
+        assert_eq!(
+            out.stderr,
+            format!(
+                "Error: no tags found in OCI layout \"{dir}\"\nIf you want to list available tags in the OCI layout, use \"oras repo tags --oci-layout\"\n"
+            ),
+            "{out}"
+        );
+    }
+    // Named tags cannot be found there either; the message names the tag.
+    let out = sandbox
+        .oras()
+        .args(["restore", "--input", "empty", &format!("{dst}:v1")])
+        .failure();
+    out.error_first_line("Error: failed to find tag \"v1\" in \"empty\"");
+}
+
+#[test]
+fn more_than_five_tags_are_listed_one_per_line() {
+    // Regression: the tags were indented by two spaces; Go prints each bare (its
+    // `OnTagsFound` of backup and restore).
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let repo = registry.reference("cmd-backup/six-tags");
+    sandbox.write("six.txt", "six tags\n");
+    sandbox
+        .oras()
+        .args(["push", &format!("{repo}:t1,t2,t3,t4,t5,t6"), "six.txt"])
+        .success();
+    let tags = "t1,t2,t3,t4,t5,t6";
+    let out = sandbox
+        .oras()
+        .args(["backup", "-o", "six", &format!("{repo}:{tags}")])
+        .success();
+    let listed = format!("Found 6 tag(s) in {repo}:\nt1\nt2\nt3\nt4\nt5\nt6\n");
+    assert!(out.stdout.starts_with(&listed), "{out}");
+    let out = sandbox
+        .oras()
+        .args(["restore", "--dry-run", "--input", "six"])
+        .arg(registry.reference("cmd-restore/six-tags"))
+        .success();
+    assert!(
+        out.stdout
+            .starts_with("Found 6 tag(s) in the backup:\nt1\nt2\nt3\nt4\nt5\nt6\n"),
+        "{out}"
+    );
 }

@@ -72,6 +72,36 @@ fn repo_tags_filtered_by_a_digest() {
 }
 
 #[test]
+fn repo_tags_filtered_by_a_tag_names_the_digest_it_resolved() {
+    // Regression: the note named the tag given instead of the digest it stands for (e2e
+    // repo.go matches the digest on stderr), and a missing tag was announced before failing.
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let repo = registry.reference("cmd-repo/tags-by-tag");
+    let digest = push(&sandbox, &format!("{repo}:t1,t2"), false);
+    push(&sandbox, &format!("{repo}:other"), false);
+
+    let out = sandbox
+        .oras()
+        .args(["repo", "tags", &format!("{repo}:t1")])
+        .success();
+    assert_eq!(sorted_lines(&out), ["t1", "t2"], "{out}");
+    assert_eq!(
+        out.stderr,
+        format!("[Experimental] querying tags associated to {digest}, it may take a while...\n"),
+        "{out}"
+    );
+
+    let out = sandbox
+        .oras()
+        .args(["repo", "tags", &format!("{repo}:missing")])
+        .failure();
+    assert!(!out.stderr.contains("[Experimental]"), "{out}");
+    out.error_first_line("Error response from registry:");
+    out.stderr_contains("missing: not found");
+}
+
+#[test]
 fn repo_tags_can_hide_digest_tags() {
     let registry = registry();
     let sandbox = Sandbox::new();
@@ -183,10 +213,13 @@ fn repo_ls_lists_repositories() {
     ] {
         out.assert_line(repo);
     }
-    let all: Vec<&str> = out.stdout.lines().collect();
-    let mut sorted = all.clone();
-    sorted.sort_unstable();
-    assert_eq!(all, sorted, "catalog order\n{out}");
+    // In the registry's order, as Go prints it (regression: they were sorted by bytes, which
+    // put `ns-draft/gamma` first). docker-registry walks its tree: `ns/…` before `ns-draft`.
+    let position = |name: &str| out.stdout.lines().position(|l| l == name).unwrap();
+    assert!(
+        position("cmd-repo-ls/ns/beta/deep") < position("cmd-repo-ls/ns-draft/gamma"),
+        "catalog order\n{out}"
+    );
 
     // A namespace: only repositories below it, with the namespace stripped.
     let out = sandbox
@@ -226,7 +259,7 @@ fn repo_ls_lists_repositories() {
         })
     );
 
-    // --last skips up to and including the given repository.
+    // --last is the registry's: the names after the given one in its order.
     let out = sandbox
         .oras()
         .args([
@@ -241,6 +274,7 @@ fn repo_ls_lists_repositories() {
     assert!(!after.contains(&"cmd-repo-ls/ns/alpha"), "{out}");
     assert!(!after.contains(&"cmd-repo-ls/ns/beta/deep"), "{out}");
     assert!(after.contains(&"cmd-repo-ls/other"), "{out}");
+    assert!(after.contains(&"cmd-repo-ls/ns-draft/gamma"), "{out}");
 
     let out = sandbox
         .oras()
