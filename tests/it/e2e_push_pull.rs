@@ -1,0 +1,110 @@
+//! The Go client's acceptance scenarios for push, pull, `manifest push` and `blob push`
+//! (oras-cli.md §13.2, §13.3, §13.7, §13.9) where we once differed: status lines checked the way
+//! its e2e `MatchStatus` checks them, one state machine per `<digest> <name>` key.
+
+use std::collections::BTreeMap;
+
+use crate::harness::{Output, Sandbox, registry, sha256_hex};
+
+const EMPTY_SHORT: &str = "44136fa355b3";
+const EMPTY_TYPE: &str = "application/vnd.oci.empty.v1+json";
+
+/// The status sequences a key may go through (test/e2e/internal/utils/match/status.go).
+fn paths(command: &str) -> &'static [&'static [&'static str]] {
+    match command {
+        "push" | "attach" => &[&["Uploading", "Uploaded"], &["Exists"], &["Skipped"]],
+        "pull" => &[
+            &["Downloading", "Downloaded"],
+            &["Downloading", "Processing", "Downloaded"],
+            &["Skipped"],
+            &["Restored"],
+        ],
+        other => panic!("no state machine for {other}"),
+    }
+}
+
+/// Asserts that every status line of a watched key follows one of the command's paths (a
+/// key may not, for instance, be `Uploaded` and then `Exists`, or `Exists` twice) and that
+/// `completed` keys reach the end of one, as Go's e2e matcher does.
+#[track_caller]
+fn assert_status(out: &Output, command: &str, keys: &[(&str, &str)], completed: usize) {
+    let mut seen: BTreeMap<(String, String), Vec<String>> = keys
+        .iter()
+        .map(|(d, n)| (((*d).to_owned(), (*n).to_owned()), Vec::new()))
+        .collect();
+    for line in out.stdout.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if let [status, digest, name] = fields[..]
+            && let Some(states) = seen.get_mut(&(digest.to_owned(), name.to_owned()))
+        {
+            states.push(status.to_owned());
+        }
+    }
+    let mut done = 0;
+    for (key, states) in &seen {
+        let fits = paths(command).iter().find(|path| {
+            states.len() <= path.len() && path.iter().zip(states).all(|(want, got)| want == got)
+        });
+        let path = fits.unwrap_or_else(|| panic!("{key:?} went through {states:?}\n{out}"));
+        if !states.is_empty() && states.len() == path.len() {
+            done += 1;
+        }
+    }
+    assert_eq!(done, completed, "completed keys\n{out}");
+}
+
+/// Regression: an artifact without files (empty config + empty layer, one blob) printed the
+/// empty blob twice (`Uploaded` then `Exists`, or `Exists` twice), which Go's e2e rejects.
+#[test]
+fn push_reports_a_shared_blob_once_per_name() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let reference = registry.reference("e2e/push/artifact-no-layer:e2e");
+    let key = [(EMPTY_SHORT, EMPTY_TYPE)];
+    let push = || {
+        sandbox
+            .oras()
+            .args(["push", &reference, "-a", "key=value", "-v"])
+            .args(["--artifact-type", "test/artifact+json"])
+            .success()
+    };
+
+    let first = push();
+    first.assert_line("Uploading empty artifact");
+    assert_status(&first, "push", &key, 1);
+    first.assert_line(&format!("Uploaded  {EMPTY_SHORT} {EMPTY_TYPE}"));
+    let again = push();
+    assert_status(&again, "push", &key, 1);
+    again.assert_line(&format!("Exists    {EMPTY_SHORT} {EMPTY_TYPE}"));
+
+    let layout = sandbox
+        .oras()
+        .args(["push", "--oci-layout", "layout:e2e", "-a", "key=value"])
+        .success();
+    assert_status(&layout, "push", &key, 1);
+
+    let attach = sandbox
+        .oras()
+        .args(["attach", "--artifact-type", "test/attach", &reference])
+        .args(["-a", "key=value"])
+        .success();
+    assert_status(&attach, "attach", &key, 1);
+
+    // Files with the same content still get a line each: their names differ.
+    sandbox.write("foobar/foo1", "foo");
+    sandbox.write("foobar/foo2", "foo");
+    let short = &sha256_hex(b"foo")[..12];
+    let keys = [
+        (short, "foobar/foo1"),
+        (short, "foobar/foo2"),
+        (EMPTY_SHORT, EMPTY_TYPE),
+    ];
+    let reference = registry.reference("e2e/push/shared-blob:e2e");
+    for _ in 0..2 {
+        let push = sandbox
+            .oras()
+            .args(["push", &reference, "foobar/foo1", "foobar/foo2"])
+            .success();
+        assert_status(&push, "push", &keys, 3);
+    }
+}
