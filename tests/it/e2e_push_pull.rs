@@ -108,3 +108,49 @@ fn push_reports_a_shared_blob_once_per_name() {
         assert_status(&push, "push", &keys, 3);
     }
 }
+
+/// Regression: `Preparing` named the title `--annotation-file` gives a layer; Go names the
+/// file being read (its status lines then carry the new title).
+#[test]
+fn preparing_names_the_file_not_its_new_title() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("foobar/bar", "bar");
+    sandbox.write("foobar/foo1", "foo");
+    sandbox.write(
+        "annotation-rename.json",
+        r#"{"foobar/bar":{"org.opencontainers.image.title":"foobar/baz"}}"#,
+    );
+    let short = &sha256_hex(b"bar")[..12];
+    let reference = registry.reference("e2e/push/rename:e2e");
+    let push = sandbox
+        .oras()
+        .args(["push", &reference, "foobar/bar"])
+        .args(["--annotation-file", "annotation-rename.json"])
+        .success();
+    push.assert_line("Preparing foobar/bar");
+    assert!(!push.has_line("Preparing foobar/baz"), "{push}");
+    push.assert_line(&format!("Uploaded  {short} foobar/baz"));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&registry.manifest("e2e/push/rename:e2e")).unwrap();
+    assert_eq!(
+        manifest["layers"][0]["annotations"]["org.opencontainers.image.title"],
+        "foobar/baz"
+    );
+
+    // Go's file store refuses a path given twice, not a title the annotation file repeats.
+    sandbox.write(
+        "same-title.json",
+        r#"{"foobar/bar":{"org.opencontainers.image.title":"foobar/foo1"}}"#,
+    );
+    sandbox
+        .oras()
+        .args(["push", &reference, "foobar/bar", "foobar/foo1"])
+        .args(["--annotation-file", "same-title.json"])
+        .success();
+    sandbox
+        .oras()
+        .args(["push", &reference, "foobar/bar", "./foobar/bar"])
+        .failure()
+        .stderr_contains("foobar/bar: duplicate name");
+}
