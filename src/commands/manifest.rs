@@ -192,7 +192,7 @@ pub async fn fetch_config(args: ManifestFetchArgs) -> Result<()> {
 
 pub async fn push(args: ManifestPushArgs) -> Result<()> {
     let out = Output::new(Format::Text, true, args.common.debug, true);
-    super::verbose(&args.common, &out);
+    let verbose = super::verbose(&args.common, &out);
     check_args(
         "manifest push",
         &args.args,
@@ -231,8 +231,9 @@ pub async fn push(args: ManifestPushArgs) -> Result<()> {
         .await
         .is_ok_and(|d| d.digest == desc.digest);
     let quiet = args.descriptor.descriptor;
+    // A manifest has no title: its status lines are the unnamed ones `--verbose=false` hides.
     let line = |prompt: &str| {
-        if !quiet {
+        if verbose && !quiet {
             out.line(&format!(
                 "{prompt} {} {}",
                 desc.digest.short(),

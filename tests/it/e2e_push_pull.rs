@@ -8,6 +8,7 @@ use crate::harness::{Output, Sandbox, registry, sha256_hex};
 
 const EMPTY_SHORT: &str = "44136fa355b3";
 const EMPTY_TYPE: &str = "application/vnd.oci.empty.v1+json";
+const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 
 /// The status sequences a key may go through (test/e2e/internal/utils/match/status.go).
 fn paths(command: &str) -> &'static [&'static [&'static str]] {
@@ -153,4 +154,67 @@ fn preparing_names_the_file_not_its_new_title() {
         .args(["push", &reference, "foobar/bar", "./foobar/bar"])
         .failure()
         .stderr_contains("foobar/bar: duplicate name");
+}
+
+/// Regression: `--verbose=false` (the deprecated flag, default true) hides the status lines
+/// of unnamed content; a blob or a manifest pushed alone has no name, so none are printed.
+#[test]
+fn blob_and_manifest_push_hide_status_lines_with_verbose_false() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("test-blob", "test-blob");
+    let short = &sha256_hex(b"test-blob")[..12];
+    let blobs = registry.reference("e2e/blob/verbose");
+    let layer = "application/vnd.oci.image.layer.v1.tar";
+    for prompt in ["Uploaded ", "Exists   "] {
+        let loud = sandbox
+            .oras()
+            .args(["blob", "push", &blobs, "test-blob"])
+            .success();
+        loud.assert_line(&format!("{prompt} {short} {layer}"));
+        let quiet = sandbox
+            .oras()
+            .args(["blob", "push", &blobs, "test-blob", "--verbose=false"])
+            .success();
+        assert!(
+            !quiet.stdout.contains(&format!("{short} {layer}")),
+            "{quiet}"
+        );
+        quiet.assert_line(&format!("Pushed: [registry] {blobs}"));
+        quiet.digest_line();
+    }
+
+    let manifest = r#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}"#;
+    sandbox.write("manifest.json", manifest);
+    let short = &sha256_hex(manifest.as_bytes())[..12];
+    sandbox.write("empty.json", "{}");
+    sandbox
+        .oras()
+        .args(["blob", "push", &registry.reference("e2e/manifest/verbose")])
+        .arg("empty.json")
+        .success();
+    let reference = registry.reference("e2e/manifest/verbose:v1");
+    for _ in 0..2 {
+        let quiet = sandbox
+            .oras()
+            .args([
+                "manifest",
+                "push",
+                &reference,
+                "manifest.json",
+                "--verbose=false",
+            ])
+            .success();
+        assert!(
+            !quiet.stdout.contains(&format!("{short} {MANIFEST_TYPE}")),
+            "{quiet}"
+        );
+        quiet.assert_line(&format!("Pushed: [registry] {reference}"));
+        quiet.digest_line();
+    }
+    sandbox
+        .oras()
+        .args(["manifest", "push", &reference, "manifest.json"])
+        .success()
+        .assert_line(&format!("Exists    {short} {MANIFEST_TYPE}"));
 }
