@@ -42,6 +42,17 @@ struct Plan {
     items: Vec<Item>,
     /// Layers without a title that were not pulled (no `--include-untitled`).
     skipped_unnamed: usize,
+    /// The manifests walked under the root (index entries, subjects), each after the ones
+    /// under it: reported `Downloaded` once the content is, children first, as in Go's copy.
+    walked: Vec<Descriptor>,
+}
+
+impl Plan {
+    fn report_walked(&self, reporter: &dyn Reporter) {
+        for desc in &self.walked {
+            reporter.state(desc, State::Done);
+        }
+    }
 }
 
 struct Walk<'a> {
@@ -152,6 +163,7 @@ pub async fn run(args: PullArgs) -> Result<()> {
         .await
         .with_context(|| format!("failed to pull {}", item.title))?;
         reporter.state(&item.desc, State::Done);
+        plan.report_walked(reporter.as_ref());
         reporter.state(&root, State::Done);
         drop(reporter);
         return print_result(&out, target, raw, &root, plan.skipped_unnamed, Vec::new());
@@ -170,6 +182,7 @@ pub async fn run(args: PullArgs) -> Result<()> {
         &reporter,
     )
     .await?;
+    plan.report_walked(reporter.as_ref());
     reporter.state(&root, State::Done);
     drop(reporter);
 
@@ -364,7 +377,7 @@ impl Walk<'_> {
         self.reporter.state(&desc, State::Started);
         self.reporter.state(&desc, State::Processing);
         Box::pin(self.node(&desc, &bytes, plan, depth + 1)).await?;
-        self.reporter.state(&desc, State::Done);
+        plan.walked.push(desc);
         Ok(())
     }
 }

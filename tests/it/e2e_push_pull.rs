@@ -54,6 +54,15 @@ fn assert_status(out: &Output, command: &str, keys: &[(&str, &str)], completed: 
     assert_eq!(done, completed, "completed keys\n{out}");
 }
 
+/// The index of the first stdout line equal to `line`.
+#[track_caller]
+fn line_at(out: &Output, line: &str) -> usize {
+    out.stdout
+        .lines()
+        .position(|l| l == line)
+        .unwrap_or_else(|| panic!("stdout should have the line {line:?}\n{out}"))
+}
+
 /// Regression: an artifact without files (empty config + empty layer, one blob) printed the
 /// empty blob twice (`Uploaded` then `Exists`, or `Exists` twice), which Go's e2e rejects.
 #[test]
@@ -217,4 +226,84 @@ fn blob_and_manifest_push_hide_status_lines_with_verbose_false() {
         .args(["manifest", "push", &reference, "manifest.json"])
         .success()
         .assert_line(&format!("Exists    {short} {MANIFEST_TYPE}"));
+}
+
+/// Regression: a manifest reached through an index or `--include-subject` was reported
+/// `Downloaded` before its layers were; Go reports a node once everything under it is.
+#[test]
+fn pull_reports_a_manifest_after_its_layers() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("amd.txt", "amd");
+    sandbox.write("arm.txt", "arm");
+    sandbox.write("sig.txt", "sig");
+    let repo = "e2e/pull/order";
+    for (tag, platform, file) in [
+        ("amd", "linux/amd64", "amd.txt"),
+        ("arm", "linux/arm64", "arm.txt"),
+    ] {
+        sandbox
+            .oras()
+            .args(["push", &registry.reference(&format!("{repo}:{tag}"))])
+            .args(["--artifact-platform", platform, file])
+            .success();
+    }
+    sandbox
+        .oras()
+        .args(["manifest", "index", "create"])
+        .args([&registry.reference(&format!("{repo}:multi")), "amd", "arm"])
+        .success();
+    let child = |tag: &str| {
+        let out = sandbox
+            .oras()
+            .args(["resolve", &registry.reference(&format!("{repo}:{tag}"))])
+            .success();
+        out.stdout.trim()["sha256:".len()..][..12].to_owned()
+    };
+    let (amd, arm) = (child("amd"), child("arm"));
+
+    let pull = sandbox
+        .oras()
+        .args([
+            "pull",
+            &registry.reference(&format!("{repo}:multi")),
+            "-o",
+            "all",
+        ])
+        .success();
+    let keys = [
+        (amd.as_str(), MANIFEST_TYPE),
+        (arm.as_str(), MANIFEST_TYPE),
+        (&sha256_hex(b"amd")[..12], "amd.txt"),
+        (&sha256_hex(b"arm")[..12], "arm.txt"),
+    ];
+    assert_status(&pull, "pull", &keys, 4);
+    for (manifest, file, content) in [(&amd, "amd.txt", "amd"), (&arm, "arm.txt", "arm")] {
+        let short = &sha256_hex(content.as_bytes())[..12];
+        assert!(
+            line_at(&pull, &format!("Downloaded  {short} {file}"))
+                < line_at(&pull, &format!("Downloaded  {manifest} {MANIFEST_TYPE}")),
+            "{pull}"
+        );
+    }
+
+    let signed = sandbox
+        .oras()
+        .args(["attach", "--artifact-type", "test/signature.file"])
+        .args([&registry.reference(&format!("{repo}:amd")), "sig.txt"])
+        .args(["--format", "go-template={{.digest}}"])
+        .success();
+    let signature = registry.reference(&format!("{repo}@{}", signed.stdout));
+    let pull = sandbox
+        .oras()
+        .args(["pull", "--include-subject", &signature, "-o", "subject"])
+        .success();
+    let amd_file = &sha256_hex(b"amd")[..12];
+    assert!(
+        line_at(&pull, &format!("Downloaded  {amd_file} amd.txt"))
+            < line_at(&pull, &format!("Downloaded  {amd} {MANIFEST_TYPE}")),
+        "{pull}"
+    );
+    assert_eq!(sandbox.read("subject/amd.txt"), b"amd");
+    assert_eq!(sandbox.read("subject/sig.txt"), b"sig");
 }
