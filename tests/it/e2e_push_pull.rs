@@ -307,3 +307,110 @@ fn pull_reports_a_manifest_after_its_layers() {
     assert_eq!(sandbox.read("subject/amd.txt"), b"amd");
     assert_eq!(sandbox.read("subject/sig.txt"), b"sig");
 }
+
+/// Regression: the config of a manifest was pulled only with `--config`. As in Go, it is
+/// content like a layer: written when it carries a title, skipped (with the hint that replaces
+/// `Pulled`) when it has none and is not `{}`, and `--config` names the first config only, so
+/// that an index of several images pulls instead of failing with a duplicate name.
+#[test]
+fn pull_treats_the_config_as_a_layer() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("foobar/bar", "bar");
+    sandbox.write("foobar/config.json", r#"{"config":{}}"#);
+    sandbox.write("hello.tar", "hello");
+    let repo = "e2e/pull/config";
+
+    // A config with a title of its own (Go's e2e `artifacts:config`).
+    let blob = sandbox
+        .oras()
+        .args([
+            "blob",
+            "push",
+            &registry.reference(repo),
+            "hello.tar",
+            "--descriptor",
+        ])
+        .success();
+    let hello: serde_json::Value = serde_json::from_str(&blob.stdout).unwrap();
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_TYPE,
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "digest": hello["digest"],
+            "size": 5,
+            "annotations": {"org.opencontainers.image.title": "hello.tar"},
+        },
+        "layers": [],
+    });
+    sandbox.write("titled.json", manifest.to_string());
+    let titled = registry.reference(&format!("{repo}:titled"));
+    sandbox
+        .oras()
+        .args(["manifest", "push", &titled, "titled.json"])
+        .success();
+    let pull = sandbox
+        .oras()
+        .args(["pull", &titled, "-o", "titled"])
+        .success();
+    assert_eq!(sandbox.read("titled/hello.tar"), b"hello");
+    pull.assert_line(&format!("Pulled [registry] {titled}"));
+
+    // A config without a title (an image-spec v1.0 push with `--config`).
+    let untitled = registry.reference(&format!("{repo}:untitled"));
+    sandbox
+        .oras()
+        .args([
+            "push",
+            &untitled,
+            "--config",
+            "foobar/config.json",
+            "foobar/bar",
+        ])
+        .success();
+    let pull = sandbox
+        .oras()
+        .args(["pull", &untitled, "-o", "untitled"])
+        .success();
+    let config_short = &sha256_hex(br#"{"config":{}}"#)[..12];
+    pull.assert_line(&format!(
+        "Skipped     {config_short} application/vnd.unknown.config.v1+json"
+    ))
+    .assert_line("Skipped pulling layers without file name in \"org.opencontainers.image.title\"")
+    .assert_line(&format!(
+        "Use 'oras copy {untitled} --to-oci-layout <layout-dir>' to pull all layers."
+    ));
+    assert!(!pull.stdout.contains("Pulled"), "{pull}");
+    assert_eq!(sandbox.read("untitled/foobar/bar"), b"bar");
+    let pull = sandbox
+        .oras()
+        .args(["pull", &untitled, "-o", "named", "--config", "test.config"])
+        .success();
+    pull.assert_line(&format!("Pulled [registry] {untitled}"));
+    assert_eq!(sandbox.read("named/test.config"), br#"{"config":{}}"#);
+
+    // `--config` on an index of two images: the first one's config gets the name.
+    for (tag, platform) in [("amd", "linux/amd64"), ("arm", "linux/arm64")] {
+        sandbox.write(tag, tag);
+        sandbox
+            .oras()
+            .args(["push", &registry.reference(&format!("{repo}:{tag}"))])
+            .args(["--artifact-platform", platform, tag])
+            .success();
+    }
+    let multi = registry.reference(&format!("{repo}:multi"));
+    sandbox
+        .oras()
+        .args(["manifest", "index", "create", &multi, "amd", "arm"])
+        .success();
+    let pull = sandbox
+        .oras()
+        .args(["pull", &multi, "-o", "multi", "--config", "platform.json"])
+        .success();
+    assert_eq!(
+        sandbox.read("multi/platform.json"),
+        br#"{"architecture":"amd64","os":"linux"}"#,
+        "{pull}"
+    );
+}
