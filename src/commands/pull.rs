@@ -340,6 +340,13 @@ impl Walk<'_> {
     /// and counted for the hint the Go client prints instead of `Pulled`.
     fn leaf(&self, desc: Descriptor, plan: &mut Plan) {
         match desc.title() {
+            // The same layer in two manifests (a file every platform of an index shares) is
+            // one file: Go's copy meets each descriptor once.
+            Some(title)
+                if plan
+                    .items
+                    .iter()
+                    .any(|i| i.title == title && same(&i.desc, &desc)) => {}
             Some(title) => plan.items.push(Item {
                 title: title.to_owned(),
                 desc,
@@ -392,6 +399,12 @@ impl Walk<'_> {
         plan.walked.push(desc);
         Ok(())
     }
+}
+
+/// Whether two descriptors name the same content the same way (Go's copy keys nodes by media
+/// type, digest and size).
+fn same(a: &Descriptor, b: &Descriptor) -> bool {
+    a.media_type == b.media_type && a.digest == b.digest && a.size == b.size
 }
 
 /// Downloads every item (each digest once, copies for repeated digests), refusing unsafe paths

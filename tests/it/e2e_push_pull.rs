@@ -414,3 +414,32 @@ fn pull_treats_the_config_as_a_layer() {
         "{pull}"
     );
 }
+
+/// Regression: a file that every image of an index carries (same title, same content) made
+/// the pull fail with `duplicate name`; Go copies each descriptor once, so it is one file.
+#[test]
+fn pull_writes_a_layer_shared_by_an_index_once() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("README", "shared by every platform");
+    let repo = "e2e/pull/shared-layer";
+    for (tag, platform) in [("amd", "linux/amd64"), ("arm", "linux/arm64")] {
+        sandbox.write(tag, tag);
+        sandbox
+            .oras()
+            .args(["push", &registry.reference(&format!("{repo}:{tag}"))])
+            .args(["--artifact-platform", platform, "README", tag])
+            .success();
+    }
+    let multi = registry.reference(&format!("{repo}:multi"));
+    sandbox
+        .oras()
+        .args(["manifest", "index", "create", &multi, "amd", "arm"])
+        .success();
+    let pull = sandbox.oras().args(["pull", &multi, "-o", "out"]).success();
+    let short = &sha256_hex(b"shared by every platform")[..12];
+    assert_status(&pull, "pull", &[(short, "README")], 1);
+    assert_eq!(sandbox.read("out/README"), b"shared by every platform");
+    assert_eq!(sandbox.read("out/amd"), b"amd");
+    assert_eq!(sandbox.read("out/arm"), b"arm");
+}
