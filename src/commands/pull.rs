@@ -44,6 +44,8 @@ struct Plan {
     items: Vec<Item>,
     /// Layers without a title that were not pulled (no `--include-untitled`).
     skipped_unnamed: usize,
+    /// The contents reported `Skipped` so far.
+    skipped_digests: std::collections::HashSet<Digest>,
     /// The manifests walked under the root (index entries, subjects), each after the ones
     /// under it: reported `Downloaded` once the content is, children first, as in Go's copy.
     walked: Vec<Descriptor>,
@@ -360,7 +362,10 @@ impl Walk<'_> {
                 }
             }
             None => {
-                self.reporter.state(&desc, State::Skipped);
+                // One status line per content, as Go's `notifyOnce`; the note counts them all.
+                if plan.skipped_digests.insert(desc.digest.clone()) {
+                    self.reporter.state(&desc, State::Skipped);
+                }
                 plan.skipped_unnamed += 1;
             }
         }

@@ -443,3 +443,55 @@ fn pull_writes_a_layer_shared_by_an_index_once() {
     assert_eq!(sandbox.read("out/amd"), b"amd");
     assert_eq!(sandbox.read("out/arm"), b"arm");
 }
+
+/// Regression: an untitled layer listed twice was reported `Skipped` twice; Go reports each
+/// content once (and its e2e matcher refuses a second state after the last one).
+#[test]
+fn pull_reports_a_repeated_untitled_layer_once() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("unnamed.bin", "unnamed");
+    let repo = "e2e/pull/unnamed";
+    let blob = sandbox
+        .oras()
+        .args([
+            "blob",
+            "push",
+            &registry.reference(repo),
+            "unnamed.bin",
+            "--descriptor",
+        ])
+        .success();
+    let layer: serde_json::Value = serde_json::from_str(&blob.stdout).unwrap();
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST_TYPE,
+        "config": {
+            "mediaType": EMPTY_TYPE,
+            "digest": format!("sha256:{}", sha256_hex(b"{}")),
+            "size": 2,
+        },
+        "layers": [layer, layer],
+    });
+    sandbox.write("manifest.json", manifest.to_string());
+    sandbox.write("empty.json", "{}");
+    sandbox
+        .oras()
+        .args(["blob", "push", &registry.reference(repo), "empty.json"])
+        .success();
+    let reference = registry.reference(&format!("{repo}:twice"));
+    sandbox
+        .oras()
+        .args(["manifest", "push", &reference, "manifest.json"])
+        .success();
+    let pull = sandbox
+        .oras()
+        .args(["pull", &reference, "-o", "out"])
+        .success();
+    let short = &sha256_hex(b"unnamed")[..12];
+    let layer_type = "application/vnd.oci.image.layer.v1.tar";
+    assert_status(&pull, "pull", &[(short, layer_type)], 1);
+    pull.assert_line(&format!(
+        "Use 'oras copy {reference} --to-oci-layout <layout-dir>' to pull all layers."
+    ));
+}
