@@ -495,3 +495,42 @@ fn pull_reports_a_repeated_untitled_layer_once() {
         "Use 'oras copy {reference} --to-oci-layout <layout-dir>' to pull all layers."
     ));
 }
+
+/// Regression: `"mediaType":""` (Go's e2e `manifestWithoutMediaType`) was taken as the media
+/// type and sent to the registry; Go decodes the field into a string, so empty is missing, and
+/// a field (or a document) of the wrong shape is not valid JSON for it.
+#[test]
+fn manifest_push_refuses_an_empty_media_type_field() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let reference = registry.reference("e2e/manifest/no-media-type:v1");
+    let empty = format!(
+        r#"{{"schemaVersion":2,"mediaType":"","config":{{"mediaType":"{EMPTY_TYPE}","digest":"sha256:{}","size":2}},"layers":[]}}"#,
+        sha256_hex(b"{}")
+    );
+    sandbox.write("empty.json", &empty);
+    let out = sandbox
+        .oras()
+        .args(["manifest", "push", &reference, "empty.json"])
+        .failure();
+    out.error_first_line("Error:");
+    out.stderr_contains(
+        "media type is not specified via the flag \"--media-type\" nor in \"empty.json\"",
+    );
+    assert!(out.stdout.is_empty(), "{out}");
+    let out = sandbox
+        .oras()
+        .args(["manifest", "push", &reference, "-"])
+        .stdin(empty.clone())
+        .failure();
+    out.stderr_contains("media type is not specified via the flag \"--media-type\" nor in \"-\"");
+
+    for (name, content) in [("number.json", r#"{"mediaType":5}"#), ("list.json", "[]")] {
+        sandbox.write(name, content);
+        let out = sandbox
+            .oras()
+            .args(["manifest", "push", &reference, name])
+            .failure();
+        assert_eq!(out.stderr, "Error: not a valid json file\n", "{out}");
+    }
+}
