@@ -1026,7 +1026,8 @@ pub struct PullArgs {
     /// Allow storing files out of the output directory
     #[arg(short = 'T', long)]
     pub allow_path_traversal: bool,
-    /// Also save layers without a title, as files named <algorithm>-<hex> (e.g. sha256-ab12…)
+    /// Also save layers (and a config) without a title, as files named <algorithm>-<hex> (e.g.
+    /// sha256-ab12…)
     #[arg(long)]
     pub include_untitled: bool,
     /// [Preview] recursively pull the subject of artifacts

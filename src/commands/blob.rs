@@ -78,7 +78,7 @@ pub async fn fetch(args: BlobFetchArgs) -> Result<()> {
 
 pub async fn push(args: BlobPushArgs) -> Result<()> {
     let out = Output::new(Format::Text, args.no_tty, args.common.debug, true);
-    super::verbose(&args.common, &out);
+    let verbose = super::verbose(&args.common, &out);
     check_args(
         "blob push",
         &args.args,
@@ -128,8 +128,9 @@ pub async fn push(args: BlobPushArgs) -> Result<()> {
     let desc = Descriptor::new(args.media_type.clone(), digest, size);
     let target = opened.target.as_ref();
     let quiet = args.descriptor.descriptor;
+    // The blob has no title: its status lines are the unnamed ones `--verbose=false` hides.
     let line = |prompt: &str| {
-        if !quiet {
+        if verbose && !quiet {
             out.line(&format!(
                 "{prompt} {} {}",
                 desc.digest.short(),

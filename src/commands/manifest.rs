@@ -192,7 +192,7 @@ pub async fn fetch_config(args: ManifestFetchArgs) -> Result<()> {
 
 pub async fn push(args: ManifestPushArgs) -> Result<()> {
     let out = Output::new(Format::Text, true, args.common.debug, true);
-    super::verbose(&args.common, &out);
+    let verbose = super::verbose(&args.common, &out);
     check_args(
         "manifest push",
         &args.args,
@@ -231,8 +231,9 @@ pub async fn push(args: ManifestPushArgs) -> Result<()> {
         .await
         .is_ok_and(|d| d.digest == desc.digest);
     let quiet = args.descriptor.descriptor;
+    // A manifest has no title: its status lines are the unnamed ones `--verbose=false` hides.
     let line = |prompt: &str| {
-        if !quiet {
+        if verbose && !quiet {
             out.line(&format!(
                 "{prompt} {} {}",
                 desc.digest.short(),
@@ -287,12 +288,25 @@ fn read_manifest_file(file: &str, flag_type: &str) -> Result<(Vec<u8>, String)> 
     if !flag_type.is_empty() {
         return Ok((bytes, flag_type.to_owned()));
     }
-    let media_type = value.get("mediaType").and_then(|m| m.as_str()).map(str::to_owned).ok_or_else(|| {
-        UserError::new(format!("media type is not specified via the flag \"--media-type\" nor in {file:?}"))
+    // As Go decodes it into a struct: a missing, null or empty `mediaType` is not specified,
+    // one of another type (or a document that is not an object) is not valid.
+    let field = match &value {
+        serde_json::Value::Object(map) => map.get("mediaType"),
+        serde_json::Value::Null => None,
+        _ => bail!("not a valid json file"),
+    };
+    let media_type = match field {
+        None | Some(serde_json::Value::Null) => "",
+        Some(serde_json::Value::String(t)) => t.as_str(),
+        Some(_) => bail!("not a valid json file"),
+    };
+    if media_type.is_empty() {
+        return Err(UserError::new(format!("media type is not specified via the flag \"--media-type\" nor in {file:?}"))
             .usage(PUSH_USAGE)
             .hint("Please specify a valid media type in the manifest JSON or via the \"--media-type\" flag")
-    })?;
-    Ok((bytes, media_type))
+            .into());
+    }
+    Ok((bytes, media_type.to_owned()))
 }
 
 pub async fn delete(args: ManifestDeleteArgs) -> Result<()> {

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context as _, Result, bail};
 use futures_util::stream::{self, TryStreamExt as _};
@@ -15,7 +16,8 @@ use crate::files::{
     WriteOptions, parse_file_ref, resolve_output_path, write_blob_file, write_directory,
 };
 use crate::oci::{
-    ANNOTATION_UNPACK, Annotations, Descriptor, is_index_type, parse_index, parse_manifest,
+    ANNOTATION_UNPACK, Annotations, Descriptor, Digest, EMPTY_JSON, is_index_type, parse_index,
+    parse_manifest,
 };
 use crate::output::{Format, Operation, Output, StatusReporter, UserError};
 use crate::target::{Target, content_chunks};
@@ -42,6 +44,19 @@ struct Plan {
     items: Vec<Item>,
     /// Layers without a title that were not pulled (no `--include-untitled`).
     skipped_unnamed: usize,
+    /// The contents reported `Skipped` so far.
+    skipped_digests: std::collections::HashSet<Digest>,
+    /// The manifests walked under the root (index entries, subjects), each after the ones
+    /// under it: reported `Downloaded` once the content is, children first, as in Go's copy.
+    walked: Vec<Descriptor>,
+}
+
+impl Plan {
+    fn report_walked(&self, reporter: &dyn Reporter) {
+        for desc in &self.walked {
+            reporter.state(desc, State::Done);
+        }
+    }
 }
 
 struct Walk<'a> {
@@ -52,6 +67,8 @@ struct Walk<'a> {
     include_untitled: bool,
     /// `--include-subject`: the manifests a pulled artifact refers to, recursively.
     include_subject: bool,
+    /// Whether a manifest's config was met yet (`--config` names the first one).
+    config_seen: AtomicBool,
 }
 
 #[derive(Serialize)]
@@ -136,6 +153,7 @@ pub async fn run(args: PullArgs) -> Result<()> {
         media_types: &args.media_type,
         include_untitled: args.include_untitled,
         include_subject: args.include_subject,
+        config_seen: AtomicBool::new(false),
     };
     let mut plan = Plan::default();
     reporter.state(&root, State::Started);
@@ -152,6 +170,7 @@ pub async fn run(args: PullArgs) -> Result<()> {
         .await
         .with_context(|| format!("failed to pull {}", item.title))?;
         reporter.state(&item.desc, State::Done);
+        plan.report_walked(reporter.as_ref());
         reporter.state(&root, State::Done);
         drop(reporter);
         return print_result(&out, target, raw, &root, plan.skipped_unnamed, Vec::new());
@@ -170,6 +189,7 @@ pub async fn run(args: PullArgs) -> Result<()> {
         &reporter,
     )
     .await?;
+    plan.report_walked(reporter.as_ref());
     reporter.state(&root, State::Done);
     drop(reporter);
 
@@ -291,47 +311,64 @@ impl Walk<'_> {
         }
         let manifest =
             parse_manifest(bytes).with_context(|| format!("{}: invalid manifest", desc.digest))?;
-        let config = &manifest.config;
-        if let Some((path, media_type)) = &self.config
+        // `--config` names the first config walked only (Go's `getConfigOnce`): the configs of
+        // the other manifests of an index are not written over it.
+        let mut config = manifest.config.clone();
+        if !self.config_seen.swap(true, Ordering::Relaxed)
+            && let Some((path, media_type)) = &self.config
             && media_type.as_ref().is_none_or(|t| *t == config.media_type)
         {
             // Titled as the Go client does, so that its status lines name the file.
-            let mut desc = config.clone();
-            desc.annotations
+            config
+                .annotations
                 .get_or_insert_with(Default::default)
                 .insert(crate::oci::ANNOTATION_TITLE.to_owned(), path.clone());
-            plan.items.push(Item {
-                desc,
-                title: path.clone(),
-            });
+        }
+        // A config is content like a layer (a title of its own gets it written), unless it
+        // is the two bytes `{}`, which goes unmentioned.
+        if config.title().is_some() || config.size != 2 || config.digest != Digest::of(EMPTY_JSON) {
+            self.leaf(config, plan);
         }
         for layer in &manifest.layers {
             if !self.media_types.is_empty() && !self.media_types.contains(&layer.media_type) {
                 continue;
             }
-            match layer.title() {
-                Some(title) => plan.items.push(Item {
-                    desc: layer.clone(),
-                    title: title.to_owned(),
-                }),
-                None if layer.is_empty_json() => {}
-                None if self.include_untitled => {
-                    // Named after the digest: the same content twice is one file.
-                    let title = layer.digest.to_string().replacen(':', "-", 1);
-                    if !plan.items.iter().any(|i| i.title == title) {
-                        plan.items.push(Item {
-                            desc: layer.clone(),
-                            title,
-                        });
-                    }
-                }
-                None => {
-                    self.reporter.state(layer, State::Skipped);
-                    plan.skipped_unnamed += 1;
-                }
-            }
+            self.leaf(layer.clone(), plan);
         }
         self.subject(manifest.subject.as_ref(), plan, depth).await
+    }
+
+    /// A layer or config: pulled when it has a title (or `--include-untitled`), else skipped
+    /// and counted for the hint the Go client prints instead of `Pulled`.
+    fn leaf(&self, desc: Descriptor, plan: &mut Plan) {
+        match desc.title() {
+            // The same layer in two manifests (a file every platform of an index shares) is
+            // one file: Go's copy meets each descriptor once.
+            Some(title)
+                if plan
+                    .items
+                    .iter()
+                    .any(|i| i.title == title && same(&i.desc, &desc)) => {}
+            Some(title) => plan.items.push(Item {
+                title: title.to_owned(),
+                desc,
+            }),
+            None if desc.is_empty_json() => {}
+            None if self.include_untitled => {
+                // Named after the digest: the same content twice is one file.
+                let title = desc.digest.to_string().replacen(':', "-", 1);
+                if !plan.items.iter().any(|i| i.title == title) {
+                    plan.items.push(Item { desc, title });
+                }
+            }
+            None => {
+                // One status line per content, as Go's `notifyOnce`; the note counts them all.
+                if plan.skipped_digests.insert(desc.digest.clone()) {
+                    self.reporter.state(&desc, State::Skipped);
+                }
+                plan.skipped_unnamed += 1;
+            }
+        }
     }
 
     /// With `--include-subject`, walks the manifest that `subject` names, as the Go client
@@ -364,9 +401,15 @@ impl Walk<'_> {
         self.reporter.state(&desc, State::Started);
         self.reporter.state(&desc, State::Processing);
         Box::pin(self.node(&desc, &bytes, plan, depth + 1)).await?;
-        self.reporter.state(&desc, State::Done);
+        plan.walked.push(desc);
         Ok(())
     }
+}
+
+/// Whether two descriptors name the same content the same way (Go's copy keys nodes by media
+/// type, digest and size).
+fn same(a: &Descriptor, b: &Descriptor) -> bool {
+    a.media_type == b.media_type && a.digest == b.digest && a.size == b.size
 }
 
 /// Downloads every item (each digest once, copies for repeated digests), refusing unsafe paths

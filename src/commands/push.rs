@@ -14,7 +14,7 @@ use crate::files::{
     FileRef, Packed, pack_bytes_file, pack_path, pack_reader, parse_file_ref, title_of,
 };
 use crate::oci::{
-    ANNOTATION_CREATED, ANNOTATION_TITLE, Annotations, Descriptor, EMPTY_JSON, MEDIA_TYPE_MANIFEST,
+    ANNOTATION_CREATED, Annotations, Descriptor, EMPTY_JSON, MEDIA_TYPE_MANIFEST,
     MEDIA_TYPE_UNKNOWN_ARTIFACT, MEDIA_TYPE_UNKNOWN_CONFIG, Manifest, is_valid_media_type,
     to_go_json,
 };
@@ -488,15 +488,13 @@ async fn pack_files(request: &Request, out: &Output) -> Result<Vec<Packed>> {
             .get(key)
             .cloned()
             .unwrap_or_default();
-        let name = extra
-            .get(ANNOTATION_TITLE)
-            .cloned()
-            .unwrap_or_else(|| title.clone());
-        if !titles.insert(name.clone()) {
-            bail!("{name}: duplicate name");
+        // Named by its path, as Go's file store names it, before `--annotation-file` may give
+        // the layer another title.
+        if !titles.insert(title.clone()) {
+            bail!("{title}: duplicate name");
         }
         if out.verbose {
-            out.status_line(&format!("Preparing {name}"));
+            out.status_line(&format!("Preparing {title}"));
         }
         let packed = if f.path == STDIN {
             pack_reader(std::io::stdin(), title, f.media_type.clone(), extra)

@@ -98,23 +98,28 @@ pub enum Blob {
 /// Pushes blobs concurrently (at most `concurrency` at once), skipping those the target has,
 /// and returns their descriptors in the order given. Ready blobs with the same content are
 /// sent once; each keeps its own descriptor (title, media type) and the later ones are
-/// reported as `Exists`, as the Go client does.
+/// reported as `Exists` when their title differs from the one sent, as the Go client does
+/// (its `DeduplicatedFilter`): the empty config and the empty layer of an artifact without
+/// files make one status line, not two.
 pub async fn push_blobs(
     target: &dyn Target,
     blobs: Vec<Blob>,
     concurrency: usize,
     reporter: &Arc<dyn Reporter>,
 ) -> Result<Vec<Descriptor>, TransferError> {
-    let mut seen = std::collections::HashSet::new();
-    let mut repeats: Vec<(usize, Descriptor)> = Vec::new();
+    let mut sent: std::collections::HashMap<crate::oci::Digest, Option<String>> =
+        std::collections::HashMap::new();
+    let mut repeats: Vec<(usize, Descriptor, bool)> = Vec::new();
     let mut jobs = Vec::with_capacity(blobs.len());
     let count = blobs.len();
     for (i, blob) in blobs.into_iter().enumerate() {
-        if let Blob::Ready { desc, .. } = &blob
-            && !seen.insert(desc.digest.clone())
-        {
-            repeats.push((i, desc.clone()));
-            continue;
+        if let Blob::Ready { desc, .. } = &blob {
+            let title = desc.title().map(str::to_owned);
+            if let Some(first) = sent.get(&desc.digest) {
+                repeats.push((i, desc.clone(), *first != title));
+                continue;
+            }
+            sent.insert(desc.digest.clone(), title);
         }
         jobs.push((i, blob));
     }
@@ -141,8 +146,10 @@ pub async fn push_blobs(
     for (i, desc) in done {
         results[i] = Some(desc);
     }
-    for (i, desc) in repeats {
-        reporter.state(&desc, State::Exists);
+    for (i, desc, renamed) in repeats {
+        if renamed {
+            reporter.state(&desc, State::Exists);
+        }
         results[i] = Some(desc);
     }
     Ok(results.into_iter().flatten().collect())

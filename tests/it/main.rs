@@ -29,6 +29,7 @@ mod cmd_tag_resolve;
 mod completion;
 mod credential_helpers;
 mod downgrade;
+mod e2e_push_pull;
 mod e2e_referrers_cp;
 mod faults;
 mod harness;
