@@ -551,7 +551,7 @@ async fn copy_blobs(
     mount_from: Option<&str>,
     reporter: &Arc<dyn Reporter>,
 ) -> Result<()> {
-    stream::iter(blobs.iter().map(Ok))
+    let copied = stream::iter(blobs.iter().map(Ok))
         .try_for_each_concurrent(concurrency.max(1), |desc| async move {
             let to_destination = at(Origin::Destination);
             if target.blob_exists(desc).await.map_err(&to_destination)? {
@@ -581,7 +581,12 @@ async fn copy_blobs(
             reporter.state(desc, State::Done);
             Ok::<_, anyhow::Error>(())
         })
-        .await
+        .await;
+    // The copies still running when one failed were dropped with their sessions open.
+    if copied.is_err() {
+        target.abandon_uploads().await;
+    }
+    copied
 }
 
 /// Collects what is under `desc`: the blobs of its manifests, the child manifests of an index

@@ -23,6 +23,9 @@ pub struct Repository {
     max_manifest: u64,
     /// The manifest media types asked for (`Accept`); every known type unless narrowed.
     manifest_accept: String,
+    /// Upload sessions opened and not yet completed or cancelled, by path, with their latest
+    /// location: what `cancel_open_uploads` ends when a command gives up part-way.
+    open_uploads: std::sync::Mutex<std::collections::HashMap<String, Url>>,
 }
 
 impl Repository {
@@ -36,7 +39,36 @@ impl Repository {
             scope: format!("repository:{name}:{actions}"),
             max_manifest: MAX_MANIFEST_BYTES,
             manifest_accept: MANIFEST_ACCEPT.join(", "),
+            open_uploads: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
+    }
+
+    /// Records where an upload session now continues (`None`: it ended).
+    fn track_upload(&self, previous: Option<&Url>, now: Option<&Url>) {
+        let mut open = self
+            .open_uploads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(previous) = previous {
+            open.remove(previous.path());
+        }
+        if let Some(now) = now {
+            open.insert(now.path().to_owned(), now.clone());
+        }
+    }
+
+    /// Cancels every upload session still open: those of uploads that were dropped half-way
+    /// because another one failed (each failed upload cancels its own).
+    pub async fn cancel_open_uploads(&self) {
+        let open: Vec<Url> = self
+            .open_uploads
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .drain()
+            .map(|(_, location)| location)
+            .collect();
+        futures_util::future::join_all(open.iter().map(|location| self.cancel_upload(location)))
+            .await;
     }
 
     /// Asks for manifests of these media types only (`manifest fetch --media-type`): the
@@ -243,10 +275,9 @@ impl Repository {
             .get("oci-chunk-min-length")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse().ok());
-        Ok((
-            upload_location(&start, resp.headers(), |u| self.client.to_connected(u))?,
-            min_chunk,
-        ))
+        let location = upload_location(&start, resp.headers(), |u| self.client.to_connected(u))?;
+        self.track_upload(None, Some(&location));
+        Ok((location, min_chunk))
     }
 
     /// Uploads a blob monolithically: `POST` opens a session, one streaming `PUT ?digest=`
@@ -268,6 +299,7 @@ impl Repository {
     /// once (distribution spec: clients SHOULD). Best effort, and brief: the upload's own error
     /// is what gets reported.
     pub async fn cancel_upload(&self, location: &Url) {
+        self.track_upload(Some(location), None);
         let request = self
             .client
             .send(self.request(Method::DELETE, location.clone()));
@@ -336,7 +368,9 @@ impl Repository {
         if resp.status() != StatusCode::ACCEPTED {
             return Err(status_error(&Method::PATCH, location, resp).await);
         }
-        upload_location(location, resp.headers(), |u| self.client.to_connected(u))
+        let next = upload_location(location, resp.headers(), |u| self.client.to_connected(u))?;
+        self.track_upload(Some(location), Some(&next));
+        Ok(next)
     }
 
     /// Completes an upload with `PUT ?digest=`, carrying the remaining bytes if any.
@@ -370,6 +404,7 @@ impl Repository {
         if resp.status() != StatusCode::CREATED {
             return Err(status_error(&Method::PUT, &location, resp).await);
         }
+        self.track_upload(Some(&location), None);
         Ok(())
     }
 

@@ -283,4 +283,8 @@ impl Target for Cached {
     async fn mount_blob(&self, desc: &Descriptor, from: &str) -> Result<bool, TargetError> {
         self.inner.mount_blob(desc, from).await
     }
+
+    async fn abandon_uploads(&self) {
+        self.inner.abandon_uploads().await;
+    }
 }

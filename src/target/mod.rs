@@ -158,6 +158,10 @@ pub trait Target: Send + Sync {
         Ok(None)
     }
 
+    /// Ends the uploads left open when a command gave up part-way (their futures dropped
+    /// because another transfer failed), so the registry frees them at once.
+    async fn abandon_uploads(&self) {}
+
     /// Completes an upload begun with `stream_upload`.
     async fn finish_stream_upload(
         &self,

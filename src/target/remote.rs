@@ -424,6 +424,10 @@ impl Target for Remote {
         Some((self.repo.registry(), self.repo.name()))
     }
 
+    async fn abandon_uploads(&self) {
+        self.repo.cancel_open_uploads().await;
+    }
+
     async fn mount_blob(&self, desc: &Descriptor, from: &str) -> Result<bool, TargetError> {
         // A refused mount is not an error: the bytes are copied instead.
         Ok(self

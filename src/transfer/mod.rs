@@ -123,7 +123,7 @@ pub async fn push_blobs(
         }
         jobs.push((i, blob));
     }
-    let done: Vec<(usize, Descriptor)> = stream::iter(jobs.into_iter().map(Ok))
+    let done: Result<Vec<(usize, Descriptor)>, _> = stream::iter(jobs.into_iter().map(Ok))
         .map_ok(|(i, blob)| async move {
             let desc = match blob {
                 Blob::Ready { desc, source } => {
@@ -141,7 +141,12 @@ pub async fn push_blobs(
         })
         .try_buffer_unordered(concurrency.max(1))
         .try_collect()
-        .await?;
+        .await;
+    // The uploads still running when one failed were dropped with their sessions open.
+    if done.is_err() {
+        target.abandon_uploads().await;
+    }
+    let done = done?;
     let mut results: Vec<Option<Descriptor>> = vec![None; count];
     for (i, desc) in done {
         results[i] = Some(desc);

@@ -37,6 +37,8 @@ pub enum Fault {
     RedirectTo(String),
     /// Answer 401 with this `WWW-Authenticate` challenge.
     Challenge(String),
+    /// Wait this long, then forward (a request still in flight when another one fails).
+    Delay(Duration),
     /// Answer 401 with this challenge, and from then on refuse the `Authorization` the request
     /// carried the same way (a token that expired).
     Revoke(String),
@@ -348,6 +350,10 @@ fn proxy_one(stream: TcpStream, upstream_port: u16, shared: &Shared, agent: &ure
         Some(Fault::Drop) => {
             let _ = stream.shutdown(Shutdown::Both);
             return;
+        }
+        Some(Fault::Delay(wait)) => {
+            std::thread::sleep(wait);
+            forward(agent, upstream_port, &request)
         }
         Some(Fault::CutAfter(n)) => {
             let mut a = forward(agent, upstream_port, &request);
@@ -1095,6 +1101,59 @@ fn resolve_to_another_port_keeps_the_references_host_header() {
             "{} {}",
             request.method,
             request.path
+        );
+    }
+}
+
+#[test]
+fn uploads_in_flight_when_another_fails_are_cancelled_too() {
+    // The config's upload is still waiting for its PUT's answer when the file's PUT fails: the
+    // push gives up at once, and the session it leaves behind is ended too.
+    let sb = Sandbox::new();
+    sb.write("f.txt", "fails at once\n");
+    let config = sha256_hex(b"{}");
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![
+            Rule::new(
+                &["PUT"],
+                format!("digest=sha256%3A{config}"),
+                Fault::Delay(Duration::from_secs(2)),
+            ),
+            Rule::new(
+                &["PUT"],
+                format!("digest=sha256%3A{}", sha256_hex(b"fails at once\n")),
+                Fault::Reject(
+                    400,
+                    r#"{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match uploaded content"}]}"#,
+                ),
+            ),
+        ],
+    );
+    let out = sb
+        .oras()
+        .args(["push", &proxy.reference("faults/sibling:v1"), "f.txt"])
+        .failure();
+    out.stderr_contains("digest invalid");
+    let session = |path: &str| path.split('?').next().unwrap().to_owned();
+    let delayed: Vec<String> = proxy
+        .seen("PUT", &config)
+        .iter()
+        .map(|s| session(&s.path))
+        .collect();
+    assert!(
+        !delayed.is_empty(),
+        "the config upload was not started\n{out}"
+    );
+    let deletes: Vec<String> = proxy
+        .seen("DELETE", "/blobs/uploads/")
+        .iter()
+        .map(|s| session(&s.path))
+        .collect();
+    for path in &delayed {
+        assert!(
+            deletes.contains(path),
+            "the config's session {path} was left open: {deletes:?}\n{out}"
         );
     }
 }
