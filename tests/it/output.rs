@@ -365,3 +365,37 @@ fn go_templates_use_the_whole_language() {
         assert!(!sandbox.path("bad").exists(), "nothing pushed\n{bad}");
     }
 }
+
+#[test]
+fn version_names_the_go_release_it_reproduces() {
+    // Scripts compare this with the Go client's releases (`--artifact-platform` needs 1.3).
+    let sb = Sandbox::new();
+    let out = sb.oras().arg("version").success();
+    let version = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Version:"))
+        .expect("a Version line")
+        .trim()
+        .to_owned();
+    assert_eq!(
+        version,
+        format!("1.3.3+oras-rs.{}", env!("CARGO_PKG_VERSION"))
+    );
+    assert!(
+        out.has_line(&format!("OS/Arch:        linux/{}", go_arch())),
+        "{out}"
+    );
+    // Extra arguments are ignored with a warning (§13.10), as in Go.
+    let out = sb.oras().args(["version", "foo", "bar"]).success();
+    out.stderr_contains("warning:");
+    out.stderr_contains("\"foo,bar\" will be ignored");
+}
+
+fn go_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    }
+}
