@@ -92,7 +92,7 @@ Example - Referrers in an OCI image layout:
 #[derive(Debug, Parser)]
 #[command(
     name = "oras",
-    version,
+    version = crate::commands::version::VERSION,
     about = "Store and fetch artifacts (any files) in OCI registries and OCI image layouts",
     propagate_version = true,
     arg_required_else_help = true,

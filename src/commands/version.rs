@@ -17,7 +17,7 @@ pub fn run(args: &VersionArgs) {
         go_arch(std::env::consts::ARCH)
     );
     let lines = [
-        ("Version", version()),
+        ("Version", VERSION.to_owned()),
         ("Implementation", "oras-rs (Rust)".to_owned()),
         ("OS/Arch", os_arch),
     ];
@@ -27,16 +27,11 @@ pub fn run(args: &VersionArgs) {
     }
 }
 
-/// The Go client's release whose commands, flags and output this build reproduces: scripts
-/// that read `oras version` to decide which flags they may use (`--artifact-platform` needs
-/// 1.3) see that release, and the build metadata says which oras-rs it is.
-const COMPATIBLE_WITH: &str = "1.3.3";
-
-/// `1.3.3+oras-rs.0.1.0`: a semantic version that sorts as the Go release reproduced.
-#[must_use]
-pub fn version() -> String {
-    format!("{COMPATIBLE_WITH}+oras-rs.{}", env!("CARGO_PKG_VERSION"))
-}
+/// `1.3.3+oras-rs.0.1.0`: the Go client's release whose commands, flags and output this
+/// build reproduces, so that scripts which read `oras version` to decide which flags they may
+/// use (`--artifact-platform` needs 1.3) see that release; the build metadata says which
+/// oras-rs it is.
+pub const VERSION: &str = concat!("1.3.3", "+oras-rs.", env!("CARGO_PKG_VERSION"));
 
 /// Architecture names as Go spells them (`amd64`, `arm64`).
 fn go_arch(arch: &str) -> &str {
