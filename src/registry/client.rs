@@ -181,7 +181,7 @@ fn needs_foreign_client(url: &Url, registry: &Url, plain_http: bool, identity: b
 }
 
 /// URLs in messages never carry userinfo.
-fn display_url(url: &Url) -> String {
+pub(super) fn display_url(url: &Url) -> String {
     let mut u = url.clone();
     let _ = u.set_username("");
     let _ = u.set_password(None);

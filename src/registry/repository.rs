@@ -551,9 +551,9 @@ impl Repository {
             #[serde(default)]
             tags: Option<Vec<String>>,
         }
-        let mut url = self.url("tags/list");
+        let mut pages = Pages::new(self.url("tags/list"), self.max_manifest, "tag list");
         let mut all = Vec::new();
-        loop {
+        while let Some(url) = pages.next_url()? {
             let resp = self
                 .client
                 .send(self.request(Method::GET, url.clone()))
@@ -561,16 +561,12 @@ impl Repository {
             if !resp.status().is_success() {
                 return Err(status_error(&Method::GET, &url, resp).await);
             }
-            let next = next_link(resp.headers());
-            let body = read_limited(resp, self.max_manifest, "tag list").await?;
+            let body = pages.read(resp).await?;
             let list: TagList = serde_json::from_slice(&body)
                 .map_err(|e| RegistryError::Protocol(format!("invalid tag list: {e}")))?;
             all.extend(list.tags.unwrap_or_default());
-            match next.and_then(|n| url.join(&n).ok()) {
-                Some(n) if n.origin() == url.origin() => url = n,
-                _ => return Ok(all),
-            }
         }
+        Ok(all)
     }
 }
 
@@ -581,37 +577,138 @@ pub async fn catalog(client: &Client) -> Result<Vec<String>, RegistryError> {
         #[serde(default)]
         repositories: Option<Vec<String>>,
     }
-    let mut url = client.url("/v2/_catalog");
+    let mut pages = Pages::new(
+        client.url("/v2/_catalog"),
+        MAX_MANIFEST_BYTES,
+        "repository list",
+    );
     let mut all = Vec::new();
-    loop {
+    while let Some(url) = pages.next_url()? {
         let req = Request::new(Method::GET, url.clone()).scope("registry:catalog:*".to_owned());
         let resp = client.send(req).await?;
         if !resp.status().is_success() {
             return Err(status_error(&Method::GET, &url, resp).await);
         }
-        let next = next_link(resp.headers());
-        let body = read_limited(resp, MAX_MANIFEST_BYTES, "repository list").await?;
+        let body = pages.read(resp).await?;
         let list: Catalog = serde_json::from_slice(&body)
             .map_err(|e| RegistryError::Protocol(format!("invalid repository list: {e}")))?;
         all.extend(list.repositories.unwrap_or_default());
-        match next.and_then(|n| url.join(&n).ok()) {
-            Some(n) if n.origin() == url.origin() => url = n,
-            _ => return Ok(all),
+    }
+    Ok(all)
+}
+
+/// How many times the page limit all the pages of one list may take together: a registry
+/// with a million tags fits, one that paginates forever does not.
+const PAGES_BUDGET: u64 = 16;
+
+/// Pages one list may span: 65 536 pages of a hundred tags each is more than any registry
+/// holds, and a registry answering endless tiny pages is stopped.
+const MAX_PAGES: usize = 65_536;
+
+/// `Link` pagination (distribution spec, "Listing Tags"): the next page's URL comes from the
+/// registry, so it is checked before it is asked for. It must stay on the registry's origin
+/// (GHSA-h7vf-4x9w-h99v: a page pointing at another host would have the client send requests,
+/// and credentials, wherever the registry says); a URL already asked for is a loop, and all the
+/// pages together are bounded, so that a registry cannot keep the client reading forever.
+struct Pages {
+    next: Option<Url>,
+    first: Url,
+    seen: std::collections::HashSet<Url>,
+    /// Bytes each page, and (times `PAGES_BUDGET`) all the pages, may have.
+    limit: u64,
+    read: u64,
+    what: &'static str,
+}
+
+impl Pages {
+    fn new(first: Url, limit: u64, what: &'static str) -> Self {
+        Self {
+            next: Some(first.clone()),
+            first,
+            seen: std::collections::HashSet::new(),
+            limit,
+            read: 0,
+            what,
         }
+    }
+
+    /// The next page to ask for, if any.
+    fn next_url(&mut self) -> Result<Option<Url>, RegistryError> {
+        let Some(url) = self.next.take() else {
+            return Ok(None);
+        };
+        if self.seen.contains(&url) {
+            return Err(RegistryError::Protocol(format!(
+                "the registry's {} pagination loops: the next page is {url} again",
+                self.what
+            )));
+        }
+        if self.seen.len() >= MAX_PAGES {
+            return Err(RegistryError::Protocol(format!(
+                "the registry's {} goes on for more than {MAX_PAGES} pages",
+                self.what
+            )));
+        }
+        self.seen.insert(url.clone());
+        Ok(Some(url))
+    }
+
+    /// Reads one page, within the limits, and takes note of its `Link` to the next one.
+    async fn read(&mut self, resp: reqwest::Response) -> Result<Vec<u8>, RegistryError> {
+        let current = resp.url().clone();
+        let next = next_link(resp.headers())
+            .map(|raw| {
+                current.join(&raw).map_err(|e| {
+                    RegistryError::Protocol(format!(
+                        "invalid next-page Link {raw:?} in the {}: {e}",
+                        self.what
+                    ))
+                })
+            })
+            .transpose()?;
+        let body = read_limited(resp, self.limit, self.what).await?;
+        self.read += body.len() as u64;
+        if self.read > self.limit.saturating_mul(PAGES_BUDGET) {
+            return Err(RegistryError::Protocol(format!(
+                "{} exceeds the limit of {} bytes over {} pages (raise it with --max-manifest-size)",
+                self.what,
+                self.limit.saturating_mul(PAGES_BUDGET),
+                self.seen.len()
+            )));
+        }
+        if let Some(next) = &next
+            && next.origin() != self.first.origin()
+        {
+            return Err(RegistryError::Protocol(format!(
+                "refusing the {} page at {} on another origin than {}",
+                self.what,
+                super::client::display_url(next),
+                self.first.origin().ascii_serialization()
+            )));
+        }
+        self.next = next;
+        Ok(body)
     }
 }
 
-/// The target of a `Link: <url>; rel="next"` header.
+/// The target of the `Link: <url>; rel="next"` entry, if the header has one. Other relations
+/// (`prev`, `first`, `last`) are not followed; an entry without any `rel`, as the Go client
+/// reads the header, is taken for the next page.
 fn next_link(headers: &HeaderMap) -> Option<String> {
     headers
-        .get(header::LINK)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|l| l.split(';').next())
-        .map(|l| {
-            l.trim()
-                .trim_start_matches('<')
-                .trim_end_matches('>')
-                .to_owned()
+        .get_all(header::LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|link| {
+            let mut parts = link.split(';');
+            let target = parts.next()?.trim().strip_prefix('<')?.strip_suffix('>')?;
+            let rels: Vec<&str> = parts
+                .filter_map(|p| p.trim().strip_prefix("rel="))
+                .flat_map(|rel| rel.trim_matches('"').split_ascii_whitespace())
+                .collect();
+            (rels.is_empty() || rels.iter().any(|r| r.eq_ignore_ascii_case("next")))
+                .then(|| target.to_owned())
         })
 }
 
@@ -697,5 +794,29 @@ mod tests {
             HeaderValue::from_static("https://r.io:443/up"),
         );
         assert!(upload_location(&req, &h, |u| u).is_ok());
+    }
+
+    #[test]
+    fn follows_only_the_next_relation_of_a_link_header() {
+        let cases: [(&str, Option<&str>); 6] = [
+            (
+                r#"</v2/r/tags/list?last=b>; rel="next""#,
+                Some("/v2/r/tags/list?last=b"),
+            ),
+            (
+                r"</v2/r/tags/list?last=b>; rel=next",
+                Some("/v2/r/tags/list?last=b"),
+            ),
+            (r#"</p>; rel="prev", </n>; rel="next""#, Some("/n")),
+            (r#"</p>; rel="prev""#, None),
+            // As the Go client reads it: one link without a relation is the next page.
+            (r"</n>", Some("/n")),
+            (r#"/n; rel="next""#, None),
+        ];
+        for (value, want) in cases {
+            let mut h = HeaderMap::new();
+            h.insert(header::LINK, HeaderValue::from_str(value).unwrap());
+            assert_eq!(next_link(&h).as_deref(), want, "{value}");
+        }
     }
 }

@@ -1,0 +1,238 @@
+//! A hostile or broken registry (and a hostile OCI layout on disk): pagination that loops or
+//! leaves the registry's origin, manifests that fan out into the same content over and over,
+//! titles that would rewrite the terminal, layout files that never end. Each must end in one
+//! clear error (or a correct result), never a hang, unbounded memory or a request elsewhere.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+use crate::harness::Sandbox;
+
+/// One answer of a [`Fake`] registry.
+pub struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(body: impl Into<Vec<u8>>) -> Reply {
+        Reply {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: body.into(),
+        }
+    }
+
+    fn status(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    fn header(mut self, name: &str, value: &str) -> Reply {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+}
+
+type Handler = dyn Fn(&str, &str) -> Reply + Send + Sync;
+
+/// A registry on 127.0.0.1 that answers every request (`method`, `path` with query) with what
+/// its handler says, one request per connection, and records the requests.
+struct Fake {
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl Fake {
+    fn start(handler: impl Fn(&str, &str) -> Reply + Send + Sync + 'static) -> Fake {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let (log, handler): (_, Arc<Handler>) = (Arc::clone(&requests), Arc::new(handler));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (log, handler) = (Arc::clone(&log), Arc::clone(&handler));
+                std::thread::spawn(move || serve(stream, &log, &*handler));
+            }
+        });
+        Fake { port, requests }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Requests received whose `METHOD path` contains `needle`.
+    fn count(&self, needle: &str) -> usize {
+        let log = self.requests.lock().unwrap();
+        log.iter().filter(|r| r.contains(needle)).count()
+    }
+}
+
+fn serve(stream: TcpStream, log: &Mutex<Vec<String>>, handler: &Handler) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return;
+    }
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+            break;
+        }
+    }
+    let mut words = line.split_whitespace();
+    let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    log.lock().unwrap().push(format!("{method} {path}"));
+    let reply = handler(method, path);
+    let mut head = format!("HTTP/1.1 {} X\r\n", reply.status);
+    for (name, value) in &reply.headers {
+        let _ = write!(head, "{name}: {value}\r\n");
+    }
+    let _ = write!(
+        head,
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        reply.body.len()
+    );
+    // One write: a separate body write would wait for the client's delayed ACK.
+    let mut out = head.into_bytes();
+    if method != "HEAD" {
+        out.extend_from_slice(&reply.body);
+    }
+    let mut stream = stream;
+    let _ = stream.write_all(&out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pagination
+// ---------------------------------------------------------------------------------------------
+
+/// `oras repo tags` of `<fake>/r`.
+fn repo_tags(fake: &Fake, extra: &[&str]) -> crate::harness::Output {
+    Sandbox::new()
+        .oras()
+        .args(["repo", "tags", "--plain-http"])
+        .args(extra)
+        .arg(format!("{}/r", fake.host()))
+        .run()
+}
+
+/// A handler answering the tag list with `page(n)` for its n-th request, and 404 otherwise.
+fn tag_pages(page: impl Fn(usize, &str) -> Reply + Send + Sync + 'static) -> Fake {
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    Fake::start(move |_, path| {
+        if path.starts_with("/v2/r/tags/list") {
+            return page(n.fetch_add(1, std::sync::atomic::Ordering::SeqCst), path);
+        }
+        Reply::status(404)
+    })
+}
+
+#[test]
+fn a_tag_list_whose_next_page_is_itself_is_a_loop_not_a_hang() {
+    // Regression: a `Link` back to a page already read was followed forever.
+    let fake = tag_pages(|n, _| {
+        let reply = Reply::json(format!(r#"{{"name":"r","tags":["t{n}"]}}"#));
+        // Gives up after a while, so that a client that loops ends (and fails this test).
+        if n < 50 {
+            reply.header("Link", r#"</v2/r/tags/list?n=1>; rel="next""#)
+        } else {
+            reply
+        }
+    });
+    let out = repo_tags(&fake, &[]).failure();
+    out.error_first_line("Error: the registry's tag list pagination loops");
+    out.stderr_contains("/v2/r/tags/list?n=1 again");
+    assert_eq!(fake.count("/tags/list"), 2, "{out}");
+}
+
+#[test]
+fn a_tag_list_paginating_forever_stops_at_a_bound() {
+    // Regression: a registry answering page after page (each a new URL) kept the client
+    // reading forever; all the pages together are bounded by 16 times --max-manifest-size.
+    let fake = tag_pages(|n, _| {
+        let reply = Reply::json(format!(r#"{{"name":"r","tags":["tag-{n:06}"]}}"#));
+        if n < 2000 {
+            reply.header(
+                "Link",
+                &format!(r#"</v2/r/tags/list?last=tag-{n:06}>; rel="next""#),
+            )
+        } else {
+            reply
+        }
+    });
+    let out = repo_tags(&fake, &["--max-manifest-size", "1KiB"]).failure();
+    out.error_first_line("Error: tag list exceeds the limit of 16384 bytes over");
+    out.stderr_contains("raise it with --max-manifest-size");
+    // About 16 KiB of ~40-byte pages.
+    let asked = fake.count("/tags/list");
+    assert!((300..=500).contains(&asked), "{asked} pages\n{out}");
+}
+
+#[test]
+fn a_next_page_on_another_origin_is_refused_not_asked_for() {
+    // GHSA-h7vf-4x9w-h99v: the next page must stay on the registry's origin. It used to end
+    // the list silently, which printed a truncated tag list with exit code 0.
+    let elsewhere = Fake::start(|_, _| Reply::json(r#"{"name":"r","tags":["elsewhere"]}"#));
+    let link = format!(
+        r#"<http://{}/v2/r/tags/list?last=a>; rel="next""#,
+        elsewhere.host()
+    );
+    let fake =
+        tag_pages(move |_, _| Reply::json(r#"{"name":"r","tags":["a"]}"#).header("Link", &link));
+    let out = repo_tags(&fake, &[]).failure();
+    out.error_first_line("Error: refusing the tag list page at http://127.0.0.1:");
+    out.stderr_contains("on another origin than http://127.0.0.1:");
+    assert_eq!(elsewhere.count(""), 0, "{out}");
+    assert!(!out.stdout.contains('a'), "{out}");
+}
+
+#[test]
+fn only_the_next_relation_of_a_link_header_is_followed() {
+    // Regression: the first URL of the header was taken, whatever its relation: a registry
+    // listing `rel="prev"` first sent the client back a page.
+    let fake = tag_pages(|_, path| {
+        if path.contains("last=b") {
+            return Reply::json(r#"{"name":"r","tags":["c"]}"#)
+                .header("Link", r#"</v2/r/tags/list?n=2>; rel="prev""#);
+        }
+        if path.contains("n=2") {
+            return Reply::json(r#"{"name":"r","tags":["from-prev"]}"#);
+        }
+        Reply::json(r#"{"name":"r","tags":["a","b"]}"#).header(
+            "Link",
+            r#"</v2/r/tags/list?n=2>; rel="prev", </v2/r/tags/list?last=b>; rel="next""#,
+        )
+    });
+    let out = repo_tags(&fake, &[]).success();
+    assert_eq!(out.stdout, "a\nb\nc\n", "{out}");
+}
+
+#[test]
+fn a_catalog_whose_next_page_is_itself_is_a_loop_not_a_hang() {
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    let fake = Fake::start(move |_, path| {
+        if !path.starts_with("/v2/_catalog") {
+            return Reply::status(if path == "/v2/" { 200 } else { 404 });
+        }
+        let reply = Reply::json(r#"{"repositories":["a"]}"#);
+        if n.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 50 {
+            reply.header("Link", r#"</v2/_catalog?n=1>; rel="next""#)
+        } else {
+            reply
+        }
+    });
+    let out = Sandbox::new()
+        .oras()
+        .args(["repo", "ls", "--plain-http", &fake.host()])
+        .failure();
+    out.error_first_line("Error:");
+    out.stderr_contains("the registry's repository list pagination loops");
+    assert_eq!(fake.count("/_catalog"), 2, "{out}");
+}
