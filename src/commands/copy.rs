@@ -46,6 +46,9 @@ fn at(origin: Origin) -> impl Fn(TargetError) -> anyhow::Error {
 struct Graph {
     blobs: Vec<Descriptor>,
     manifests: Vec<(Descriptor, Vec<u8>)>,
+    /// Child manifests already walked: an index listing the same child many times, at every
+    /// level, would otherwise be fetched once per path to it (exponential in the depth).
+    walked: std::collections::HashSet<crate::oci::Digest>,
 }
 
 fn side(args: &CopyArgs, from: bool) -> TargetArgs {
@@ -531,6 +534,9 @@ async fn walk(
         let index =
             parse_index(bytes).with_context(|| format!("{}: invalid index", desc.digest))?;
         for child in &index.manifests {
+            if !graph.walked.insert(child.digest.clone()) {
+                continue;
+            }
             let (child_desc, child_bytes) = source
                 .fetch_manifest(&child.digest.to_string())
                 .await

@@ -42,6 +42,10 @@ struct Plan {
     items: Vec<Item>,
     /// Layers without a title that were not pulled (no `--include-untitled`).
     skipped_unnamed: usize,
+    /// Manifests already walked: one listed again (by an index, or as a subject) adds nothing,
+    /// and walking it again would multiply the requests with every level of an index that
+    /// lists the same child many times.
+    walked: std::collections::HashSet<crate::oci::Digest>,
 }
 
 struct Walk<'a> {
@@ -138,6 +142,7 @@ pub async fn run(args: PullArgs) -> Result<()> {
         include_subject: args.include_subject,
     };
     let mut plan = Plan::default();
+    plan.walked.insert(root.digest.clone());
     reporter.state(&root, State::Started);
     reporter.state(&root, State::Processing);
     walk.node(&root, &root_bytes, &mut plan, 0).await?;
@@ -350,6 +355,9 @@ impl Walk<'_> {
 
     /// Fetches the manifest or index `child` names (an index entry, a subject) and walks it.
     async fn child(&self, child: &Descriptor, plan: &mut Plan, depth: usize) -> Result<()> {
+        if !plan.walked.insert(child.digest.clone()) {
+            return Ok(());
+        }
         let (found, bytes) = self
             .target
             .fetch_manifest(&child.digest.to_string())

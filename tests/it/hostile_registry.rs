@@ -3,10 +3,13 @@
 //! titles that would rewrite the terminal, layout files that never end. Each must end in one
 //! clear error (or a correct result), never a hang, unbounded memory or a request elsewhere.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
+
+use sha2::{Digest as _, Sha256};
 
 use crate::harness::Sandbox;
 
@@ -107,6 +110,145 @@ fn serve(stream: TcpStream, log: &Mutex<Vec<String>>, handler: &Handler) {
     }
     let mut stream = stream;
     let _ = stream.write_all(&out);
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{:x}", Sha256::digest(bytes))
+}
+
+const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+const INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+/// An image manifest (empty config) with one layer per `(content, title)`.
+fn manifest(layers: &[(&[u8], &str)]) -> Vec<u8> {
+    let layers: Vec<serde_json::Value> = layers
+        .iter()
+        .map(|(content, title)| {
+            serde_json::json!({
+                "mediaType": "application/octet-stream",
+                "digest": sha256(content),
+                "size": content.len(),
+                "annotations": { "org.opencontainers.image.title": title },
+            })
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": MANIFEST,
+        "artifactType": "application/vnd.test",
+        "config": {
+            "mediaType": "application/vnd.oci.empty.v1+json",
+            "digest": sha256(b"{}"),
+            "size": 2,
+        },
+        "layers": layers,
+    }))
+    .unwrap()
+}
+
+/// An index listing `child` (of `media_type`) `times` times.
+fn index_of(child: &[u8], media_type: &str, times: usize) -> Vec<u8> {
+    let entry = serde_json::json!({
+        "mediaType": media_type,
+        "digest": sha256(child),
+        "size": child.len(),
+    });
+    serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": INDEX,
+        "manifests": vec![entry; times],
+    }))
+    .unwrap()
+}
+
+/// A registry serving repository `r`: manifests (by digest, and `tag` for the first one) and
+/// blobs, each `(media type, bytes)`.
+fn content_registry(manifests: Vec<(&'static str, Vec<u8>)>, blobs: Vec<Vec<u8>>) -> Fake {
+    let tagged = sha256(&manifests[0].1);
+    let manifests: HashMap<String, (&str, Vec<u8>)> = manifests
+        .into_iter()
+        .map(|(t, b)| (sha256(&b), (t, b)))
+        .collect();
+    let blobs: HashMap<String, Vec<u8>> = blobs.into_iter().map(|b| (sha256(&b), b)).collect();
+    Fake::start(move |_, path| {
+        let last = path.rsplit('/').next().unwrap_or_default();
+        if path.starts_with("/v2/r/manifests/") {
+            let digest = if last == "tag" { &tagged } else { last };
+            if let Some((media_type, bytes)) = manifests.get(digest) {
+                return Reply {
+                    status: 200,
+                    headers: vec![
+                        ("Content-Type".into(), (*media_type).into()),
+                        ("Docker-Content-Digest".into(), digest.to_owned()),
+                    ],
+                    body: bytes.clone(),
+                };
+            }
+        }
+        if path.starts_with("/v2/r/blobs/")
+            && let Some(bytes) = blobs.get(last)
+        {
+            return Reply {
+                status: 200,
+                headers: Vec::new(),
+                body: bytes.clone(),
+            };
+        }
+        Reply::status(404)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Manifest graphs
+// ---------------------------------------------------------------------------------------------
+
+/// Six levels of indexes, each listing the level below three times, over one manifest: seven
+/// manifests, but 3^6 paths to the bottom one.
+fn fan_out_registry() -> Fake {
+    let leaf = manifest(&[(b"payload\n", "payload.txt")]);
+    let mut levels = vec![(MANIFEST, leaf)];
+    for _ in 0..6 {
+        let (media_type, below) = levels.last().unwrap();
+        let index = index_of(below, media_type, 3);
+        levels.push((INDEX, index));
+    }
+    levels.reverse();
+    content_registry(levels, vec![b"payload\n".to_vec(), b"{}".to_vec()])
+}
+
+#[test]
+fn pull_fetches_a_manifest_listed_many_times_once() {
+    // Regression: every path to a manifest was walked: an index listing the same child
+    // three times at each of six levels cost 1 092 manifest requests (and 3^8 at the depth
+    // limit, with a wider index, never ended).
+    let fake = fan_out_registry();
+    let sb = Sandbox::new();
+    let out = sb
+        .oras()
+        .args(["pull", "--plain-http", &format!("{}/r:tag", fake.host())])
+        .args(["-o", "out"])
+        .success();
+    assert_eq!(sb.read("out/payload.txt"), b"payload\n", "{out}");
+    let asked = fake.count("GET /v2/r/manifests/");
+    assert!(asked <= 7, "{asked} manifest requests\n{out}");
+}
+
+#[test]
+fn copy_fetches_a_manifest_listed_many_times_once() {
+    // Regression: as for pull; `cp` also kept every path's manifest bytes in memory.
+    let fake = fan_out_registry();
+    let sb = Sandbox::new();
+    let out = sb
+        .oras()
+        .args(["cp", "--from-plain-http", &format!("{}/r:tag", fake.host())])
+        .args(["--to-oci-layout", "lay:copied"])
+        .success();
+    let asked = fake.count("GET /v2/r/manifests/");
+    assert!(asked <= 8, "{asked} manifest requests\n{out}");
+    sb.oras()
+        .args(["pull", "--oci-layout", "lay:copied", "-o", "out"])
+        .success();
+    assert_eq!(sb.read("out/payload.txt"), b"payload\n");
 }
 
 // ---------------------------------------------------------------------------------------------
