@@ -378,3 +378,96 @@ fn a_catalog_whose_next_page_is_itself_is_a_loop_not_a_hang() {
     out.stderr_contains("the registry's repository list pagination loops");
     assert_eq!(fake.count("/_catalog"), 2, "{out}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// A hostile OCI layout on disk
+// ---------------------------------------------------------------------------------------------
+
+/// `oras <args>` in `sb` with its address space capped at 2 GiB (`ulimit -v`): a client that
+/// reads an endless file whole dies of it quickly instead of taking the machine's memory.
+fn oras_in_2gib(sb: &Sandbox, args: &[&str]) -> crate::harness::Output {
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg(r#"ulimit -v 2097152 && exec "$0" "$@""#)
+        .arg(env!("CARGO_BIN_EXE_oras"))
+        .args(args)
+        .current_dir(sb.work())
+        .env("HOME", sb.home())
+        .env("DOCKER_CONFIG", sb.docker_config())
+        .env_remove("ORAS_CACHE");
+    crate::harness::run_command(command, None)
+}
+
+/// A layout `lay` holding `hi.txt` under tag `v1`; returns the hex of its manifest's digest.
+fn hi_layout(sb: &Sandbox) -> String {
+    sb.push_to_layout("lay:v1", "hi.txt", "hi\n");
+    let index: serde_json::Value = serde_json::from_slice(&sb.read("lay/index.json")).unwrap();
+    index["manifests"][0]["digest"].as_str().unwrap()["sha256:".len()..].to_owned()
+}
+
+#[test]
+fn a_layout_index_json_that_never_ends_is_refused() {
+    // Regression: `index.json` was read whole, with no bound: a link to /dev/zero took all
+    // the memory there was.
+    let sb = Sandbox::new();
+    hi_layout(&sb);
+    std::fs::remove_file(sb.path("lay/index.json")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", sb.path("lay/index.json")).unwrap();
+    let out = oras_in_2gib(&sb, &["repo", "tags", "--oci-layout", "lay"]).failure();
+    out.error_first_line("Error: lay/index.json: not a regular file");
+}
+
+#[test]
+fn a_layout_manifest_that_never_ends_is_refused() {
+    // Regression: the size check read the file's length, which a device does not have, and
+    // then the whole "file": a manifest linked to /dev/zero took all the memory there was.
+    let sb = Sandbox::new();
+    let manifest = hi_layout(&sb);
+    let blob = sb.path(&format!("lay/blobs/sha256/{manifest}"));
+    std::fs::remove_file(&blob).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &blob).unwrap();
+    let out = oras_in_2gib(&sb, &["manifest", "fetch", "--oci-layout", "lay:v1"]).failure();
+    out.error_first_line("Error:");
+    out.stderr_contains(&format!("{manifest}: not a regular file"));
+    let out = oras_in_2gib(&sb, &["pull", "--oci-layout", "lay:v1", "-o", "out"]).failure();
+    out.stderr_contains(&format!("{manifest}: not a regular file"));
+}
+
+#[test]
+fn a_layout_blob_that_is_a_fifo_is_refused_not_waited_for() {
+    // Regression: opening a FIFO found where a layer should be waited for a writer forever.
+    let sb = Sandbox::new();
+    hi_layout(&sb);
+    let layer = sha256(b"hi\n");
+    let blob = sb.path(&format!("lay/blobs/sha256/{}", &layer["sha256:".len()..]));
+    std::fs::remove_file(&blob).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&blob)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // A writer that would let a client waiting on the FIFO finish (and pass this test).
+    let fifo = blob.clone();
+    std::thread::spawn(move || {
+        if let Ok(mut w) = std::fs::OpenOptions::new().write(true).open(fifo) {
+            let _ = w.write_all(b"hi\n");
+        }
+    });
+    let out = sb
+        .oras()
+        .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
+        .failure();
+    out.stderr_contains(&format!(
+        "{}: not a regular file",
+        &layer["sha256:".len()..]
+    ));
+    assert!(!sb.path("out/hi.txt").exists(), "{out}");
+    // Opened read-write, a FIFO never blocks: this releases the writer thread.
+    drop(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&blob),
+    );
+}
