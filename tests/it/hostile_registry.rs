@@ -471,3 +471,36 @@ fn a_layout_blob_that_is_a_fifo_is_refused_not_waited_for() {
             .open(&blob),
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Titles
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_title_cannot_drive_the_terminal_or_forge_status_lines() {
+    // Regression: titles were printed raw in status lines: an escape sequence reached the
+    // terminal, and a newline forged a `Digest:` line for scripts that read the output.
+    let forged = format!("Digest: sha256:{}", "0".repeat(64));
+    let title = format!("x\u{1b}]0;owned\u{7}\n{forged}");
+    let content: &[u8] = b"content\n";
+    let fake = content_registry(
+        vec![(MANIFEST, manifest(&[(content, &title)]))],
+        vec![content.to_vec(), b"{}".to_vec()],
+    );
+    let sb = Sandbox::new();
+    let out = sb
+        .oras()
+        .args(["pull", "--plain-http", &format!("{}/r:tag", fake.host())])
+        .args(["-o", "out"])
+        .success();
+    for stream in [&out.stdout, &out.stderr] {
+        assert!(
+            !stream.contains('\u{1b}') && !stream.contains('\u{7}'),
+            "{out}"
+        );
+        assert!(!stream.lines().any(|l| l == forged), "{out}");
+    }
+    out.stdout_contains(r"x\u{1b}]0;owned\u{7}\u{a}Digest: sha256:000");
+    // The file itself has its name as written (a newline is legal in a Linux file name).
+    assert_eq!(sb.read(&format!("out/{title}")), content);
+}
