@@ -504,3 +504,116 @@ fn a_title_cannot_drive_the_terminal_or_forge_status_lines() {
     // The file itself has its name as written (a newline is legal in a Linux file name).
     assert_eq!(sb.read(&format!("out/{title}")), content);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Referrers
+// ---------------------------------------------------------------------------------------------
+
+/// A referrers index listing `digests` (manifests of artifact type `application/x`).
+fn referrers_index(digests: &[String]) -> Vec<u8> {
+    let manifests: Vec<serde_json::Value> = digests
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "mediaType": MANIFEST,
+                "digest": d,
+                "size": 100,
+                "artifactType": "application/x",
+            })
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": INDEX,
+        "manifests": manifests,
+    }))
+    .unwrap()
+}
+
+/// A registry whose `r:tag` is a small manifest and whose referrers API answers for any
+/// digest with what `referrers(subject)` lists.
+fn referrers_registry(referrers: impl Fn(&str) -> Vec<String> + Send + Sync + 'static) -> Fake {
+    let root = manifest(&[]);
+    Fake::start(move |_, path| {
+        if path.starts_with("/v2/r/manifests/") {
+            return Reply {
+                status: 200,
+                headers: vec![
+                    ("Content-Type".into(), MANIFEST.into()),
+                    ("Docker-Content-Digest".into(), sha256(&root)),
+                ],
+                body: root.clone(),
+            };
+        }
+        if let Some(subject) = path.strip_prefix("/v2/r/referrers/") {
+            let subject = subject.split('?').next().unwrap_or_default();
+            return Reply {
+                status: 200,
+                headers: vec![("Content-Type".into(), INDEX.into())],
+                body: referrers_index(&referrers(subject)),
+            };
+        }
+        Reply::status(404)
+    })
+}
+
+#[test]
+fn discover_stops_in_a_referrers_graph_that_never_ends() {
+    // Regression: the listed referrers need not exist, so a registry could answer each level
+    // with a new one, and `discover` (unlimited depth by default) walked on until its stack
+    // overflowed (an abort, under 300 levels).
+    let fake = referrers_registry(|subject| {
+        // Ends after 300 levels, so that a client without a bound finishes (and fails this).
+        if subject.starts_with("sha256:000") || subject.len() > 300 {
+            return Vec::new();
+        }
+        vec![sha256(subject.as_bytes())]
+    });
+    let sb = Sandbox::new();
+    let out = sb
+        .oras()
+        .args([
+            "discover",
+            "--plain-http",
+            &format!("{}/r:tag", fake.host()),
+        ])
+        .args(["--format", "json"])
+        .failure();
+    out.error_first_line("Error: the referrers of sha256:");
+    out.stderr_contains("go deeper than 64 levels");
+    out.stderr_contains("--depth");
+    assert!(fake.count("/referrers/") <= 65, "{out}");
+    assert!(out.stdout.is_empty(), "{out}");
+}
+
+#[test]
+fn discover_refuses_more_referrers_than_any_graph_has() {
+    // Regression: with no bound on their number, a registry listing fresh referrers at every
+    // level kept `discover` asking forever; past 100 000 it is an error.
+    let many: Vec<String> = (0..100_001u32).map(|i| sha256(&i.to_be_bytes())).collect();
+    let fake = referrers_registry(move |subject| {
+        if subject.starts_with("sha256:") && many.iter().all(|d| d != subject) {
+            many.clone()
+        } else {
+            Vec::new()
+        }
+    });
+    let sb = Sandbox::new();
+    let out = sb
+        .oras()
+        .args([
+            "discover",
+            "--plain-http",
+            &format!("{}/r:tag", fake.host()),
+        ])
+        .args([
+            "--depth",
+            "1",
+            "--max-manifest-size",
+            "64MiB",
+            "--format",
+            "json",
+        ])
+        .failure();
+    out.error_first_line("Error: more than 100000 referrers found");
+}
