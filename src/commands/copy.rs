@@ -324,6 +324,10 @@ pub(crate) fn mount_source(source: &dyn Target, target: &dyn Target) -> Option<S
     }
 }
 
+/// Levels of referrers (a signature of an SBOM of an image is two) `cp -r` follows: a source
+/// can make up a new referrer of every referrer it is asked about, without end.
+const MAX_REFERRER_LEVELS: usize = 64;
+
 impl Copier<'_> {
     /// `cp -r`: copies every referrer of `root` (and of its child manifests when it is an
     /// index), then their referrers in turn, each with everything under it, and returns how
@@ -331,10 +335,11 @@ impl Copier<'_> {
     /// updates its `sha256-<hex>` tag index.
     pub(crate) async fn referrers(&self, root: &Descriptor, root_bytes: &[u8]) -> Result<usize> {
         let (mut count, mut missing) = (0, 0);
-        let mut queue: std::collections::VecDeque<(Descriptor, Vec<u8>)> =
-            [(root.clone(), root_bytes.to_vec())].into();
+        // Each subject with how many referrer levels lie between it and the root.
+        let mut queue: std::collections::VecDeque<(Descriptor, Vec<u8>, usize)> =
+            [(root.clone(), root_bytes.to_vec(), 0)].into();
         let mut seen = std::collections::HashSet::from([root.digest.clone()]);
-        while let Some((subject, bytes)) = queue.pop_front() {
+        while let Some((subject, bytes, level)) = queue.pop_front() {
             if is_index_type(&subject.media_type)
                 && let Ok(index) = parse_index(&bytes)
             {
@@ -345,7 +350,7 @@ impl Copier<'_> {
                             .fetch_manifest(&child.digest.to_string())
                             .await
                             .map_err(at(Origin::Source))?;
-                        queue.push_back((child, child_bytes));
+                        queue.push_back((child, child_bytes, level));
                     }
                 }
             }
@@ -358,6 +363,12 @@ impl Copier<'_> {
             for referrer in found {
                 if !seen.insert(referrer.digest.clone()) {
                     continue;
+                }
+                if level >= MAX_REFERRER_LEVELS {
+                    bail!(
+                        "the referrers of {} go deeper than {MAX_REFERRER_LEVELS} levels: the source's referrers graph does not end",
+                        root.digest
+                    );
                 }
                 // A referrer listed but gone (a stale `sha256-<hex>` index entry) does not stop
                 // the others; the copy still fails at the end.
@@ -395,7 +406,7 @@ impl Copier<'_> {
                         .await?;
                 }
                 count += 1;
-                queue.push_back((desc, referrer_bytes));
+                queue.push_back((desc, referrer_bytes, level + 1));
             }
         }
         if missing > 0 {

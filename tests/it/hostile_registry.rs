@@ -617,3 +617,89 @@ fn discover_refuses_more_referrers_than_any_graph_has() {
         .failure();
     out.error_first_line("Error: more than 100000 referrers found");
 }
+
+#[test]
+fn recursive_copy_stops_in_a_referrers_graph_that_never_ends() {
+    // Regression: a source that makes up a new referrer (a real manifest, with the right
+    // subject) of every manifest it is asked about kept `cp -r` copying forever.
+    let root = manifest(&[]);
+    // The manifests made so far, by digest: bytes and level below the root.
+    let made: Mutex<HashMap<String, (Vec<u8>, usize)>> =
+        Mutex::new(HashMap::from([(sha256(&root), (root, 0))]));
+    let fake = Fake::start(move |_, path| {
+        let mut made = made.lock().unwrap();
+        let last = path.rsplit('/').next().unwrap_or_default();
+        let last = last.split('?').next().unwrap_or_default().to_owned();
+        if path.starts_with("/v2/r/manifests/") {
+            let found = if last == "tag" {
+                made.values().find(|(_, level)| *level == 0)
+            } else {
+                made.get(&last)
+            };
+            return match found {
+                Some((bytes, _)) => Reply {
+                    status: 200,
+                    headers: vec![
+                        ("Content-Type".into(), MANIFEST.into()),
+                        ("Docker-Content-Digest".into(), sha256(bytes)),
+                    ],
+                    body: bytes.clone(),
+                },
+                None => Reply::status(404),
+            };
+        }
+        if path.starts_with("/v2/r/blobs/") && last == sha256(b"{}") {
+            return Reply {
+                status: 200,
+                headers: Vec::new(),
+                body: b"{}".to_vec(),
+            };
+        }
+        if path.starts_with("/v2/r/referrers/") {
+            let Some((subject, level)) = made.get(&last).cloned() else {
+                return Reply::status(404);
+            };
+            // Ends after 300 levels, so that a client without a bound finishes (and fails this).
+            let listed = if level < 300 {
+                let mut referrer: serde_json::Value =
+                    serde_json::from_slice(&manifest(&[])).unwrap();
+                referrer["subject"] = serde_json::json!({
+                    "mediaType": MANIFEST,
+                    "digest": last,
+                    "size": subject.len(),
+                });
+                let bytes = serde_json::to_vec(&referrer).unwrap();
+                let digest = sha256(&bytes);
+                made.insert(digest.clone(), (bytes, level + 1));
+                vec![digest]
+            } else {
+                Vec::new()
+            };
+            let mut index: serde_json::Value =
+                serde_json::from_slice(&referrers_index(&listed)).unwrap();
+            for entry in index["manifests"].as_array_mut().unwrap() {
+                entry["size"] = made[entry["digest"].as_str().unwrap()].0.len().into();
+            }
+            return Reply {
+                status: 200,
+                headers: vec![("Content-Type".into(), INDEX.into())],
+                body: serde_json::to_vec(&index).unwrap(),
+            };
+        }
+        Reply::status(404)
+    });
+    let sb = Sandbox::new();
+    let out = sb
+        .oras()
+        .args([
+            "cp",
+            "-r",
+            "--from-plain-http",
+            &format!("{}/r:tag", fake.host()),
+        ])
+        .args(["--to-oci-layout", "lay:v1"])
+        .failure();
+    out.error_first_line("Error: the referrers of sha256:");
+    out.stderr_contains("go deeper than 64 levels");
+    assert!(fake.count("/referrers/") <= 66, "{out}");
+}
