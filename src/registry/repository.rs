@@ -518,30 +518,41 @@ impl Repository {
         Ok(resp.headers().contains_key("oci-subject"))
     }
 
-    /// `GET /v2/<name>/referrers/<digest>`: the referrers index, or `None` when the registry
-    /// has no referrers API (it answers 404, as Distribution 2.8 does).
+    /// `GET /v2/<name>/referrers/<digest>`: the referrers listed, over every page of the
+    /// referrers index (`Link` pagination, as for tags), or `None` when the registry has no
+    /// referrers API (it answers 404, as Distribution 2.8 does).
     pub async fn referrers(
         &self,
         subject: &Digest,
     ) -> Result<Option<Vec<Descriptor>>, RegistryError> {
-        let url = self.url(&format!("referrers/{subject}"));
-        let req = self
-            .request(Method::GET, url.clone())
-            .header(header::ACCEPT, crate::oci::MEDIA_TYPE_INDEX);
-        let resp = self.client.send(req).await?;
-        match resp.status() {
-            StatusCode::OK => {}
-            StatusCode::NOT_FOUND => return Ok(None),
-            _ => return Err(status_error(&Method::GET, &url, resp).await),
+        let mut pages = Pages::new(
+            self.url(&format!("referrers/{subject}")),
+            self.max_manifest,
+            "referrers index",
+        );
+        let mut all = Vec::new();
+        let mut first = true;
+        while let Some(url) = pages.next_url()? {
+            let req = self
+                .request(Method::GET, url.clone())
+                .header(header::ACCEPT, crate::oci::MEDIA_TYPE_INDEX);
+            let resp = self.client.send(req).await?;
+            match resp.status() {
+                StatusCode::OK => {}
+                StatusCode::NOT_FOUND if first => return Ok(None),
+                _ => return Err(status_error(&Method::GET, &url, resp).await),
+            }
+            first = false;
+            let body = pages.read(resp).await?;
+            let index = crate::oci::parse_index(&body).map_err(|e| {
+                RegistryError::Protocol(format!(
+                    "{}: invalid referrers index for {subject}: {e}",
+                    self.display
+                ))
+            })?;
+            all.extend(index.manifests);
         }
-        let body = read_limited(resp, self.max_manifest, "referrers index").await?;
-        let index = crate::oci::parse_index(&body).map_err(|e| {
-            RegistryError::Protocol(format!(
-                "{}: invalid referrers index for {subject}: {e}",
-                self.display
-            ))
-        })?;
-        Ok(Some(index.manifests))
+        Ok(Some(all))
     }
 
     /// `GET /v2/<name>/tags/list`, following `Link` pagination on the same origin.

@@ -703,3 +703,62 @@ fn recursive_copy_stops_in_a_referrers_graph_that_never_ends() {
     out.stderr_contains("go deeper than 64 levels");
     assert!(fake.count("/referrers/") <= 66, "{out}");
 }
+
+#[test]
+fn referrers_listed_over_several_pages_are_all_found() {
+    // Regression: only the first page of a paginated referrers index was read (the Go client
+    // follows its `Link`, as for tags): a registry paginating them hid all the others.
+    let (first, second) = (sha256(b"first"), sha256(b"second"));
+    let page_one = referrers_index(std::slice::from_ref(&first));
+    let page_two = referrers_index(std::slice::from_ref(&second));
+    let root = manifest(&[]);
+    let paged = Fake::start(move |_, path| {
+        if path.starts_with("/v2/r/manifests/") {
+            return Reply {
+                status: 200,
+                headers: vec![
+                    ("Content-Type".into(), MANIFEST.into()),
+                    ("Docker-Content-Digest".into(), sha256(&root)),
+                ],
+                body: root.clone(),
+            };
+        }
+        if !path.starts_with("/v2/r/referrers/") {
+            return Reply::status(404);
+        }
+        let index = |body: &Vec<u8>| Reply {
+            status: 200,
+            headers: vec![("Content-Type".into(), INDEX.into())],
+            body: body.clone(),
+        };
+        if !path.contains(&sha256(&root)) {
+            return index(&referrers_index(&[]));
+        }
+        if path.contains("page=2") {
+            return index(&page_two);
+        }
+        let next = format!(
+            r#"<{}?page=2>; rel="next""#,
+            path.split('?').next().unwrap()
+        );
+        index(&page_one).header("Link", &next)
+    });
+    let sb = Sandbox::new();
+    let out = sb
+        .oras()
+        .args([
+            "discover",
+            "--plain-http",
+            &format!("{}/r:tag", paged.host()),
+        ])
+        .args(["--format", "json"])
+        .success();
+    let tree: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let found: Vec<&str> = tree["referrers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["digest"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, [first.as_str(), second.as_str()], "{out}");
+}
