@@ -762,3 +762,61 @@ fn referrers_listed_over_several_pages_are_all_found() {
         .collect();
     assert_eq!(found, [first.as_str(), second.as_str()], "{out}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Silence
+// ---------------------------------------------------------------------------------------------
+
+/// A registry that reads each request and then sends nothing at all (`headers: None`), or the
+/// given status line and headers and then no body, holding the connection open for minutes.
+fn silent_registry(headers: Option<&'static str>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                        break;
+                    }
+                }
+                let mut stream = stream;
+                if let Some(headers) = headers {
+                    let _ = stream.write_all(headers.as_bytes());
+                }
+                std::thread::sleep(std::time::Duration::from_secs(300));
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn a_registry_that_stops_answering_is_an_error_not_a_hang() {
+    // Regression: manifests, lists and tokens were read with no time limit: a registry that
+    // accepted the request and then sent nothing (or headers and no body) hung the client.
+    let mute = silent_registry(None);
+    let stalled = silent_registry(Some(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: 1000\r\n\r\n{\"schema",
+    ));
+    let started = std::time::Instant::now();
+    let run = |port: u16| {
+        std::thread::spawn(move || {
+            Sandbox::new()
+                .oras()
+                .args(["manifest", "fetch", "--plain-http"])
+                .arg(format!("127.0.0.1:{port}/r:tag"))
+                .failure()
+        })
+    };
+    let (mute, stalled) = (run(mute), run(stalled));
+    let (mute, stalled) = (mute.join().unwrap(), stalled.join().unwrap());
+    mute.error_first_line("Error:");
+    mute.stderr_contains("no response within 60 s");
+    stalled.error_first_line("Error:");
+    stalled.stderr_contains("no data for 30 s: the response stalled");
+    // Well within the harness's own 180 s limit on a command.
+    assert!(started.elapsed().as_secs() < 150, "{mute}\n{stalled}");
+}
