@@ -77,6 +77,20 @@ impl Repository {
         self.client.url(&format!("/v2/{}/{tail}", self.name))
     }
 
+    /// `/v2/<name>/manifests/<reference>`, for a reference that is a digest or a tag. A tag
+    /// can come from a backup, a layout or a registry's tag list; anything else (`..`, `/`,
+    /// `?`) would land the request elsewhere once the URL is normalised, such as a PUT into
+    /// another repository with the user's credentials.
+    fn manifest_url(&self, reference: &str) -> Result<Url, RegistryError> {
+        if reference.parse::<Digest>().is_err() && !crate::reference::is_valid_tag(reference) {
+            return Err(RegistryError::Protocol(format!(
+                "{}: invalid tag {reference:?}: a tag is 1 to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'",
+                self.display
+            )));
+        }
+        Ok(self.url(&format!("manifests/{reference}")))
+    }
+
     fn request(&self, method: Method, url: Url) -> Request {
         Request::new(method, url).scope(self.scope.clone())
     }
@@ -432,7 +446,7 @@ impl Repository {
         method: Method,
         reference: &str,
     ) -> Result<reqwest::Response, RegistryError> {
-        let url = self.url(&format!("manifests/{reference}"));
+        let url = self.manifest_url(reference)?;
         let req = self
             .request(method.clone(), url.clone())
             .header(header::ACCEPT, &self.manifest_accept);
@@ -495,7 +509,7 @@ impl Repository {
         bytes: &[u8],
         reference: &str,
     ) -> Result<bool, RegistryError> {
-        let url = self.url(&format!("manifests/{reference}"));
+        let url = self.manifest_url(reference)?;
         let req = self
             .request(Method::PUT, url.clone())
             .header(header::CONTENT_TYPE, &desc.media_type)

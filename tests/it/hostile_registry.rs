@@ -820,3 +820,59 @@ fn a_registry_that_stops_answering_is_an_error_not_a_hang() {
     // Well within the harness's own 180 s limit on a command.
     assert!(started.elapsed().as_secs() < 150, "{mute}\n{stalled}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tags that are not tags
+// ---------------------------------------------------------------------------------------------
+
+/// A registry that has every blob, takes every manifest, and records the requests.
+fn accepting_registry() -> Fake {
+    Fake::start(|method, path| match method {
+        "HEAD" if path.contains("/blobs/") => Reply::status(200).header("Content-Length", "0"),
+        "PUT" if path.contains("/manifests/") => Reply::status(201),
+        "GET" if path.contains("/referrers/") => Reply {
+            status: 200,
+            headers: vec![("Content-Type".into(), INDEX.into())],
+            body: referrers_index(&[]),
+        },
+        _ => Reply::status(404),
+    })
+}
+
+/// Renames the tag `v1` of the layout at `lay` to `tag` in its `index.json`.
+fn retag_layout(sb: &Sandbox, tag: &str) {
+    let mut index: serde_json::Value = serde_json::from_slice(&sb.read("lay/index.json")).unwrap();
+    index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"] = tag.into();
+    sb.write("lay/index.json", serde_json::to_vec(&index).unwrap());
+}
+
+#[test]
+fn restore_refuses_a_backup_tag_that_climbs_to_another_repository() {
+    // Regression: a tag from the backup went into the manifest URL as it was, and the URL's
+    // `..` segments were resolved: `../../other/manifests/pwned` made restore PUT a manifest
+    // into repository `other` with the user's credentials.
+    for tag in [
+        "../../other/manifests/pwned",
+        "%2e%2e/%2e%2e/other/manifests/pwned",
+    ] {
+        let fake = accepting_registry();
+        let sb = Sandbox::new();
+        hi_layout(&sb);
+        retag_layout(&sb, tag);
+        let out = sb
+            .oras()
+            .args(["restore", "--plain-http", "--input", "lay"])
+            .arg(format!("{}/r", fake.host()))
+            .run();
+        assert_eq!(
+            fake.count("/v2/other"),
+            0,
+            "{out}\n{:?}",
+            fake.requests.lock().unwrap()
+        );
+        let out = out.failure();
+        out.error_first_line("Error:");
+        out.stderr_contains("invalid tag");
+        assert_eq!(fake.count("PUT"), 0, "{out}");
+    }
+}
