@@ -216,7 +216,12 @@ fn draw(referrers: &[Node], verbose: bool, prefix: &str, lines: &mut Vec<String>
     }
     for (gi, (artifact_type, members)) in groups.iter().enumerate() {
         let last_group = gi + 1 == groups.len();
-        lines.push(format!("{prefix}{}{artifact_type}", branch(last_group)));
+        // Artifact types and annotation keys are the registry's word: shown escaped.
+        lines.push(format!(
+            "{prefix}{}{}",
+            branch(last_group),
+            crate::output::escape_line(artifact_type)
+        ));
         let inner = format!("{prefix}{}", indent(last_group));
         for (mi, r) in members.iter().enumerate() {
             let last = mi + 1 == members.len();
@@ -229,7 +234,12 @@ fn draw(referrers: &[Node], verbose: bool, prefix: &str, lines: &mut Vec<String>
                 let deeper = format!("{below}{}", indent(last_child));
                 for (ai, (k, v)) in a.iter().enumerate() {
                     let last_a = ai + 1 == a.len();
-                    lines.push(format!("{deeper}{}{k}: {}", branch(last_a), yaml_scalar(v)));
+                    lines.push(format!(
+                        "{deeper}{}{}: {}",
+                        branch(last_a),
+                        crate::output::escape_line(k),
+                        crate::output::escape_line(&yaml_scalar(v))
+                    ));
                 }
             }
             draw(&r.referrers, verbose, &below, lines);

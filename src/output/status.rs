@@ -283,23 +283,10 @@ impl StatusReporter {
     }
 }
 
-/// A descriptor's title (or media type) as a status line shows it: every control character
-/// escaped (`\u{1b}`, `\u{a}`). The title comes from whoever wrote the manifest; raw, it could
-/// drive the terminal (escape sequences) or forge status lines a script reads (a newline).
+/// A descriptor's title (or media type) as a status line shows it: control characters
+/// escaped, as whoever wrote the manifest chose the title.
 fn shown_name(desc: &Descriptor) -> String {
-    let name = desc.display_name();
-    if !name.chars().any(char::is_control) {
-        return name.to_owned();
-    }
-    name.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
+    super::escape_line(desc.display_name())
 }
 
 /// Byte sizes as the Go client prints them: `512 B`, `1.5 KB`, `12.3 MB`, `123 GB`.

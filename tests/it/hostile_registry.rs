@@ -876,3 +876,62 @@ fn restore_refuses_a_backup_tag_that_climbs_to_another_repository() {
         assert_eq!(fake.count("PUT"), 0, "{out}");
     }
 }
+
+#[test]
+fn discover_shows_the_registry_s_artifact_types_and_annotations_escaped() {
+    // Regression: the tree printed artifact types and annotations from the referrers index
+    // raw: escape sequences reached the terminal, newlines forged tree lines.
+    let root = manifest(&[]);
+    let index = serde_json::to_vec(&serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": INDEX,
+        "manifests": [{
+            "mediaType": MANIFEST,
+            "digest": sha256(b"referrer"),
+            "size": 100,
+            "artifactType": "application/x\u{1b}[2J\nforged",
+            "annotations": { "k\u{1b}]0;t\u{7}": "v\u{1b}[31m\nforged" },
+        }],
+    }))
+    .unwrap();
+    let fake = Fake::start(move |_, path| {
+        if path.starts_with("/v2/r/manifests/") {
+            return Reply {
+                status: 200,
+                headers: vec![
+                    ("Content-Type".into(), MANIFEST.into()),
+                    ("Docker-Content-Digest".into(), sha256(&root)),
+                ],
+                body: root.clone(),
+            };
+        }
+        let listed = if path.contains(&sha256(&root)) {
+            index.clone()
+        } else {
+            referrers_index(&[])
+        };
+        Reply {
+            status: 200,
+            headers: vec![("Content-Type".into(), INDEX.into())],
+            body: listed,
+        }
+    });
+    let out = Sandbox::new()
+        .oras()
+        .args([
+            "discover",
+            "-v",
+            "--plain-http",
+            &format!("{}/r:tag", fake.host()),
+        ])
+        .success();
+    assert!(
+        !out.stdout.contains('\u{1b}') && !out.stdout.contains('\u{7}'),
+        "{out}"
+    );
+    assert!(
+        !out.stdout.lines().any(|l| l.starts_with("forged")),
+        "{out}"
+    );
+    out.stdout_contains(r"application/x\u{1b}[2J\u{a}forged");
+}
