@@ -557,7 +557,7 @@ impl Repository {
                 _ => return Err(status_error(&Method::GET, &url, resp).await),
             }
             first = false;
-            let body = pages.read(resp).await?;
+            let body = pages.read(resp, |u| self.client.to_connected(u)).await?;
             let index = crate::oci::parse_index(&body).map_err(|e| {
                 RegistryError::Protocol(format!(
                     "{}: invalid referrers index for {subject}: {e}",
@@ -586,7 +586,7 @@ impl Repository {
             if !resp.status().is_success() {
                 return Err(status_error(&Method::GET, &url, resp).await);
             }
-            let body = pages.read(resp).await?;
+            let body = pages.read(resp, |u| self.client.to_connected(u)).await?;
             let list: TagList = serde_json::from_slice(&body)
                 .map_err(|e| RegistryError::Protocol(format!("invalid tag list: {e}")))?;
             all.extend(list.tags.unwrap_or_default());
@@ -614,7 +614,7 @@ pub async fn catalog(client: &Client) -> Result<Vec<String>, RegistryError> {
         if !resp.status().is_success() {
             return Err(status_error(&Method::GET, &url, resp).await);
         }
-        let body = pages.read(resp).await?;
+        let body = pages.read(resp, |u| client.to_connected(u)).await?;
         let list: Catalog = serde_json::from_slice(&body)
             .map_err(|e| RegistryError::Protocol(format!("invalid repository list: {e}")))?;
         all.extend(list.repositories.unwrap_or_default());
@@ -679,11 +679,17 @@ impl Pages {
     }
 
     /// Reads one page, within the limits, and takes note of its `Link` to the next one.
-    async fn read(&mut self, resp: reqwest::Response) -> Result<Vec<u8>, RegistryError> {
+    /// `connected` takes a URL on the registry's public name back to the address connected to
+    /// (`--resolve` with another port), as for upload locations.
+    async fn read(
+        &mut self,
+        resp: reqwest::Response,
+        connected: impl Fn(Url) -> Url,
+    ) -> Result<Vec<u8>, RegistryError> {
         let current = resp.url().clone();
         let next = next_link(resp.headers())
             .map(|raw| {
-                current.join(&raw).map_err(|e| {
+                current.join(&raw).map(&connected).map_err(|e| {
                     RegistryError::Protocol(format!(
                         "invalid next-page Link {raw:?} in the {}: {e}",
                         self.what

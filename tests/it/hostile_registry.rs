@@ -357,6 +357,30 @@ fn only_the_next_relation_of_a_link_header_is_followed() {
 }
 
 #[test]
+fn an_absolute_next_page_on_the_registry_s_resolved_name_is_followed() {
+    // With `--resolve` to another port, an absolute `Link` naming the registry as the
+    // reference does is the registry's own origin (it used to end the list there).
+    let fake = tag_pages(|_, path| {
+        if path.contains("last=a") {
+            return Reply::json(r#"{"name":"r","tags":["b"]}"#);
+        }
+        Reply::json(r#"{"name":"r","tags":["a"]}"#).header(
+            "Link",
+            r#"<http://registry.test:1234/v2/r/tags/list?last=a>; rel="next""#,
+        )
+    });
+    let out = Sandbox::new()
+        .oras()
+        .args(["repo", "tags", "--plain-http", "registry.test:1234/r"])
+        .args([
+            "--resolve",
+            &format!("registry.test:1234:127.0.0.1:{}", fake.port),
+        ])
+        .success();
+    assert_eq!(out.stdout, "a\nb\n", "{out}");
+}
+
+#[test]
 fn a_catalog_whose_next_page_is_itself_is_a_loop_not_a_hang() {
     let n = std::sync::atomic::AtomicUsize::new(0);
     let fake = Fake::start(move |_, path| {
