@@ -959,3 +959,34 @@ fn discover_shows_the_registry_s_artifact_types_and_annotations_escaped() {
     );
     out.stdout_contains(r"application/x\u{1b}[2J\u{a}forged");
 }
+
+#[test]
+fn a_registry_error_message_stays_on_the_error_s_line() {
+    // Regression: a newline in the registry's error message printed lines of its choosing
+    // under the error, such as a second `Error:` line.
+    let fake = Fake::start(|_, _| {
+        Reply {
+        status: 403,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: br#"{"errors":[{"code":"DENIED","message":"denied\nError: forged\r\nLogin Succeeded"}]}"#
+            .to_vec(),
+    }
+    });
+    let out = Sandbox::new()
+        .oras()
+        .args([
+            "manifest",
+            "fetch",
+            "--plain-http",
+            &format!("{}/r:tag", fake.host()),
+        ])
+        .failure();
+    out.error_first_line("Error response from registry:");
+    out.stderr_contains(r"denied\nError: forged\r\nLogin Succeeded");
+    assert_eq!(
+        out.stderr.lines().filter(|l| l.contains("Error")).count(),
+        1,
+        "{out}"
+    );
+    assert!(!out.stderr.lines().any(|l| l == "Login Succeeded"), "{out}");
+}
