@@ -3,6 +3,7 @@
 //! mounted from the source repository instead of copied.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context as _, Result, bail};
 use futures_util::stream::{self, TryStreamExt as _};
@@ -19,20 +20,64 @@ use crate::transfer::{Reporter, State};
 
 const USAGE: &str = "oras cp [flags] <from>{:<tag>|@<digest>} <to>[:<tag>[,<tag>][...]]";
 
-/// A blob read from the source target, re-openable at any offset (for retries).
+/// A blob read from the source target, re-openable at any offset (for retries). Notes when the
+/// source failed (it could not be read, or sent more than the descriptor's size): the
+/// destination reports the failure, but the source is to blame.
 struct FromTarget<'a> {
     target: &'a dyn Target,
     desc: Descriptor,
+    failed: Arc<AtomicBool>,
 }
 
 impl Content for FromTarget<'_> {
     fn open(&self, offset: u64) -> OpenFuture<'_> {
         Box::pin(async move {
-            self.target
-                .fetch_blob(&self.desc, offset)
-                .await
-                .map_err(std::io::Error::other)
+            match self.target.fetch_blob(&self.desc, offset).await {
+                Ok(inner) => {
+                    let reader: crate::target::BlobReader = Box::pin(Watched {
+                        inner,
+                        left: self.desc.size.saturating_sub(offset),
+                        failed: Arc::clone(&self.failed),
+                    });
+                    Ok(reader)
+                }
+                Err(e) => {
+                    self.failed.store(true, Ordering::Relaxed);
+                    Err(std::io::Error::other(e))
+                }
+            }
         })
+    }
+}
+
+/// A source's blob reader that sets `failed` when reading fails or goes past `left` bytes.
+struct Watched {
+    inner: crate::target::BlobReader,
+    left: u64,
+    failed: Arc<AtomicBool>,
+}
+
+impl tokio::io::AsyncRead for Watched {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = this.inner.as_mut().poll_read(cx, buf);
+        match &polled {
+            std::task::Poll::Ready(Ok(())) => {
+                let read = (buf.filled().len() - before) as u64;
+                if read > this.left {
+                    this.failed.store(true, Ordering::Relaxed);
+                }
+                this.left = this.left.saturating_sub(read);
+            }
+            std::task::Poll::Ready(Err(_)) => this.failed.store(true, Ordering::Relaxed),
+            std::task::Poll::Pending => {}
+        }
+        polled
     }
 }
 
@@ -520,11 +565,20 @@ async fn copy_blobs(
             let content = FromTarget {
                 target: source,
                 desc: desc.clone(),
+                failed: Arc::new(AtomicBool::new(false)),
             };
             target
                 .push_blob(desc, &content, progress)
                 .await
-                .map_err(&to_destination)?;
+                .map_err(|e| {
+                    // The source failed the destination: the error is the source's.
+                    let side = if content.failed.load(Ordering::Relaxed) {
+                        Origin::Source
+                    } else {
+                        Origin::Destination
+                    };
+                    at(side)(e)
+                })?;
             reporter.state(desc, State::Done);
             Ok::<_, anyhow::Error>(())
         })

@@ -990,3 +990,30 @@ fn a_registry_error_message_stays_on_the_error_s_line() {
     );
     assert!(!out.stderr.lines().any(|l| l == "Login Succeeded"), "{out}");
 }
+
+#[test]
+fn a_copy_blames_the_source_for_a_blob_the_source_cannot_give() {
+    // Regression: a blob the source could not give (missing, or not the size its descriptor
+    // says) was reported as `Error from destination oci-layout …`, sending the user to look
+    // at the wrong side.
+    let content: &[u8] = b"content\n";
+    let mut wrong_size = manifest(&[(content, "f.txt")]);
+    let text = String::from_utf8(wrong_size.clone()).unwrap();
+    wrong_size = text.replace(r#""size":8}"#, r#""size":5}"#).into_bytes();
+    assert!(text.as_bytes() != wrong_size.as_slice());
+    for (manifest, blobs) in [
+        (manifest(&[(content, "f.txt")]), vec![b"{}".to_vec()]),
+        (wrong_size, vec![content.to_vec(), b"{}".to_vec()]),
+    ] {
+        let fake = content_registry(vec![(MANIFEST, manifest)], blobs);
+        let sb = Sandbox::new();
+        let out = sb
+            .oras()
+            .args(["cp", "--from-plain-http", &format!("{}/r:tag", fake.host())])
+            .args(["--to-oci-layout", "lay:v1"])
+            .failure();
+        out.error_first_line("Error");
+        assert!(!out.stderr.contains("destination"), "{out}");
+        assert!(!out.stderr.contains("from source"), "{out}");
+    }
+}
