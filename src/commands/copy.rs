@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context as _, Result, bail};
 use futures_util::stream::{self, TryStreamExt as _};
@@ -20,20 +21,64 @@ use crate::transfer::{Reporter, State};
 
 const USAGE: &str = "oras cp [flags] <from>{:<tag>|@<digest>} <to>[:<tag>[,<tag>][...]]";
 
-/// A blob read from the source target, re-openable at any offset (for retries).
+/// A blob read from the source target, re-openable at any offset (for retries). Notes when the
+/// source failed (it could not be read, or sent more than the descriptor's size): the
+/// destination reports the failure, but the source is to blame.
 struct FromTarget<'a> {
     target: &'a dyn Target,
     desc: Descriptor,
+    failed: Arc<AtomicBool>,
 }
 
 impl Content for FromTarget<'_> {
     fn open(&self, offset: u64) -> OpenFuture<'_> {
         Box::pin(async move {
-            self.target
-                .fetch_blob(&self.desc, offset)
-                .await
-                .map_err(std::io::Error::other)
+            match self.target.fetch_blob(&self.desc, offset).await {
+                Ok(inner) => {
+                    let reader: crate::target::BlobReader = Box::pin(Watched {
+                        inner,
+                        left: self.desc.size.saturating_sub(offset),
+                        failed: Arc::clone(&self.failed),
+                    });
+                    Ok(reader)
+                }
+                Err(e) => {
+                    self.failed.store(true, Ordering::Relaxed);
+                    Err(std::io::Error::other(e))
+                }
+            }
         })
+    }
+}
+
+/// A source's blob reader that sets `failed` when reading fails or goes past `left` bytes.
+struct Watched {
+    inner: crate::target::BlobReader,
+    left: u64,
+    failed: Arc<AtomicBool>,
+}
+
+impl tokio::io::AsyncRead for Watched {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let polled = this.inner.as_mut().poll_read(cx, buf);
+        match &polled {
+            std::task::Poll::Ready(Ok(())) => {
+                let read = (buf.filled().len() - before) as u64;
+                if read > this.left {
+                    this.failed.store(true, Ordering::Relaxed);
+                }
+                this.left = this.left.saturating_sub(read);
+            }
+            std::task::Poll::Ready(Err(_)) => this.failed.store(true, Ordering::Relaxed),
+            std::task::Poll::Pending => {}
+        }
+        polled
     }
 }
 
@@ -49,6 +94,9 @@ struct Graph {
     manifests: Vec<(Descriptor, Vec<u8>)>,
     /// Subjects the destination already holds: reported `Exists`, not walked.
     existing: Vec<Descriptor>,
+    /// Child manifests already walked: an index listing the same child many times, at every
+    /// level, would otherwise be fetched once per path to it (exponential in the depth).
+    walked: std::collections::HashSet<crate::oci::Digest>,
 }
 
 fn side(args: &CopyArgs, from: bool) -> TargetArgs {
@@ -327,6 +375,10 @@ pub(crate) fn mount_source(source: &dyn Target, target: &dyn Target) -> Option<S
     }
 }
 
+/// Levels of referrers (a signature of an SBOM of an image is two) `cp -r` follows: a source
+/// can make up a new referrer of every referrer it is asked about, without end.
+const MAX_REFERRER_LEVELS: usize = 64;
+
 impl Copier<'_> {
     /// `cp -r`: copies every referrer of `root` (and of its child manifests when it is an
     /// index), then their referrers in turn, each with everything under it, and returns how
@@ -334,10 +386,11 @@ impl Copier<'_> {
     /// updates its `sha256-<hex>` tag index.
     pub(crate) async fn referrers(&self, root: &Descriptor, root_bytes: &[u8]) -> Result<usize> {
         let (mut count, mut missing) = (0, 0);
-        let mut queue: std::collections::VecDeque<(Descriptor, Vec<u8>)> =
-            [(root.clone(), root_bytes.to_vec())].into();
+        // Each subject with how many referrer levels lie between it and the root.
+        let mut queue: std::collections::VecDeque<(Descriptor, Vec<u8>, usize)> =
+            [(root.clone(), root_bytes.to_vec(), 0)].into();
         let mut seen = std::collections::HashSet::from([root.digest.clone()]);
-        while let Some((subject, bytes)) = queue.pop_front() {
+        while let Some((subject, bytes, level)) = queue.pop_front() {
             if is_index_type(&subject.media_type)
                 && let Ok(index) = parse_index(&bytes)
             {
@@ -348,7 +401,7 @@ impl Copier<'_> {
                             .fetch_manifest(&child.digest.to_string())
                             .await
                             .map_err(at(Origin::Source))?;
-                        queue.push_back((child, child_bytes));
+                        queue.push_back((child, child_bytes, level));
                     }
                 }
             }
@@ -361,6 +414,12 @@ impl Copier<'_> {
             for referrer in found {
                 if !seen.insert(referrer.digest.clone()) {
                     continue;
+                }
+                if level >= MAX_REFERRER_LEVELS {
+                    bail!(
+                        "the referrers of {} go deeper than {MAX_REFERRER_LEVELS} levels: the source's referrers graph does not end",
+                        root.digest
+                    );
                 }
                 // A referrer listed but gone (a stale `sha256-<hex>` index entry) does not stop
                 // the others; the copy still fails at the end.
@@ -398,7 +457,7 @@ impl Copier<'_> {
                         .await?;
                 }
                 count += 1;
-                queue.push_back((desc, referrer_bytes));
+                queue.push_back((desc, referrer_bytes, level + 1));
             }
         }
         if missing > 0 {
@@ -573,11 +632,20 @@ async fn copy_blobs(
             let content = FromTarget {
                 target: source,
                 desc: desc.clone(),
+                failed: Arc::new(AtomicBool::new(false)),
             };
             target
                 .push_blob(desc, &content, progress)
                 .await
-                .map_err(&to_destination)?;
+                .map_err(|e| {
+                    // The source failed the destination: the error is the source's.
+                    let side = if content.failed.load(Ordering::Relaxed) {
+                        Origin::Source
+                    } else {
+                        Origin::Destination
+                    };
+                    at(side)(e)
+                })?;
             reporter.state(desc, State::Done);
             Ok::<_, anyhow::Error>(())
         })
@@ -610,6 +678,9 @@ async fn walk(
             walk_subject(source, target, subject, graph, depth).await?;
         }
         for child in &index.manifests {
+            if !graph.walked.insert(child.digest.clone()) {
+                continue;
+            }
             let (child_desc, child_bytes) = source
                 .fetch_manifest(&child.digest.to_string())
                 .await
@@ -650,6 +721,10 @@ async fn walk_subject(
     graph: &mut Graph,
     depth: usize,
 ) -> Result<()> {
+    // Several manifests of an index may share one subject: it is walked once.
+    if !graph.walked.insert(subject.digest.clone()) {
+        return Ok(());
+    }
     let digest = subject.digest.to_string();
     if target.resolve(&digest).await.is_ok() {
         graph.existing.push(subject.plain());

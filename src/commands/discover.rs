@@ -16,6 +16,13 @@ use crate::target::Target;
 
 const USAGE: &str = "oras discover [flags] <name>{:<tag>|@<digest>}";
 
+/// The referrers graph is the registry's word, not content it must prove: listed digests need
+/// not exist, so a registry can answer every question with new referrers. These bound what
+/// one `discover` walks: levels (each a nested call, beyond any real chain of signatures and
+/// attestations) and referrers in all.
+const MAX_LEVELS: usize = 64;
+const MAX_REFERRERS: usize = 100_000;
+
 /// How the referrers are shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Shape {
@@ -82,7 +89,7 @@ pub async fn run(args: DiscoverArgs) -> Result<()> {
         target,
         &root,
         args.artifact_type.as_deref(),
-        depth,
+        (depth, 0),
         &mut visited,
     )
     .await?;
@@ -134,16 +141,24 @@ fn warn_output_deprecated(template: &str) {
 }
 
 /// The referrers of `subject` (filtered by artifact type) and theirs, down to `depth` levels,
-/// never visiting a manifest twice (referrer graphs may have cycles).
+/// never visiting a manifest twice (referrer graphs may have cycles). `levels` is how many more
+/// levels to walk, and how many are above `subject`.
 async fn walk(
     target: &dyn Target,
     subject: &Descriptor,
     artifact_type: Option<&str>,
-    depth: usize,
+    levels: (usize, usize),
     visited: &mut HashSet<Digest>,
 ) -> Result<Vec<Node>> {
+    let (depth, level) = levels;
     if depth == 0 {
         return Ok(Vec::new());
+    }
+    if level >= MAX_LEVELS {
+        bail!(
+            "the referrers of {} go deeper than {MAX_LEVELS} levels: the registry's referrers graph does not end (limit it with --depth)",
+            subject.digest
+        );
     }
     let found = target
         .referrers(subject)
@@ -157,7 +172,19 @@ async fn walk(
         if !visited.insert(referrer.digest.clone()) {
             continue;
         }
-        let children = Box::pin(walk(target, &referrer, artifact_type, depth - 1, visited)).await?;
+        if visited.len() > MAX_REFERRERS {
+            bail!(
+                "more than {MAX_REFERRERS} referrers found: the registry's referrers graph does not end (limit it with --depth)"
+            );
+        }
+        let children = Box::pin(walk(
+            target,
+            &referrer,
+            artifact_type,
+            (depth - 1, level + 1),
+            visited,
+        ))
+        .await?;
         out.push(node(target, &referrer, children));
     }
     Ok(out)
@@ -188,7 +215,12 @@ fn draw(referrers: &[Node], verbose: bool, prefix: &str, lines: &mut Vec<String>
     }
     for (gi, (artifact_type, members)) in groups.iter().enumerate() {
         let last_group = gi + 1 == groups.len();
-        lines.push(format!("{prefix}{}{artifact_type}", branch(last_group)));
+        // Artifact types and annotation keys are the registry's word: shown escaped.
+        lines.push(format!(
+            "{prefix}{}{}",
+            branch(last_group),
+            crate::output::escape_line(artifact_type)
+        ));
         let inner = format!("{prefix}{}", indent(last_group));
         for (mi, r) in members.iter().enumerate() {
             let last = mi + 1 == members.len();
@@ -201,7 +233,12 @@ fn draw(referrers: &[Node], verbose: bool, prefix: &str, lines: &mut Vec<String>
                 let deeper = format!("{below}{}", indent(last_child));
                 for (ai, (k, v)) in a.iter().enumerate() {
                     let last_a = ai + 1 == a.len();
-                    lines.push(format!("{deeper}{}{k}: {}", branch(last_a), yaml_scalar(v)));
+                    lines.push(format!(
+                        "{deeper}{}{}: {}",
+                        branch(last_a),
+                        crate::output::escape_line(k),
+                        crate::output::escape_line(&yaml_scalar(v))
+                    ));
                 }
             }
             draw(&r.referrers, verbose, &below, lines);

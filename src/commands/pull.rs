@@ -49,9 +49,20 @@ struct Plan {
     /// The manifests walked under the root (index entries, subjects), each after the ones
     /// under it: reported `Downloaded` once the content is, children first, as in Go's copy.
     walked: Vec<Descriptor>,
+    /// Manifests already walked: one listed again (by an index, or as a subject) adds nothing,
+    /// and walking it again would multiply the requests with every level of an index that
+    /// lists the same child many times.
+    visited: std::collections::HashSet<crate::oci::Digest>,
 }
 
 impl Plan {
+    /// A plan for the graph under `root`, which counts as walked already.
+    fn rooted(root: &Descriptor) -> Self {
+        let mut plan = Self::default();
+        plan.visited.insert(root.digest.clone());
+        plan
+    }
+
     fn report_walked(&self, reporter: &dyn Reporter) {
         for desc in &self.walked {
             reporter.state(desc, State::Done);
@@ -155,7 +166,7 @@ pub async fn run(args: PullArgs) -> Result<()> {
         include_subject: args.include_subject,
         config_seen: AtomicBool::new(false),
     };
-    let mut plan = Plan::default();
+    let mut plan = Plan::rooted(&root);
     reporter.state(&root, State::Started);
     reporter.state(&root, State::Processing);
     walk.node(&root, &root_bytes, &mut plan, 0).await?;
@@ -387,6 +398,9 @@ impl Walk<'_> {
 
     /// Fetches the manifest or index `child` names (an index entry, a subject) and walks it.
     async fn child(&self, child: &Descriptor, plan: &mut Plan, depth: usize) -> Result<()> {
+        if !plan.visited.insert(child.digest.clone()) {
+            return Ok(());
+        }
         let (found, bytes) = self
             .target
             .fetch_manifest(&child.digest.to_string())

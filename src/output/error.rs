@@ -105,6 +105,25 @@ pub fn io_error_text(e: &std::io::Error) -> String {
     }
 }
 
+/// `text` with every control character escaped (`\u{1b}`, `\u{a}`), for one line of output
+/// that shows text from a manifest or a registry (a title, an artifact type): raw, it could
+/// drive the terminal (escape sequences) or forge lines a script reads (a newline).
+#[must_use]
+pub fn escape_line(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// `text` with control characters other than newline and tab escaped (`\u{1b}`): an error
 /// can carry text from a registry or a file, which must not drive the terminal.
 #[must_use]

@@ -12,8 +12,8 @@ pub use template::check as check_template;
 use std::io::{IsTerminal as _, Write as _};
 
 pub use error::{
-    CopySide, Origin, SideError, UserError, escape_controls, io_error_text, is_credential_missing,
-    render_error,
+    CopySide, Origin, SideError, UserError, escape_controls, escape_line, io_error_text,
+    is_credential_missing, render_error,
 };
 pub use status::{Operation, StatusReporter, humanize};
 

@@ -138,7 +138,7 @@ impl StatusReporter {
             "{} {} {}",
             self.op.prompt(state),
             desc.digest.short(),
-            desc.display_name()
+            shown_name(desc)
         ));
     }
 
@@ -167,11 +167,7 @@ impl StatusReporter {
             .active
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let line = format!(
-            "{} {}",
-            self.op.prompt(state).trim_end(),
-            desc.display_name()
-        );
+        let line = format!("{} {}", self.op.prompt(state).trim_end(), shown_name(desc));
         match state {
             State::Started | State::Processing => {
                 let bar = active.entry(desc.digest.clone()).or_insert_with(|| {
@@ -279,12 +275,18 @@ impl StatusReporter {
         self.output.warn(&format!(
             "Progress {} {}: {} / {} ({percent:.0}%), {}/s",
             desc.digest.short(),
-            desc.display_name(),
+            shown_name(desc),
             humanize(bytes),
             humanize(desc.size),
             humanize(rate)
         ));
     }
+}
+
+/// A descriptor's title (or media type) as a status line shows it: control characters
+/// escaped, as whoever wrote the manifest chose the title.
+fn shown_name(desc: &Descriptor) -> String {
+    super::escape_line(desc.display_name())
 }
 
 /// Byte sizes as the Go client prints them: `512  B`, `1.5 KB`, `12.3 MB`, `123 GB`.

@@ -20,6 +20,14 @@ use crate::credentials::{Credential, Lookup, Secret};
 /// Caps what is read into memory from a registry for non-blob bodies (errors, tokens).
 const MAX_SMALL_BODY: usize = 64 * 1024;
 
+/// A response body (a manifest, a list, a token, an error) that sends nothing for this long
+/// has stalled, as a blob download that does (`transfer::STALL_TIMEOUT`).
+const BODY_STALL: Duration = crate::transfer::STALL_TIMEOUT;
+
+/// How long a request without a streamed body waits for the response to begin. Streamed
+/// uploads have none: a registry may take long to commit a large blob.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How to reach a registry.
 #[derive(Debug, Clone, Default)]
 pub struct ClientOptions {
@@ -181,7 +189,7 @@ fn needs_foreign_client(url: &Url, registry: &Url, plain_http: bool, identity: b
 }
 
 /// URLs in messages never carry userinfo.
-fn display_url(url: &Url) -> String {
+pub(super) fn display_url(url: &Url) -> String {
     let mut u = url.clone();
     let _ = u.set_username("");
     let _ = u.set_password(None);
@@ -670,8 +678,23 @@ impl Client {
         )))
     }
 
-    /// Executes a built request, tracing it with `--debug`.
+    /// Executes a built request (its response must begin within `RESPONSE_TIMEOUT`), tracing
+    /// it with `--debug`.
     async fn run(&self, request: reqwest::Request) -> Result<Response, RegistryError> {
+        let url = request.url().clone();
+        tokio::time::timeout(RESPONSE_TIMEOUT, self.run_untimed(request))
+            .await
+            .unwrap_or_else(|_| {
+                Err(RegistryError::Protocol(format!(
+                    "{}: no response within {} s",
+                    display_url(&url),
+                    RESPONSE_TIMEOUT.as_secs()
+                )))
+            })
+    }
+
+    /// `run` without a time limit, for requests streaming a body.
+    async fn run_untimed(&self, request: reqwest::Request) -> Result<Response, RegistryError> {
         let url = request.url().clone();
         let id = self
             .debug
@@ -724,7 +747,7 @@ impl Client {
             .body(body)
             .build()
             .map_err(|e| transport(&url, e))?;
-        self.run(request).await
+        self.run_untimed(request).await
     }
 
     /// A request with no auth retry that returns the raw response (for pings).
@@ -878,10 +901,23 @@ fn insufficient_scope(headers: &HeaderMap) -> Option<ErrorEntry> {
     })
 }
 
-/// Reads at most `MAX_SMALL_BODY` bytes of a response.
+/// The next chunk of a body, failing when none comes within `BODY_STALL`.
+async fn next_chunk(resp: &mut Response) -> Result<Option<Bytes>, RegistryError> {
+    let url = resp.url().clone();
+    match tokio::time::timeout(BODY_STALL, resp.chunk()).await {
+        Ok(chunk) => chunk.map_err(|e| transport(&url, e)),
+        Err(_) => Err(RegistryError::Protocol(format!(
+            "{}: no data for {} s: the response stalled",
+            display_url(&url),
+            BODY_STALL.as_secs()
+        ))),
+    }
+}
+
+/// Reads at most `MAX_SMALL_BODY` bytes of a response (what arrived, if it stalls or breaks).
 async fn read_small(mut resp: Response) -> Vec<u8> {
     let mut out = Vec::new();
-    while let Ok(Some(chunk)) = resp.chunk().await {
+    while let Ok(Some(chunk)) = next_chunk(&mut resp).await {
         let room = MAX_SMALL_BODY.saturating_sub(out.len());
         out.extend_from_slice(&chunk[..chunk.len().min(room)]);
         if out.len() >= MAX_SMALL_BODY {
@@ -903,9 +939,8 @@ pub(super) async fn read_limited(
             resp.content_length().unwrap_or_default()
         )));
     }
-    let url = resp.url().clone();
     let mut out = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| transport(&url, e))? {
+    while let Some(chunk) = next_chunk(&mut resp).await? {
         out.extend_from_slice(&chunk);
         if out.len() as u64 > limit {
             return Err(RegistryError::Protocol(format!(

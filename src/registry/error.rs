@@ -162,11 +162,18 @@ fn render_status(method: &str, url: &str, status: u16, errors: &[ErrorEntry]) ->
             .unwrap_or("");
         format!("{method} {url:?}: response status code {status}: {reason}")
     } else {
-        errors
+        let text = errors
             .iter()
             .map(ToString::to_string)
             .collect::<Vec<_>>()
-            .join("; ")
+            .join("; ");
+        // The registry's words stay on the error's one line: a newline in a message would
+        // print lines of the registry's choosing (`Error: …`) under it.
+        if text.contains(['\n', '\r']) {
+            text.replace('\n', "\\n").replace('\r', "\\r")
+        } else {
+            text
+        }
     }
 }
 

@@ -109,6 +109,20 @@ impl Repository {
         self.client.url(&format!("/v2/{}/{tail}", self.name))
     }
 
+    /// `/v2/<name>/manifests/<reference>`, for a reference that is a digest or a tag. A tag
+    /// can come from a backup, a layout or a registry's tag list; anything else (`..`, `/`,
+    /// `?`) would land the request elsewhere once the URL is normalised, such as a PUT into
+    /// another repository with the user's credentials.
+    fn manifest_url(&self, reference: &str) -> Result<Url, RegistryError> {
+        if reference.parse::<Digest>().is_err() && !crate::reference::is_valid_tag(reference) {
+            return Err(RegistryError::Protocol(format!(
+                "{}: invalid tag {reference:?}: a tag is 1 to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'",
+                self.display
+            )));
+        }
+        Ok(self.url(&format!("manifests/{reference}")))
+    }
+
     fn request(&self, method: Method, url: Url) -> Request {
         Request::new(method, url).scope(self.scope.clone())
     }
@@ -467,7 +481,7 @@ impl Repository {
         method: Method,
         reference: &str,
     ) -> Result<reqwest::Response, RegistryError> {
-        let url = self.url(&format!("manifests/{reference}"));
+        let url = self.manifest_url(reference)?;
         let req = self
             .request(method.clone(), url.clone())
             .header(header::ACCEPT, &self.manifest_accept);
@@ -530,7 +544,7 @@ impl Repository {
         bytes: &[u8],
         reference: &str,
     ) -> Result<bool, RegistryError> {
-        let url = self.url(&format!("manifests/{reference}"));
+        let url = self.manifest_url(reference)?;
         let req = self
             .request(Method::PUT, url.clone())
             .header(header::CONTENT_TYPE, &desc.media_type)
@@ -553,30 +567,41 @@ impl Repository {
         Ok(resp.headers().contains_key("oci-subject"))
     }
 
-    /// `GET /v2/<name>/referrers/<digest>`: the referrers index, or `None` when the registry
-    /// has no referrers API (it answers 404, as Distribution 2.8 does).
+    /// `GET /v2/<name>/referrers/<digest>`: the referrers listed, over every page of the
+    /// referrers index (`Link` pagination, as for tags), or `None` when the registry has no
+    /// referrers API (it answers 404, as Distribution 2.8 does).
     pub async fn referrers(
         &self,
         subject: &Digest,
     ) -> Result<Option<Vec<Descriptor>>, RegistryError> {
-        let url = self.url(&format!("referrers/{subject}"));
-        let req = self
-            .request(Method::GET, url.clone())
-            .header(header::ACCEPT, crate::oci::MEDIA_TYPE_INDEX);
-        let resp = self.client.send(req).await?;
-        match resp.status() {
-            StatusCode::OK => {}
-            StatusCode::NOT_FOUND => return Ok(None),
-            _ => return Err(status_error(&Method::GET, &url, resp).await),
+        let mut pages = Pages::new(
+            self.url(&format!("referrers/{subject}")),
+            self.max_manifest,
+            "referrers index",
+        );
+        let mut all = Vec::new();
+        let mut first = true;
+        while let Some(url) = pages.next_url()? {
+            let req = self
+                .request(Method::GET, url.clone())
+                .header(header::ACCEPT, crate::oci::MEDIA_TYPE_INDEX);
+            let resp = self.client.send(req).await?;
+            match resp.status() {
+                StatusCode::OK => {}
+                StatusCode::NOT_FOUND if first => return Ok(None),
+                _ => return Err(status_error(&Method::GET, &url, resp).await),
+            }
+            first = false;
+            let body = pages.read(resp, |u| self.client.to_connected(u)).await?;
+            let index = crate::oci::parse_index(&body).map_err(|e| {
+                RegistryError::Protocol(format!(
+                    "{}: invalid referrers index for {subject}: {e}",
+                    self.display
+                ))
+            })?;
+            all.extend(index.manifests);
         }
-        let body = read_limited(resp, self.max_manifest, "referrers index").await?;
-        let index = crate::oci::parse_index(&body).map_err(|e| {
-            RegistryError::Protocol(format!(
-                "{}: invalid referrers index for {subject}: {e}",
-                self.display
-            ))
-        })?;
-        Ok(Some(index.manifests))
+        Ok(Some(all))
     }
 
     /// `GET /v2/<name>/tags/list`, following `Link` pagination on the same origin.
@@ -586,9 +611,9 @@ impl Repository {
             #[serde(default)]
             tags: Option<Vec<String>>,
         }
-        let mut url = self.url("tags/list");
+        let mut pages = Pages::new(self.url("tags/list"), self.max_manifest, "tag list");
         let mut all = Vec::new();
-        loop {
+        while let Some(url) = pages.next_url()? {
             let resp = self
                 .client
                 .send(self.request(Method::GET, url.clone()))
@@ -596,62 +621,162 @@ impl Repository {
             if !resp.status().is_success() {
                 return Err(status_error(&Method::GET, &url, resp).await);
             }
-            let next = next_link(resp.headers());
-            let body = read_limited(resp, self.max_manifest, "tag list").await?;
+            let body = pages.read(resp, |u| self.client.to_connected(u)).await?;
             let list: TagList = serde_json::from_slice(&body)
                 .map_err(|e| RegistryError::Protocol(format!("invalid tag list: {e}")))?;
             all.extend(list.tags.unwrap_or_default());
-            match next.and_then(|n| url.join(&n).ok()) {
-                Some(n) if n.origin() == url.origin() => url = n,
-                _ => return Ok(all),
-            }
         }
+        Ok(all)
     }
 }
 
-/// `GET /v2/_catalog`, following `Link` pagination on the same origin.
-/// `GET /v2/_catalog`, every page, in the registry's order; `last` (when not empty) asks for
-/// the names after it, as the Go client passes `--last` on.
+/// `GET /v2/_catalog`, every page (`Link` pagination on the same origin), in the registry's
+/// order; `last` (when not empty) asks for the names after it, as the Go client passes
+/// `--last` on.
 pub async fn catalog(client: &Client, last: &str) -> Result<Vec<String>, RegistryError> {
     #[derive(serde::Deserialize)]
     struct Catalog {
         #[serde(default)]
         repositories: Option<Vec<String>>,
     }
-    let mut url = client.url("/v2/_catalog");
+    let mut first = client.url("/v2/_catalog");
     if !last.is_empty() {
-        url.query_pairs_mut().append_pair("last", last);
+        first.query_pairs_mut().append_pair("last", last);
     }
+    let mut pages = Pages::new(first, MAX_MANIFEST_BYTES, "repository list");
     let mut all = Vec::new();
-    loop {
+    while let Some(url) = pages.next_url()? {
         let req = Request::new(Method::GET, url.clone()).scope("registry:catalog:*".to_owned());
         let resp = client.send(req).await?;
         if !resp.status().is_success() {
             return Err(status_error(&Method::GET, &url, resp).await);
         }
-        let next = next_link(resp.headers());
-        let body = read_limited(resp, MAX_MANIFEST_BYTES, "repository list").await?;
+        let body = pages.read(resp, |u| client.to_connected(u)).await?;
         let list: Catalog = serde_json::from_slice(&body)
             .map_err(|e| RegistryError::Protocol(format!("invalid repository list: {e}")))?;
         all.extend(list.repositories.unwrap_or_default());
-        match next.and_then(|n| url.join(&n).ok()) {
-            Some(n) if n.origin() == url.origin() => url = n,
-            _ => return Ok(all),
+    }
+    Ok(all)
+}
+
+/// How many times the page limit all the pages of one list may take together: a registry
+/// with a million tags fits, one that paginates forever does not.
+const PAGES_BUDGET: u64 = 16;
+
+/// Pages one list may span: 65 536 pages of a hundred tags each is more than any registry
+/// holds, and a registry answering endless tiny pages is stopped.
+const MAX_PAGES: usize = 65_536;
+
+/// `Link` pagination (distribution spec, "Listing Tags"): the next page's URL comes from the
+/// registry, so it is checked before it is asked for. It must stay on the registry's origin
+/// (GHSA-h7vf-4x9w-h99v: a page pointing at another host would have the client send requests,
+/// and credentials, wherever the registry says); a URL already asked for is a loop, and all the
+/// pages together are bounded, so that a registry cannot keep the client reading forever.
+struct Pages {
+    next: Option<Url>,
+    first: Url,
+    seen: std::collections::HashSet<Url>,
+    /// Bytes each page, and (times `PAGES_BUDGET`) all the pages, may have.
+    limit: u64,
+    read: u64,
+    what: &'static str,
+}
+
+impl Pages {
+    fn new(first: Url, limit: u64, what: &'static str) -> Self {
+        Self {
+            next: Some(first.clone()),
+            first,
+            seen: std::collections::HashSet::new(),
+            limit,
+            read: 0,
+            what,
         }
+    }
+
+    /// The next page to ask for, if any.
+    fn next_url(&mut self) -> Result<Option<Url>, RegistryError> {
+        let Some(url) = self.next.take() else {
+            return Ok(None);
+        };
+        if self.seen.contains(&url) {
+            return Err(RegistryError::Protocol(format!(
+                "the registry's {} pagination loops: the next page is {url} again",
+                self.what
+            )));
+        }
+        if self.seen.len() >= MAX_PAGES {
+            return Err(RegistryError::Protocol(format!(
+                "the registry's {} goes on for more than {MAX_PAGES} pages",
+                self.what
+            )));
+        }
+        self.seen.insert(url.clone());
+        Ok(Some(url))
+    }
+
+    /// Reads one page, within the limits, and takes note of its `Link` to the next one.
+    /// `connected` takes a URL on the registry's public name back to the address connected to
+    /// (`--resolve` with another port), as for upload locations.
+    async fn read(
+        &mut self,
+        resp: reqwest::Response,
+        connected: impl Fn(Url) -> Url,
+    ) -> Result<Vec<u8>, RegistryError> {
+        let current = resp.url().clone();
+        let next = next_link(resp.headers())
+            .map(|raw| {
+                current.join(&raw).map(&connected).map_err(|e| {
+                    RegistryError::Protocol(format!(
+                        "invalid next-page Link {raw:?} in the {}: {e}",
+                        self.what
+                    ))
+                })
+            })
+            .transpose()?;
+        let body = read_limited(resp, self.limit, self.what).await?;
+        self.read += body.len() as u64;
+        if self.read > self.limit.saturating_mul(PAGES_BUDGET) {
+            return Err(RegistryError::Protocol(format!(
+                "{} exceeds the limit of {} bytes over {} pages (raise it with --max-manifest-size)",
+                self.what,
+                self.limit.saturating_mul(PAGES_BUDGET),
+                self.seen.len()
+            )));
+        }
+        if let Some(next) = &next
+            && next.origin() != self.first.origin()
+        {
+            return Err(RegistryError::Protocol(format!(
+                "refusing the {} page at {} on another origin than {}",
+                self.what,
+                super::client::display_url(next),
+                self.first.origin().ascii_serialization()
+            )));
+        }
+        self.next = next;
+        Ok(body)
     }
 }
 
-/// The target of a `Link: <url>; rel="next"` header.
+/// The target of the `Link: <url>; rel="next"` entry, if the header has one. Other relations
+/// (`prev`, `first`, `last`) are not followed; an entry without any `rel`, as the Go client
+/// reads the header, is taken for the next page.
 fn next_link(headers: &HeaderMap) -> Option<String> {
     headers
-        .get(header::LINK)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|l| l.split(';').next())
-        .map(|l| {
-            l.trim()
-                .trim_start_matches('<')
-                .trim_end_matches('>')
-                .to_owned()
+        .get_all(header::LINK)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|link| {
+            let mut parts = link.split(';');
+            let target = parts.next()?.trim().strip_prefix('<')?.strip_suffix('>')?;
+            let rels: Vec<&str> = parts
+                .filter_map(|p| p.trim().strip_prefix("rel="))
+                .flat_map(|rel| rel.trim_matches('"').split_ascii_whitespace())
+                .collect();
+            (rels.is_empty() || rels.iter().any(|r| r.eq_ignore_ascii_case("next")))
+                .then(|| target.to_owned())
         })
 }
 
@@ -737,5 +862,29 @@ mod tests {
             HeaderValue::from_static("https://r.io:443/up"),
         );
         assert!(upload_location(&req, &h, |u| u).is_ok());
+    }
+
+    #[test]
+    fn follows_only_the_next_relation_of_a_link_header() {
+        let cases: [(&str, Option<&str>); 6] = [
+            (
+                r#"</v2/r/tags/list?last=b>; rel="next""#,
+                Some("/v2/r/tags/list?last=b"),
+            ),
+            (
+                r"</v2/r/tags/list?last=b>; rel=next",
+                Some("/v2/r/tags/list?last=b"),
+            ),
+            (r#"</p>; rel="prev", </n>; rel="next""#, Some("/n")),
+            (r#"</p>; rel="prev""#, None),
+            // As the Go client reads it: one link without a relation is the next page.
+            (r"</n>", Some("/n")),
+            (r#"/n; rel="next""#, None),
+        ];
+        for (value, want) in cases {
+            let mut h = HeaderMap::new();
+            h.insert(header::LINK, HeaderValue::from_str(value).unwrap());
+            assert_eq!(next_link(&h).as_deref(), want, "{value}");
+        }
     }
 }

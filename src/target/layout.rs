@@ -19,6 +19,10 @@ const LAYOUT_FILE: &str = "oci-layout";
 const LAYOUT_CONTENT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
 const INDEX_FILE: &str = "index.json";
 
+/// `index.json` may be larger than a manifest (it lists every tag of a backup) but is bounded
+/// all the same: 64 MiB holds some 200 000 entries.
+const MAX_INDEX_BYTES: u64 = 64 << 20;
+
 #[derive(Debug, thiserror::Error)]
 pub enum LayoutError {
     #[error("{0}: not found")]
@@ -140,7 +144,8 @@ impl Layout {
 
     fn read_index(&self) -> Result<Index, LayoutError> {
         let path = self.root.join(INDEX_FILE);
-        let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+        let limit = MAX_INDEX_BYTES.max(self.max_manifest);
+        let bytes = read_bounded(&path, limit, "index.json")?;
         serde_json::from_slice(&bytes).map_err(|e| {
             LayoutError::Invalid(format!("{}: invalid index.json: {e}", path.display()))
         })
@@ -197,6 +202,45 @@ impl Layout {
     }
 }
 
+/// The metadata of `path` (symbolic links followed) when it is a regular file. A layout is
+/// input like any other: a device (`/dev/zero`) or a FIFO where a blob or `index.json` should
+/// be would never end, or never start, and a directory cannot be read.
+fn regular_file(path: &Path) -> Result<std::fs::Metadata, LayoutError> {
+    let meta = std::fs::metadata(path).map_err(io_err(path))?;
+    if !meta.is_file() {
+        return Err(LayoutError::Invalid(format!(
+            "{}: not a regular file",
+            path.display()
+        )));
+    }
+    Ok(meta)
+}
+
+/// Reads a regular file of at most `limit` bytes (`what` names the limit in the error), never
+/// more than `limit + 1` however long the file turns out to be.
+fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, LayoutError> {
+    use std::io::Read as _;
+    let meta = regular_file(path)?;
+    let too_big = |size: u64| {
+        LayoutError::Invalid(format!(
+            "{}: {what} size {size} exceeds the limit of {limit} bytes (raise it with --max-manifest-size)",
+            path.display()
+        ))
+    };
+    if meta.len() > limit {
+        return Err(too_big(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(io_err(path))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io_err(path))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LayoutError> {
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -227,7 +271,7 @@ impl Target for Layout {
     async fn blob_exists(&self, desc: &Descriptor) -> Result<bool, TargetError> {
         Ok(tokio::fs::metadata(self.blob_path(&desc.digest))
             .await
-            .is_ok_and(|m| m.len() == desc.size))
+            .is_ok_and(|m| m.is_file() && m.len() == desc.size))
     }
 
     async fn push_blob(
@@ -278,6 +322,12 @@ impl Target for Layout {
     async fn fetch_blob(&self, desc: &Descriptor, offset: u64) -> Result<BlobReader, TargetError> {
         use tokio::io::AsyncSeekExt as _;
         let path = self.blob_path(&desc.digest);
+        if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+            // Opening a FIFO would wait for a writer forever.
+            return Err(
+                LayoutError::Invalid(format!("{}: not a regular file", path.display())).into(),
+            );
+        }
         match tokio::fs::File::open(&path).await {
             Ok(mut f) => {
                 if offset > 0 {
@@ -308,7 +358,7 @@ impl Target for Layout {
             ))
             .into());
         }
-        let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+        let bytes = read_bounded(&path, self.max_manifest, "manifest")?;
         let actual = Digest::of(&bytes);
         if actual != desc.digest || bytes.len() as u64 != desc.size {
             return Err(LayoutError::Invalid(format!(
@@ -345,7 +395,11 @@ impl Target for Layout {
         }
         // A file that is missing, or whose content is not these bytes (a corrupt copy), is
         // (re)written.
-        if std::fs::read(&path).ok().as_deref() != Some(bytes) {
+        if read_bounded(&path, bytes.len() as u64, "manifest")
+            .ok()
+            .as_deref()
+            != Some(bytes)
+        {
             write_atomic(&path, bytes)?;
         }
         let tag = (reference.parse::<Digest>().is_err()).then_some(reference);
@@ -387,11 +441,10 @@ impl Target for Layout {
                 continue;
             }
             let path = self.blob_path(&entry.digest);
-            match std::fs::metadata(&path) {
-                Ok(meta) if meta.len() <= self.max_manifest => {}
-                _ => continue,
-            }
-            let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+            // Missing, too large or not a file: not a manifest that can refer to anything.
+            let Ok(bytes) = read_bounded(&path, self.max_manifest, "manifest") else {
+                continue;
+            };
             if let Some((s, referrer)) = referrer_of(&entry.plain(), &bytes)
                 && s.digest == subject.digest
             {

@@ -302,7 +302,7 @@ pub type Fetch<'a> = dyn Fn(u64) -> ChunksFuture<'a> + Send + Sync + 'a;
 
 /// A download that receives nothing for this long has stalled: it is resumed (or fails)
 /// instead of hanging.
-const STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+pub(crate) const STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// How many times a download cut off mid-blob is resumed before giving up.
 const MAX_RESUMES: u32 = 5;

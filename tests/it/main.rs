@@ -37,6 +37,7 @@ mod harness_selftest;
 mod headers;
 mod help;
 mod hostile_archives;
+mod hostile_registry;
 mod interop;
 mod large;
 mod layout;
