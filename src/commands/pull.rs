@@ -251,13 +251,14 @@ fn print_result(
     written: Vec<(Item, PathBuf)>,
 ) -> Result<()> {
     if skipped_unnamed > 0 {
-        let layers = if skipped_unnamed == 1 {
-            "layer"
+        // Blobs: a config without a title counts too.
+        let blobs = if skipped_unnamed == 1 {
+            "blob"
         } else {
-            "layers"
+            "blobs"
         };
         out.warn(&format!(
-            "Note: {skipped_unnamed} {layers} without a title (org.opencontainers.image.title) not saved; pull with --include-untitled to save them as <algorithm>-<hex> files"
+            "Note: {skipped_unnamed} {blobs} without a title (org.opencontainers.image.title) not saved; pull with --include-untitled to save them as <algorithm>-<hex> files"
         ));
     }
     match out.format {

@@ -292,7 +292,7 @@ fn pull_saves_untitled_layers_only_when_asked_and_says_so() {
     pull.assert_line(
         "Skipped pulling layers without file name in \"org.opencontainers.image.title\"",
     );
-    pull.stderr_contains("Note: 3 layers without a title");
+    pull.stderr_contains("Note: 3 blobs without a title");
     pull.stderr_contains("--include-untitled");
 
     let pull = sandbox

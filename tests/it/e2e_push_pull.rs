@@ -382,6 +382,8 @@ fn pull_treats_the_config_as_a_layer() {
         "Use 'oras copy {untitled} --to-oci-layout <layout-dir>' to pull all layers."
     ));
     assert!(!pull.stdout.contains("Pulled"), "{pull}");
+    // The note on stderr counts the config as what it is.
+    pull.stderr_contains("Note: 1 blob without a title");
     assert_eq!(sandbox.read("untitled/foobar/bar"), b"bar");
     let pull = sandbox
         .oras()
