@@ -135,9 +135,8 @@ fn credential_file(command: &Command) -> Option<String> {
         Command::Login(a) => &a.remote.registry_config,
         Command::Tag(a) => &a.target.remote.registry_config,
         Command::Resolve(a) => &a.target.remote.registry_config,
-        Command::Manifest(ManifestCommand::Fetch(a) | ManifestCommand::FetchConfig(a)) => {
-            &a.target.remote.registry_config
-        }
+        Command::Manifest(ManifestCommand::Fetch(a)) => &a.target.remote.registry_config,
+        Command::Manifest(ManifestCommand::FetchConfig(a)) => &a.target.remote.registry_config,
         Command::Manifest(ManifestCommand::Push(a)) => &a.target.remote.registry_config,
         Command::Manifest(ManifestCommand::Delete(cli::ManifestDeleteArgs {
             delete: a, ..

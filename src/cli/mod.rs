@@ -220,7 +220,7 @@ pub enum ManifestCommand {
         after_help = "Example - Fetch the config:\n  oras manifest fetch-config localhost:5000/hello:v1"
     )]
     #[command(override_usage = "oras manifest fetch-config [flags] <name>{:<tag>|@<digest>}")]
-    FetchConfig(ManifestFetchArgs),
+    FetchConfig(ManifestFetchConfigArgs),
     /// Push a manifest to a registry or an OCI image layout
     #[command(
         after_help = "Example - Push a manifest file:\n  oras manifest push localhost:5000/hello:v1 manifest.json\n\nExample - Push a manifest from stdin:\n  oras manifest push localhost:5000/hello:v1 - < manifest.json"
@@ -403,6 +403,27 @@ pub struct ManifestFetchArgs {
     pub descriptor: DescriptorArgs,
     #[command(flatten)]
     pub format: FormatArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// `manifest fetch-config`: as `manifest fetch` without `--media-type` and `--format`, which
+/// the Go client does not give it.
+#[derive(Debug, Clone, Args)]
+pub struct ManifestFetchConfigArgs {
+    /// <name>{:<tag>|@<digest>}
+    #[arg(value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Output file `path`, use - for stdout
+    #[arg(short = 'o', long, value_name = "path")]
+    pub output: Option<String>,
+    /// Request platform in the form of `os[/arch][/variant][:os_version]`
+    #[arg(long)]
+    pub platform: Option<String>,
+    #[command(flatten)]
+    pub descriptor: DescriptorArgs,
     #[command(flatten)]
     pub target: TargetArgs,
     #[command(flatten)]

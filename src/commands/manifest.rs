@@ -10,7 +10,9 @@ use super::{
     check_args, delete_found, open_target, parse_format, print_descriptor, require_selector,
     write_file_atomic,
 };
-use crate::cli::{ManifestDeleteArgs, ManifestFetchArgs, ManifestPushArgs};
+use crate::cli::{
+    ManifestDeleteArgs, ManifestFetchArgs, ManifestFetchConfigArgs, ManifestPushArgs,
+};
 use crate::oci::{Descriptor, Digest, is_index_type, parse_manifest};
 use crate::output::{Format, Output, UserError, io_error_text};
 use crate::reference::{is_valid_tag, split_tags};
@@ -137,7 +139,7 @@ fn check_accepted(raw: &str, desc: &Descriptor, accepted: &[String]) -> Result<(
     Ok(())
 }
 
-pub async fn fetch_config(args: ManifestFetchArgs) -> Result<()> {
+pub async fn fetch_config(args: ManifestFetchConfigArgs) -> Result<()> {
     let out = Output::new(Format::Text, true, args.common.debug, true);
     super::verbose(&args.common, &out);
     check_args(
