@@ -30,6 +30,10 @@ pub enum WriteError {
     ContentDigest(String),
     #[error("{0}")]
     Unsafe(String),
+    #[error(
+        "failed to resolve path for writing: {0:?} cannot be a file name: it contains a NUL byte"
+    )]
+    NulInName(String),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
@@ -63,6 +67,11 @@ pub fn resolve_output_path(
     title: &str,
     opts: WriteOptions,
 ) -> Result<PathBuf, WriteError> {
+    // No file system takes one; checked first, so the error says so instead of the OS's
+    // "Invalid argument".
+    if title.contains('\0') {
+        return Err(WriteError::NulInName(title.to_owned()));
+    }
     let base = std::path::absolute(output).map_err(io(output))?;
     let base = clean(&base);
     let target = clean(&base.join(title));

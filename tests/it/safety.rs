@@ -196,3 +196,25 @@ fn allow_path_traversal_flag_permits_a_dot_dot_title() {
         .success();
     assert_eq!(sandbox.read("allowed.txt"), b"trusted\n");
 }
+
+#[test]
+fn a_title_with_a_nul_byte_is_refused_in_words() {
+    let sandbox = Sandbox::new();
+    write_layout(
+        &sandbox.path("lay"),
+        "v1",
+        &[HandLayer {
+            title: "a\u{0}b.txt",
+            content: b"nul\n",
+        }],
+        None,
+    );
+    let out = sandbox
+        .oras()
+        .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
+        .failure();
+    out.error_first_line(
+        "Error: failed to resolve path for writing: \"a\\0b.txt\" cannot be a file name: it contains a NUL byte",
+    );
+    assert_nothing_written(&sandbox.path("out"));
+}
