@@ -12,7 +12,7 @@ use super::{
     BlobChunks, BlobReader, Content, Layout, Progress, ReferrersMode, Target, TargetError,
     TargetKind, reader_chunks,
 };
-use crate::oci::{Descriptor, Digest, Hasher};
+use crate::oci::{Descriptor, Digest};
 
 /// Chunks queued for the thread writing a fetched blob into the cache.
 const QUEUE: usize = 16;
@@ -67,12 +67,19 @@ impl Cached {
     }
 
     /// Passes `remote` through while a second thread writes it into the cache; the copy is
-    /// renamed into `blobs/` only once the whole blob arrived with the right size and digest.
-    /// The stream ends only after that, so a process that exits right away keeps the copy.
+    /// renamed into `blobs/` once exactly the blob's size arrived. It is not hashed here: the
+    /// download it is teed from verifies every byte, and one that finds them wrong asks for
+    /// the blob from the start again, which drops this entry (it counts as served) and asks
+    /// the registry. The stream ends only after the rename, so a process that exits right
+    /// away keeps the copy.
     fn tee(&self, desc: &Descriptor, remote: BlobChunks) -> BlobChunks {
         let Ok(tmp) = self.cache.ingest_file() else {
             return remote;
         };
+        self.served
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(desc.digest.clone());
         let (tx, rx) = tokio::sync::mpsc::channel(QUEUE);
         let (want, dest) = (desc.clone(), self.cache.blob_path(&desc.digest));
         let writer = tokio::task::spawn_blocking(move || ingest(tmp, rx, &want, dest));
@@ -105,28 +112,28 @@ impl Cached {
     }
 }
 
-/// Writes the chunks received into `tmp`, hashing them, and renames it to `dest` when exactly
-/// `want.size` bytes with digest `want.digest` arrived.
+/// Writes the chunks received into `tmp` and renames it to `dest` when exactly `want.size`
+/// bytes arrived (their digest is the download's to check; see `Cached::tee`).
 fn ingest(
     mut tmp: tempfile::NamedTempFile,
     mut rx: tokio::sync::mpsc::Receiver<bytes::Bytes>,
     want: &Descriptor,
     dest: PathBuf,
 ) -> std::io::Result<()> {
-    let mut hasher = Hasher::new();
+    let mut written: u64 = 0;
     {
         let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
         while let Some(chunk) = rx.blocking_recv() {
-            if hasher.len() + chunk.len() as u64 > want.size {
+            written += chunk.len() as u64;
+            if written > want.size {
                 return Err(std::io::Error::other("more bytes than expected"));
             }
-            hasher.update(&chunk);
             out.write_all(&chunk)?;
         }
         out.flush()?;
     }
-    if hasher.finish() != (want.digest.clone(), want.size) {
-        return Err(std::io::Error::other("incomplete or mismatched content"));
+    if written != want.size {
+        return Err(std::io::Error::other("incomplete content"));
     }
     tmp.persist(dest).map_err(|e| e.error)?;
     Ok(())

@@ -447,3 +447,34 @@ fn cache_is_ignored_by_writes_and_layout_targets() {
     pull(&sandbox, &tagged, "out", Some(&cache)).success();
     assert!(cache.join("oci-layout").is_file());
 }
+
+/// A miss that brings wrong bytes (same size) is not kept: the download finds them wrong and
+/// asks again, and the second answer comes from the registry, not from the entry just made.
+#[test]
+fn cache_miss_with_damaged_bytes_is_fetched_again_from_the_registry() {
+    use crate::faults::{Fault, FaultProxy, Rule};
+    let sandbox = Sandbox::new();
+    let content = b"damaged once on the way\n".repeat(64);
+    let reference = registry().reference("cache/damaged:v1");
+    push(&sandbox, &reference, &[("a.txt", &content)]);
+    let layer = format!("sha256:{}", sha256_hex(&content));
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(&["GET"], format!("/blobs/{layer}"), Fault::Corrupt).times(1)],
+    );
+    let cache = cache_dir(&sandbox);
+    let out = pull(
+        &sandbox,
+        &proxy.reference("cache/damaged:v1"),
+        "out",
+        Some(&cache),
+    )
+    .success();
+    assert_eq!(sandbox.read("out/a.txt"), content, "{out}");
+    assert_eq!(
+        std::fs::read(cached_blob(&cache, &layer)).unwrap(),
+        content,
+        "the cache keeps the registry's second answer"
+    );
+    assert_eq!(proxy.seen("GET", &format!("/blobs/{layer}")).len(), 2);
+}
