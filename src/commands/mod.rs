@@ -739,6 +739,26 @@ impl PlatformSpec {
     }
 }
 
+/// oras-go's `ErrNotFound` for `desc`, in its words: with the registry prefix from a registry,
+/// bare from an OCI layout.
+fn not_found_because(
+    target: &dyn Target,
+    desc: &crate::oci::Descriptor,
+    why: &str,
+) -> anyhow::Error {
+    match target.kind() {
+        crate::target::TargetKind::Registry => {
+            anyhow::Error::new(crate::registry::RegistryError::NotFoundBecause {
+                subject: desc.digest.to_string(),
+                why: why.to_owned(),
+            })
+        }
+        crate::target::TargetKind::OciLayout => {
+            anyhow::anyhow!("{}: not found: {why}", desc.digest)
+        }
+    }
+}
+
 /// Narrows a fetched manifest to `platform`: the matching child of an index (its index entry,
 /// with `platform`, and its bytes), or the manifest itself when its config says it matches.
 pub(crate) async fn select_platform(
@@ -774,19 +794,11 @@ pub(crate) async fn select_platform(
                 })
             })
             .ok_or_else(|| {
-                let why = "no matching manifest was found in the manifest list";
-                match target.kind() {
-                    // oras-go's ErrNotFound, which the registry prefix goes with.
-                    crate::target::TargetKind::Registry => {
-                        anyhow::Error::new(crate::registry::RegistryError::NotFoundBecause {
-                            subject: desc.digest.to_string(),
-                            why: why.to_owned(),
-                        })
-                    }
-                    crate::target::TargetKind::OciLayout => {
-                        anyhow::anyhow!("{}: not found: {why}", desc.digest)
-                    }
-                }
+                not_found_because(
+                    target,
+                    &desc,
+                    "no matching manifest was found in the manifest list",
+                )
             })?;
         let (_, child_bytes) = target.fetch_manifest(&child.digest.to_string()).await?;
         return Ok((child.clone(), child_bytes));
@@ -814,19 +826,11 @@ pub(crate) async fn select_platform(
         p.variant.as_deref(),
         p.os_version.as_deref(),
     ) {
-        // oras-go's ErrNotFound, with its words; the registry prefix goes with it.
-        let why = "platform in manifest does not match target platform";
-        return Err(match target.kind() {
-            crate::target::TargetKind::Registry => {
-                anyhow::Error::new(crate::registry::RegistryError::NotFoundBecause {
-                    subject: desc.digest.to_string(),
-                    why: why.to_owned(),
-                })
-            }
-            crate::target::TargetKind::OciLayout => {
-                anyhow::anyhow!("{}: not found: {why}", desc.digest)
-            }
-        });
+        return Err(not_found_because(
+            target,
+            &desc,
+            "platform in manifest does not match target platform",
+        ));
     }
     Ok((desc, bytes))
 }

@@ -9,15 +9,22 @@ use super::error::RegistryError;
 /// Hosts that never go through a proxy, whatever `NO_PROXY` says (Go's `useProxy`).
 const ALWAYS_DIRECT: &str = "localhost,127.0.0.0/8,::1";
 
+/// The first of `names` (the upper-case spelling, then the lower-case one) that `var` has
+/// set to something, with its value.
+fn first_set(
+    var: &impl Fn(&str) -> Option<String>,
+    names: [&'static str; 2],
+) -> Option<(&'static str, String)> {
+    names
+        .into_iter()
+        .find_map(|name| var(name).filter(|v| !v.is_empty()).map(|v| (name, v)))
+}
+
 /// The proxies `var` (an environment lookup) configures, for `reqwest`.
 pub(super) fn from_env(
     var: impl Fn(&str) -> Option<String>,
 ) -> Result<Vec<reqwest::Proxy>, RegistryError> {
-    let first = |names: [&str; 2]| {
-        names
-            .into_iter()
-            .find_map(|name| var(name).filter(|v| !v.is_empty()))
-    };
+    let first = |names| first_set(&var, names).map(|(_, value)| value);
     let no_proxy = first(["NO_PROXY", "no_proxy"]).unwrap_or_default();
     let direct = reqwest::NoProxy::from_string(&format!("{no_proxy},{ALWAYS_DIRECT}"));
     let cgi = var("REQUEST_METHOD").is_some_and(|v| !v.is_empty());
@@ -39,11 +46,7 @@ pub(super) fn from_env(
 /// taken for the registry. `None` when the request went direct, or may have (a `NO_PROXY`
 /// entry this simple reading cannot rule out, such as an address range).
 pub fn used_for(url: &url::Url, var: impl Fn(&str) -> Option<String>) -> Option<(String, String)> {
-    let first = |names: [&'static str; 2]| {
-        names
-            .into_iter()
-            .find_map(|name| var(name).filter(|v| !v.is_empty()).map(|v| (name, v)))
-    };
+    let first = |names| first_set(&var, names);
     let (name, address) = match url.scheme() {
         "http" if var("REQUEST_METHOD").is_none_or(|v| v.is_empty()) => {
             first(["HTTP_PROXY", "http_proxy"])?

@@ -322,17 +322,7 @@ fn pull_treats_the_config_as_a_layer() {
     let repo = "e2e/pull/config";
 
     // A config with a title of its own (Go's e2e `artifacts:config`).
-    let blob = sandbox
-        .oras()
-        .args([
-            "blob",
-            "push",
-            &registry.reference(repo),
-            "hello.tar",
-            "--descriptor",
-        ])
-        .success();
-    let hello: serde_json::Value = serde_json::from_str(&blob.stdout).unwrap();
+    let hello = push_blob_descriptor(&sandbox, &registry.reference(repo), "hello.tar");
     let manifest = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": MANIFEST_TYPE,
@@ -454,17 +444,7 @@ fn pull_reports_a_repeated_untitled_layer_once() {
     let sandbox = Sandbox::new();
     sandbox.write("unnamed.bin", "unnamed");
     let repo = "e2e/pull/unnamed";
-    let blob = sandbox
-        .oras()
-        .args([
-            "blob",
-            "push",
-            &registry.reference(repo),
-            "unnamed.bin",
-            "--descriptor",
-        ])
-        .success();
-    let layer: serde_json::Value = serde_json::from_str(&blob.stdout).unwrap();
+    let layer = push_blob_descriptor(&sandbox, &registry.reference(repo), "unnamed.bin");
     let manifest = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": MANIFEST_TYPE,
@@ -535,4 +515,13 @@ fn manifest_push_refuses_an_empty_media_type_field() {
             .failure();
         assert_eq!(out.stderr, "Error: not a valid json file\n", "{out}");
     }
+}
+
+/// `oras blob push <repo> <file> --descriptor`: the descriptor it prints.
+fn push_blob_descriptor(sandbox: &Sandbox, repo: &str, file: &str) -> serde_json::Value {
+    let out = sandbox
+        .oras()
+        .args(["blob", "push", repo, file, "--descriptor"])
+        .success();
+    serde_json::from_str(&out.stdout).unwrap()
 }
