@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use flate2::Compression;
-use flate2::write::GzEncoder;
+use gzp::ZWriter as _;
+use gzp::deflate::Gzip;
+use gzp::par::compress::{ParCompress, ParCompressBuilder};
 
 use crate::oci::{
     ANNOTATION_CONTENT_DIGEST, ANNOTATION_TITLE, ANNOTATION_UNPACK, Annotations, Descriptor,
@@ -194,8 +196,19 @@ pub(crate) fn hash_file(path: &Path) -> std::io::Result<(crate::oci::Digest, u64
     Ok(hasher.finish())
 }
 
-/// tar (entries named `<title>/…`) → gzip → temp file, hashing the tar and the gzip streams in
-/// the same pass.
+/// Uncompressed bytes per gzip block. Blocks are compressed independently, one per core (as
+/// pigz does), and always cut at the same offsets, so the archive is the same bytes whatever the
+/// number of cores; 512 KiB blocks cost about 0.2% in size against one stream, and keep the
+/// blocks in flight (a few per thread) to a few MiB.
+const GZIP_BLOCK: usize = 512 << 10;
+
+/// Compression threads for one directory: every core, up to 4 (each holds a few blocks).
+fn gzip_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
+/// tar (entries named `<title>/…`) → gzip (level 6, as Go's `compress/gzip` default; blocks
+/// compressed in parallel) → temp file, hashing the tar and the gzip streams in the same pass.
 fn pack_dir(
     path: &Path,
     title: String,
@@ -205,13 +218,21 @@ fn pack_dir(
     let temp = tempfile::Builder::new().prefix("oras_file_").tempfile()?;
     let (file, temp_path) = temp.into_parts();
     let gz_hashing = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
-    let gz = GzEncoder::new(gz_hashing, Compression::default());
+    let gz: ParCompress<'static, Gzip, _> = ParCompressBuilder::new()
+        .buffer_size(GZIP_BLOCK)
+        .and_then(|b| b.num_threads(gzip_threads()))
+        .map_err(std::io::Error::other)?
+        .compression_level(Compression::default())
+        .from_writer(gz_hashing);
     let mut builder = tar::Builder::new(HashingWriter::new(gz));
     builder.follow_symlinks(false);
-    builder.append_dir_all(&title, path)?;
-    let tar_hashing = builder.into_inner()?;
-    let (gz, tar_digest, _) = tar_hashing.into_parts();
-    let gz_hashing = gz.finish()?;
+    if let Err(e) = builder.append_dir_all(&title, path) {
+        // Stopped here rather than when dropped, where a failure would panic.
+        let _ = builder.get_mut().get_mut().finish();
+        return Err(e);
+    }
+    let (mut gz, tar_digest, _) = builder.into_inner()?.into_parts();
+    let gz_hashing = gz.finish().map_err(std::io::Error::other)?;
     let (mut writer, gz_digest, gz_size) = gz_hashing.into_parts();
     std::io::Write::flush(&mut writer)?;
     let mut desc = Descriptor::new(

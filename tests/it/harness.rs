@@ -685,6 +685,7 @@ impl Sandbox {
             docker_config: self.docker_config(),
             envs: Vec::new(),
             stdin: None,
+            one_core: false,
         }
     }
 }
@@ -697,6 +698,8 @@ pub struct Oras {
     docker_config: PathBuf,
     envs: Vec<(OsString, OsString)>,
     stdin: Option<Vec<u8>>,
+    /// Run under `taskset -c 0`, so that the binary sees one core.
+    one_core: bool,
 }
 
 impl Oras {
@@ -730,9 +733,22 @@ impl Oras {
         self
     }
 
+    /// Runs the binary on CPU 0 alone (`taskset -c 0`): it sees one core.
+    pub fn one_core(mut self) -> Oras {
+        self.one_core = true;
+        self
+    }
+
     /// Runs the binary and returns whatever happened.
     pub fn run(self) -> Output {
-        let mut command = scrubbed(Path::new(env!("CARGO_BIN_EXE_oras")));
+        let binary = Path::new(env!("CARGO_BIN_EXE_oras"));
+        let mut command = if self.one_core {
+            let mut command = scrubbed(&require_tool("taskset"));
+            command.args(["-c", "0"]).arg(binary);
+            command
+        } else {
+            scrubbed(binary)
+        };
         command
             .args(&self.args)
             .current_dir(&self.cwd)

@@ -329,3 +329,71 @@ fn pull_include_subject_follows_the_referrer_chain() {
         &sbom[7..19]
     ));
 }
+
+/// A directory spanning several gzip blocks (compressed in parallel) is one standard gzip
+/// stream, which `gzip -d` and `tar -xz` read; its blocks are cut at the same offsets whatever
+/// the number of cores, so one core and all of them make the very same blob.
+#[test]
+fn a_directory_of_many_gzip_blocks_is_standard_gzip_and_the_same_on_one_core() {
+    let sandbox = Sandbox::new();
+    // 2 MiB of noise and 1.8 MiB of text: four blocks, some that compress and some that don't.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let noise: Vec<u8> = (0..2 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state.to_le_bytes()[0]
+        })
+        .collect();
+    let text = (0..50_000).fold(String::new(), |mut text, i| {
+        use std::fmt::Write as _;
+        let _ = writeln!(text, "line {i}: the quick brown fox {}", i * 7919 % 100_003);
+        text
+    });
+    sandbox.write("big/noise.bin", &noise);
+    sandbox.write("big/sub/text.log", &text);
+    sandbox.write("big/small.txt", "small\n");
+
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout", "all:v1", "big"])
+        .success();
+    sandbox
+        .oras()
+        .one_core()
+        .args(["push", "--oci-layout", "one:v1", "big"])
+        .success();
+    let (_, all) = layout_manifest(&sandbox.path("all"), "v1");
+    let (_, one) = layout_manifest(&sandbox.path("one"), "v1");
+    assert_eq!(
+        all["layers"][0]["digest"], one["layers"][0]["digest"],
+        "one core and all cores must make the same archive"
+    );
+
+    let layer = &all["layers"][0];
+    let blob = sandbox
+        .path("all/blobs/sha256")
+        .join(layout_blob_hex(layer["digest"].as_str().unwrap()));
+    let gunzip = std::process::Command::new("gzip")
+        .arg("-dc")
+        .arg(&blob)
+        .output()
+        .expect("run gzip");
+    assert!(gunzip.status.success(), "gzip -dc: {gunzip:?}");
+    assert_eq!(
+        layer["annotations"]["io.deis.oras.content.digest"],
+        format!("sha256:{}", sha256_hex(&gunzip.stdout))
+    );
+    std::fs::create_dir(sandbox.path("x")).unwrap();
+    let untar = std::process::Command::new("tar")
+        .arg("-xzf")
+        .arg(&blob)
+        .current_dir(sandbox.path("x"))
+        .status()
+        .expect("run tar");
+    assert!(untar.success(), "tar -xzf");
+    assert_eq!(sandbox.read("x/big/noise.bin"), noise);
+    assert_eq!(sandbox.read("x/big/sub/text.log"), text.as_bytes());
+    assert_eq!(sandbox.read("x/big/small.txt"), b"small\n");
+}
