@@ -13,7 +13,7 @@ use crate::oci::{
     MEDIA_TYPE_MANIFEST, Platform, indent_json, is_index_type, is_manifest_type,
     is_valid_media_type, parse_index, parse_manifest, to_go_json,
 };
-use crate::output::{Format, Output, UserError};
+use crate::output::{Format, Output};
 use crate::reference::{Reference, is_valid_tag, split_tags};
 use crate::target::Target;
 
@@ -354,22 +354,7 @@ async fn deliver(
 
 /// `-a key=value` flags as the index's annotations (`None` without any).
 fn parse_annotations(flags: &[String]) -> Result<Option<Annotations>> {
-    let mut annotations = Annotations::new();
-    for flag in flags {
-        let Some((key, value)) = flag.split_once('=') else {
-            return Err(
-                UserError::new("annotation value doesn't match the required format")
-                    .hint("Please use the correct format in the flag: --annotation \"key=value\"")
-                    .into(),
-            );
-        };
-        if annotations
-            .insert(key.to_owned(), value.to_owned())
-            .is_some()
-        {
-            bail!("duplicate annotation key: {key}");
-        }
-    }
+    let annotations = super::parse_annotation_flags(flags)?;
     Ok((!annotations.is_empty()).then_some(annotations))
 }
 

@@ -65,6 +65,28 @@ pub(crate) fn check_args(
     .into())
 }
 
+/// `-a key=value` flags (split at the first `=`) as annotations. As the Go client's
+/// `parseAnnotationFlags`, the first repeated key stops it, in its words, trailing `, ` included.
+pub(crate) fn parse_annotation_flags(flags: &[String]) -> Result<crate::oci::Annotations> {
+    let mut annotations = crate::oci::Annotations::new();
+    for flag in flags {
+        let Some((key, value)) = flag.split_once('=') else {
+            return Err(
+                UserError::new("annotation value doesn't match the required format")
+                    .hint("Please use the correct format in the flag: --annotation \"key=value\"")
+                    .into(),
+            );
+        };
+        if annotations
+            .insert(key.to_owned(), value.to_owned())
+            .is_some()
+        {
+            bail!("duplicate annotation key: {key}, ");
+        }
+    }
+    Ok(annotations)
+}
+
 /// A `--format` value: one of a command's named formats, or a Go template.
 pub(crate) enum FormatChoice {
     Named(&'static str),

@@ -668,19 +668,7 @@ fn load_annotations(args: &PushArgs) -> Result<AnnotationFile> {
             failed("Annotation file doesn't match the required format. Please refer to the document at https://oras.land/docs/how_to_guides/manifest_annotations".to_owned())
         });
     }
-    let mut manifest = Annotations::new();
-    for a in &args.annotation {
-        let Some((k, v)) = a.split_once('=') else {
-            return Err(
-                UserError::new("annotation value doesn't match the required format")
-                    .hint("Please use the correct format in the flag: --annotation \"key=value\"")
-                    .into(),
-            );
-        };
-        if manifest.insert(k.to_owned(), v.to_owned()).is_some() {
-            bail!("duplicate annotation key: {k}");
-        }
-    }
+    let manifest = super::parse_annotation_flags(&args.annotation)?;
     let mut all = AnnotationFile::new();
     if !manifest.is_empty() {
         all.insert("$manifest".to_owned(), manifest);

@@ -240,3 +240,31 @@ fn a_path_climbing_out_is_pushed_with_a_warning_about_pulling_it() {
         .failure()
         .stderr_contains("path traversal disallowed");
 }
+
+/// Regression: a repeated `-a` key read `duplicate annotation key: <k>`; Go's
+/// `parseAnnotationFlags` writes `%w: %v, ` and stops at the first repeated key.
+#[test]
+fn a_repeated_annotation_key_is_named_in_the_go_clients_words() {
+    let sandbox = Sandbox::new();
+    sandbox.write("a.txt", "a\n");
+    let repeated = ["-a", "b=1", "-a", "a=1", "-a", "a=2", "-a", "b=2"];
+    for command in [
+        &["push", "--oci-layout", "lay:v1", "a.txt"][..],
+        &[
+            "attach",
+            "--oci-layout",
+            "--artifact-type",
+            "t/x",
+            "lay:v1",
+            "a.txt",
+        ],
+        &["manifest", "index", "create", "--oci-layout", "lay:i"],
+    ] {
+        let out = sandbox.oras().args(command).args(repeated).failure();
+        assert_eq!(
+            out.stderr, "Error: duplicate annotation key: a, \n",
+            "{out}"
+        );
+    }
+    assert!(!sandbox.path("lay").exists(), "nothing may be written");
+}
