@@ -6,7 +6,9 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail};
 use serde::Deserialize;
 
-use super::{check_args, invalid_reference, open_target, require_selector, write_file_atomic};
+use super::{
+    Arity, check_args, invalid_reference, open_target, require_selector, write_file_atomic,
+};
 use crate::cli::{IndexCreateArgs, IndexUpdateArgs};
 use crate::oci::{
     Annotations, Descriptor, Digest, Index, MEDIA_TYPE_DOCKER_MANIFEST, MEDIA_TYPE_INDEX,
@@ -30,9 +32,10 @@ pub async fn create(args: IndexCreateArgs) -> Result<()> {
     check_args(
         "manifest index create",
         &args.args,
-        None,
+        Arity::AtLeast(1),
         CREATE_USAGE,
-        "the destination index to create",
+        // Go's description ends with a full stop (its hint then shows two).
+        "the destination index to create.",
     )?;
     let (raw, extra_tags) = split_tags(&args.args[0]);
     check_tags(&args.args[0], &extra_tags)?;
@@ -80,7 +83,7 @@ pub async fn update(args: IndexUpdateArgs) -> Result<()> {
     check_args(
         "manifest index update",
         &args.args,
-        Some(1),
+        Arity::Exactly(1),
         UPDATE_USAGE,
         "the target index to update",
     )?;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 
-use super::{check_args, open_target, write_file_atomic};
+use super::{Arity, check_args, open_target, write_file_atomic};
 use crate::cli::{AttachArgs, PushArgs};
 use crate::files::{
     FileRef, Packed, pack_bytes_file, pack_path, pack_reader, parse_file_ref, title_of,
@@ -77,7 +77,13 @@ struct Request {
 
 pub async fn run(args: PushArgs) -> Result<()> {
     let out = super::transfer_output(&args.format, args.no_tty, &args.common)?;
-    check_args("push", &args.args, None, USAGE, "artifact reference")?;
+    check_args(
+        "push",
+        &args.args,
+        Arity::AtLeast(1),
+        USAGE,
+        "the destination for pushing",
+    )?;
     push_artifact(args, None, &out).await
 }
 
@@ -93,9 +99,10 @@ pub async fn attach(args: AttachArgs) -> Result<()> {
     check_args(
         "attach",
         &args.args,
-        None,
+        Arity::AtLeast(1),
         ATTACH_USAGE,
-        "the destination artifact for attaching",
+        // Go's description ends with a full stop (its hint then shows two).
+        "the destination artifact for attaching.",
     )?;
     // After the argument count, as cobra checks them.
     if args.artifact_type.is_empty() {

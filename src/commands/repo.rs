@@ -5,7 +5,7 @@ use std::sync::Arc;
 use anyhow::{Result, bail};
 use serde::Serialize;
 
-use super::{check_args, flag_credential, open_target, parse_format, registry_client};
+use super::{Arity, check_args, flag_credential, open_target, parse_format, registry_client};
 use crate::cli::{RepoLsArgs, RepoTagsArgs};
 use crate::oci::Digest;
 use crate::output::{Format, Output};
@@ -29,7 +29,13 @@ pub async fn ls(args: RepoLsArgs) -> Result<()> {
     let (format, template) = parse_format(&args.format)?;
     let out = Output::new(format, true, args.common.debug, true).with_template(template);
     super::verbose(&args.common, &out);
-    check_args("repo ls", &args.args, Some(1), LS_USAGE, "registry")?;
+    check_args(
+        "repo ls",
+        &args.args,
+        Arity::Exactly(1),
+        LS_USAGE,
+        "the target registry to list repositories from",
+    )?;
     let raw = args.args[0].trim_end_matches('/');
     let (registry, namespace) = raw
         .split_once('/')
@@ -87,7 +93,13 @@ pub async fn tags(args: RepoTagsArgs) -> Result<()> {
     let (format, template) = parse_format(&args.format)?;
     let out = Output::new(format, true, args.common.debug, true).with_template(template);
     super::verbose(&args.common, &out);
-    check_args("repo tags", &args.args, Some(1), TAGS_USAGE, "repository")?;
+    check_args(
+        "repo tags",
+        &args.args,
+        Arity::Exactly(1),
+        TAGS_USAGE,
+        "the target repository to list tags from",
+    )?;
     let raw = &args.args[0];
     let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
     let target = opened.target.as_ref();
