@@ -273,7 +273,7 @@ pub async fn push(args: ManifestPushArgs) -> Result<()> {
 }
 
 /// The manifest to push, from `file` or stdin (`-`), and its media type: `flag_type`, else its
-/// `mediaType` field.
+/// `mediaType` field (then the file must be JSON).
 fn read_manifest_file(file: &str, flag_type: &str) -> Result<(Vec<u8>, String)> {
     let bytes = if file == "-" {
         let mut b = Vec::new();
@@ -285,11 +285,13 @@ fn read_manifest_file(file: &str, flag_type: &str) -> Result<(Vec<u8>, String)> 
         std::fs::read(file)
             .map_err(|e| anyhow::anyhow!("failed to open {file}: {}", io_error_text(&e)))?
     };
-    let value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|_| anyhow::anyhow!("not a valid json file"))?;
+    // With `--media-type` the bytes go as they are: the registry decides what a manifest is
+    // (the Go client reads the file as JSON only to find its `mediaType`).
     if !flag_type.is_empty() {
         return Ok((bytes, flag_type.to_owned()));
     }
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|_| anyhow::anyhow!("not a valid json file"))?;
     // As Go decodes it into a struct: a missing, null or empty `mediaType` is not specified,
     // one of another type (or a document that is not an object) is not valid.
     let field = match &value {

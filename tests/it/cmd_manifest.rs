@@ -933,6 +933,15 @@ fn manifest_push_from_stdin_and_file_to_the_registry() {
         .args(["manifest", "push", &file_ref, "not.json"])
         .failure()
         .stderr_contains("not a valid json file");
+    // Regression: with `--media-type` the bytes were refused here as not JSON; Go reads the
+    // file as JSON only for its `mediaType`, and sends it: the registry refuses it.
+    let out = sandbox
+        .oras()
+        .args(["manifest", "push", &file_ref, "not.json"])
+        .args(["--media-type", MANIFEST_TYPE])
+        .failure();
+    out.error_first_line("Error response from registry:");
+    assert!(!out.stderr.contains("not a valid json file"), "{out}");
 
     let out = sandbox
         .oras()
