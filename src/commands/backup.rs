@@ -54,7 +54,7 @@ pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
     let repo = source.display().to_owned();
     let tags = if tags.is_empty() {
         let mut all: Vec<String> = source
-            .tags()
+            .tags("")
             .await?
             .into_iter()
             .filter(|t| !is_referrers_tag(t))
@@ -164,7 +164,7 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
     let layout = open_backup(input, &out)?;
     let available = match &layout {
         Some(layout) => layout
-            .tags()
+            .tags("")
             .await
             .map_err(|e| anyhow::anyhow!("{input:?}: invalid OCI Image Layout: {e}"))?,
         None => Vec::new(),

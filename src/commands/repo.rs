@@ -103,7 +103,7 @@ pub async fn tags(args: RepoTagsArgs) -> Result<()> {
     let raw = &args.args[0];
     let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
     let target = opened.target.as_ref();
-    let mut tags = target.tags().await?;
+    let mut tags = target.tags(&args.last).await?;
     if args.target.oci_layout_path.is_some() && opened.selector.is_none() {
         // A layout whose tags are whole references (`example.com/r:v1`, as `cp
         // --to-oci-layout-path` writes them): those of the repository given, by their tag.
@@ -117,6 +117,7 @@ pub async fn tags(args: RepoTagsArgs) -> Result<()> {
         tags.retain(|t| t.replacen('-', ":", 1).parse::<Digest>().is_err());
     }
     if !args.last.is_empty() {
+        // Also here: docker-registry 2.x ignores `last` and lists every tag.
         tags.retain(|t| t.as_str() > args.last.as_str());
     }
     if let Some(selector) = &opened.selector {

@@ -454,7 +454,9 @@ impl Target for Layout {
         Ok(found)
     }
 
-    async fn tags(&self) -> Result<Vec<String>, TargetError> {
+    /// Every tag: `last` is left to the caller, which may compare only part of each (the tag of
+    /// a whole reference recorded by `--oci-layout-path`).
+    async fn tags(&self, _last: &str) -> Result<Vec<String>, TargetError> {
         let index = self.read_index()?;
         let mut tags: Vec<String> = index
             .manifests
