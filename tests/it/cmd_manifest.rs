@@ -1036,6 +1036,19 @@ fn manifest_push_into_an_oci_layout_records_it_in_index_json() {
         .unwrap(),
         other.as_bytes()
     );
+
+    // With `--media-type` the bytes reach the layout, which (as oras-go's store) reads a
+    // manifest to index it: one that is not JSON is refused and not recorded.
+    sandbox.write("not.json", "this is not json");
+    let out = sandbox
+        .oras()
+        .args(["manifest", "push", "--oci-layout", "lay:junk", "not.json"])
+        .args(["--media-type", MANIFEST_TYPE])
+        .failure();
+    out.error_first_line("Error: sha256:");
+    out.stderr_contains(": invalid manifest: ");
+    let index = std::fs::read_to_string(sandbox.path("lay/index.json")).unwrap();
+    assert!(!index.contains("junk"), "{index}");
 }
 
 // ---------------------------------------------------------------------------------------------
