@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 
 use super::copy::Copier;
-use super::{Opened, check_args, open_target, referrers_mode};
+use super::{Arity, Opened, check_args, open_target, referrers_mode};
 use crate::cli::{CommonArgs, RemoteArgs, TargetArgs};
 use crate::oci::{Digest, MAX_MANIFEST_BYTES};
 use crate::output::{Format, Operation, Output, StatusReporter, UserError, humanize};
@@ -25,7 +25,13 @@ const RESTORE_USAGE: &str =
 pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
     let started = Instant::now();
     let out = output(args.no_tty, &args.common);
-    check_args("backup", &args.args, Some(1), BACKUP_USAGE, "a repository")?;
+    check_args(
+        "backup",
+        &args.args,
+        Arity::Exactly(1),
+        BACKUP_USAGE,
+        "the artifact reference you want to back up",
+    )?;
     let output_arg = required(args.output.as_deref(), "output")?;
     if output_arg.is_empty() {
         bail!("the output path cannot be empty");
@@ -48,7 +54,7 @@ pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
     let repo = source.display().to_owned();
     let tags = if tags.is_empty() {
         let mut all: Vec<String> = source
-            .tags()
+            .tags("")
             .await?
             .into_iter()
             .filter(|t| !is_referrers_tag(t))
@@ -145,9 +151,9 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
     check_args(
         "restore",
         &args.args,
-        Some(1),
+        Arity::Exactly(1),
         RESTORE_USAGE,
-        "a repository",
+        "the targets to restore to",
     )?;
     let input = required(args.input.as_deref(), "input")?;
     if input.is_empty() {
@@ -158,7 +164,7 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
     let layout = open_backup(input, &out)?;
     let available = match &layout {
         Some(layout) => layout
-            .tags()
+            .tags("")
             .await
             .map_err(|e| anyhow::anyhow!("{input:?}: invalid OCI Image Layout: {e}"))?,
         None => Vec::new(),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 
-use super::{check_args, delete_found, open_target, print_descriptor, require_digest};
+use super::{Arity, check_args, delete_found, open_target, print_descriptor, require_digest};
 use crate::cli::{BlobFetchArgs, BlobPushArgs, DeleteArgs};
 use crate::oci::{Descriptor, Digest, Hasher};
 use crate::output::{Format, Output, io_error_text};
@@ -24,9 +24,9 @@ pub async fn fetch(args: BlobFetchArgs) -> Result<()> {
     check_args(
         "blob fetch",
         &args.args,
-        Some(1),
+        Arity::Exactly(1),
         FETCH_USAGE,
-        "blob reference",
+        "the target blob to fetch",
     )?;
     let output = args.output.as_deref();
     if output.is_none() && !args.descriptor.descriptor {
@@ -82,9 +82,9 @@ pub async fn push(args: BlobPushArgs) -> Result<()> {
     check_args(
         "blob push",
         &args.args,
-        Some(2),
+        Arity::Exactly(2),
         PUSH_USAGE,
-        "blob reference and file",
+        "the destination to push to and the file to read blob content from",
     )?;
     let (raw, file) = (&args.args[0], &args.args[1]);
     if file == "-" {
@@ -174,8 +174,12 @@ fn spool_stdin() -> Result<(tempfile::NamedTempFile, Digest, u64)> {
 }
 
 pub async fn delete(args: DeleteArgs) -> Result<()> {
-    let (out, opened) =
-        super::open_for_delete("blob delete", &args, DELETE_USAGE, "blob reference")?;
+    let (out, opened) = super::open_for_delete(
+        "blob delete",
+        &args,
+        DELETE_USAGE,
+        "the target blob to delete",
+    )?;
     let raw = &args.args[0];
     let digest = require_digest(&opened, raw, "blob delete", DELETE_USAGE)?;
     let target = opened.target.as_ref();

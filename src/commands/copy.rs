@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context as _, Result, bail};
 use futures_util::stream::{self, TryStreamExt as _};
 
-use super::{check_args, open_target, require_selector};
+use super::{Arity, check_args, open_target, require_selector};
 use crate::cli::{CopyArgs, ReferrersArgs, RemoteArgs, TargetArgs};
 use crate::oci::{Descriptor, is_index_type, parse_index, parse_manifest};
 use crate::output::{
@@ -222,9 +222,9 @@ pub async fn run(args: CopyArgs) -> Result<()> {
     check_args(
         "cp",
         &args.args,
-        Some(2),
+        Arity::Exactly(2),
         USAGE,
-        "source and destination references",
+        "the source and destination for copying",
     )?;
     let src_raw = &args.args[0];
     let (dst_raw, extra_tags) = split_tags(&args.args[1]);

@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 
 use super::FormatChoice;
-use super::{check_args, open_target, referrers_mode, require_selector, resolve_manifest};
+use super::{Arity, check_args, open_target, referrers_mode, require_selector, resolve_manifest};
 use crate::cli::DiscoverArgs;
 use crate::oci::{Annotations, Descriptor, Digest};
 use crate::output::{Format, Output};
@@ -66,7 +66,13 @@ pub async fn run(args: DiscoverArgs) -> Result<()> {
     if shape == Shape::Table {
         out.warn("Format \"table\" is deprecated and will be removed in a future release.");
     }
-    check_args("discover", &args.args, Some(1), USAGE, "artifact reference")?;
+    check_args(
+        "discover",
+        &args.args,
+        Arity::Exactly(1),
+        USAGE,
+        "the target artifact to discover referrers from",
+    )?;
     let depth = match args.depth {
         Some(d) if d < 1 => bail!("depth value should be at least 1"),
         Some(d) => usize::try_from(d).unwrap_or(usize::MAX),

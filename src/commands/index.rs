@@ -6,14 +6,16 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail};
 use serde::Deserialize;
 
-use super::{check_args, invalid_reference, open_target, require_selector, write_file_atomic};
+use super::{
+    Arity, check_args, invalid_reference, open_target, require_selector, write_file_atomic,
+};
 use crate::cli::{IndexCreateArgs, IndexUpdateArgs};
 use crate::oci::{
     Annotations, Descriptor, Digest, Index, MEDIA_TYPE_DOCKER_MANIFEST, MEDIA_TYPE_INDEX,
     MEDIA_TYPE_MANIFEST, Platform, indent_json, is_index_type, is_manifest_type,
     is_valid_media_type, parse_index, parse_manifest, to_go_json,
 };
-use crate::output::{Format, Output, UserError};
+use crate::output::{Format, Output};
 use crate::reference::{Reference, is_valid_tag, split_tags};
 use crate::target::Target;
 
@@ -30,9 +32,10 @@ pub async fn create(args: IndexCreateArgs) -> Result<()> {
     check_args(
         "manifest index create",
         &args.args,
-        None,
+        Arity::AtLeast(1),
         CREATE_USAGE,
-        "the destination index to create",
+        // Go's description ends with a full stop (its hint then shows two).
+        "the destination index to create.",
     )?;
     let (raw, extra_tags) = split_tags(&args.args[0]);
     check_tags(&args.args[0], &extra_tags)?;
@@ -80,7 +83,7 @@ pub async fn update(args: IndexUpdateArgs) -> Result<()> {
     check_args(
         "manifest index update",
         &args.args,
-        Some(1),
+        Arity::Exactly(1),
         UPDATE_USAGE,
         "the target index to update",
     )?;
@@ -354,22 +357,7 @@ async fn deliver(
 
 /// `-a key=value` flags as the index's annotations (`None` without any).
 fn parse_annotations(flags: &[String]) -> Result<Option<Annotations>> {
-    let mut annotations = Annotations::new();
-    for flag in flags {
-        let Some((key, value)) = flag.split_once('=') else {
-            return Err(
-                UserError::new("annotation value doesn't match the required format")
-                    .hint("Please use the correct format in the flag: --annotation \"key=value\"")
-                    .into(),
-            );
-        };
-        if annotations
-            .insert(key.to_owned(), value.to_owned())
-            .is_some()
-        {
-            bail!("duplicate annotation key: {key}");
-        }
-    }
+    let annotations = super::parse_annotation_flags(flags)?;
     Ok((!annotations.is_empty()).then_some(annotations))
 }
 

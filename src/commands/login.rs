@@ -6,7 +6,7 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use anyhow::{Context as _, Result, bail};
 use reqwest::StatusCode;
 
-use super::{check_args, flag_credential, registry_client};
+use super::{Arity, check_args, flag_credential, registry_client};
 use crate::cli::LoginArgs;
 use crate::credentials::{Credential, Secret, Store};
 use crate::output::{Format, Output};
@@ -18,7 +18,13 @@ const USAGE: &str = "oras login [flags] <registry>";
 pub async fn run(args: LoginArgs) -> Result<()> {
     let out = Output::new(Format::Text, true, args.common.debug, true);
     super::verbose(&args.common, &out);
-    check_args("login", &args.args, Some(1), USAGE, "registry")?;
+    check_args(
+        "login",
+        &args.args,
+        Arity::Exactly(1),
+        USAGE,
+        "the registry to log in to",
+    )?;
     let registry = args.args[0].trim_end_matches('/');
     // Validate the host part with the reference grammar.
     Reference::parse(&format!("{registry}/x"))

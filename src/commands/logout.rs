@@ -2,7 +2,7 @@
 
 use anyhow::{Context as _, Result};
 
-use super::check_args;
+use super::{Arity, check_args};
 use crate::cli::LogoutArgs;
 use crate::credentials::Store;
 
@@ -10,9 +10,9 @@ pub fn run(args: &LogoutArgs) -> Result<()> {
     check_args(
         "logout",
         &args.args,
-        Some(1),
+        Arity::Exactly(1),
         "oras logout [flags] <registry>",
-        "registry",
+        "the registry you want to log out",
     )?;
     let registry = args.args[0].trim_end_matches('/');
     Store::new(&args.registry_config)

@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 
 use super::{
-    check_args, delete_found, open_target, parse_format, print_descriptor, require_selector,
+    Arity, check_args, delete_found, open_target, parse_format, print_descriptor, require_selector,
     write_file_atomic,
 };
 use crate::cli::{
@@ -39,9 +39,9 @@ pub async fn fetch(args: ManifestFetchArgs) -> Result<()> {
     check_args(
         "manifest fetch",
         &args.args,
-        Some(1),
+        Arity::Exactly(1),
         FETCH_USAGE,
-        "artifact reference",
+        "the manifest to fetch",
     )?;
     validate_output_flags(&args, format)?;
     if !args.media_type.is_empty() && args.target.oci_layout {
@@ -145,9 +145,9 @@ pub async fn fetch_config(args: ManifestFetchConfigArgs) -> Result<()> {
     check_args(
         "manifest fetch-config",
         &args.args,
-        Some(1),
+        Arity::Exactly(1),
         CONFIG_USAGE,
-        "artifact reference",
+        "the manifest config to fetch",
     )?;
     if args.output.as_deref() == Some("-") && args.descriptor.descriptor {
         bail!("`--descriptor` cannot be used with `--output -` at the same time");
@@ -198,9 +198,9 @@ pub async fn push(args: ManifestPushArgs) -> Result<()> {
     check_args(
         "manifest push",
         &args.args,
-        Some(2),
+        Arity::Exactly(2),
         PUSH_USAGE,
-        "artifact reference and file",
+        "the destination to push to and the file to read manifest content from",
     )?;
     let file = &args.args[1];
     if file == "-" {
@@ -273,7 +273,7 @@ pub async fn push(args: ManifestPushArgs) -> Result<()> {
 }
 
 /// The manifest to push, from `file` or stdin (`-`), and its media type: `flag_type`, else its
-/// `mediaType` field.
+/// `mediaType` field (then the file must be JSON).
 fn read_manifest_file(file: &str, flag_type: &str) -> Result<(Vec<u8>, String)> {
     let bytes = if file == "-" {
         let mut b = Vec::new();
@@ -285,11 +285,13 @@ fn read_manifest_file(file: &str, flag_type: &str) -> Result<(Vec<u8>, String)> 
         std::fs::read(file)
             .map_err(|e| anyhow::anyhow!("failed to open {file}: {}", io_error_text(&e)))?
     };
-    let value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|_| anyhow::anyhow!("not a valid json file"))?;
+    // With `--media-type` the bytes go as they are: the registry decides what a manifest is
+    // (the Go client reads the file as JSON only to find its `mediaType`).
     if !flag_type.is_empty() {
         return Ok((bytes, flag_type.to_owned()));
     }
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|_| anyhow::anyhow!("not a valid json file"))?;
     // As Go decodes it into a struct: a missing, null or empty `mediaType` is not specified,
     // one of another type (or a document that is not an object) is not valid.
     let field = match &value {
@@ -314,8 +316,12 @@ fn read_manifest_file(file: &str, flag_type: &str) -> Result<(Vec<u8>, String)> 
 pub async fn delete(args: ManifestDeleteArgs) -> Result<()> {
     let mode = super::referrers_mode(&args.referrers)?;
     let args = args.delete;
-    let (out, mut opened) =
-        super::open_for_delete("manifest delete", &args, DELETE_USAGE, "artifact reference")?;
+    let (out, mut opened) = super::open_for_delete(
+        "manifest delete",
+        &args,
+        DELETE_USAGE,
+        "the manifest to delete",
+    )?;
     let raw = &args.args[0];
     opened.target.set_referrers_mode(mode);
     let selector = require_selector(&opened, raw, "manifest delete", DELETE_USAGE)?;

@@ -31,38 +31,75 @@ use crate::target::{
     Cached, Layout, ReferrersMode, Remote, Target, TargetKind, parse_layout_reference,
 };
 
-/// `"oras <cmd>" requires exactly 1 argument but got N`, with usage and a hint.
+/// How many positional arguments a command takes: the Go client's `argument.Exactly` and
+/// `argument.AtLeast` (it has no other kind).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Arity {
+    Exactly(usize),
+    AtLeast(usize),
+}
+
+impl Arity {
+    /// The Go client's words, singular whatever the count (`exactly 2 argument`).
+    fn text(self) -> String {
+        match self {
+            Self::Exactly(n) => format!("exactly {n} argument"),
+            Self::AtLeast(n) => format!("at least {n} argument"),
+        }
+    }
+
+    fn accepts(self, count: usize) -> bool {
+        match self {
+            Self::Exactly(n) => count == n,
+            Self::AtLeast(n) => count >= n,
+        }
+    }
+}
+
+/// `"oras <cmd>" requires exactly 1 argument but got N`, with usage and a hint, as the Go
+/// client's `CheckArgs`; `what` is the description each Go command passes it, word for word.
 pub(crate) fn check_args(
     cmd: &str,
     args: &[String],
-    exact: Option<usize>,
+    arity: Arity,
     usage: &str,
     what: &str,
 ) -> Result<()> {
-    let (ok, need) = match exact {
-        Some(n) => (
-            args.len() == n,
-            format!("exactly {n} argument{}", if n == 1 { "" } else { "s" }),
-        ),
-        None => (!args.is_empty(), "at least 1 argument".to_owned()),
-    };
-    if ok {
+    if arity.accepts(args.len()) {
         return Ok(());
     }
+    let text = arity.text();
     Err(UserError::new(format!(
-        "\"oras {cmd}\" requires {need} but got {}",
+        "\"oras {cmd}\" requires {text} but got {}",
         args.len()
     ))
     .usage(usage.to_owned())
     .hint(format!(
-        "Please specify {} as {what}. Run \"oras {cmd} -h\" for more options and examples",
-        if exact.is_some() {
-            need.trim_start_matches("exactly ").to_owned()
-        } else {
-            need.clone()
-        }
+        "Please specify {text} as {what}. Run \"oras {cmd} -h\" for more options and examples"
     ))
     .into())
+}
+
+/// `-a key=value` flags (split at the first `=`) as annotations. As the Go client's
+/// `parseAnnotationFlags`, the first repeated key stops it, in its words, trailing `, ` included.
+pub(crate) fn parse_annotation_flags(flags: &[String]) -> Result<crate::oci::Annotations> {
+    let mut annotations = crate::oci::Annotations::new();
+    for flag in flags {
+        let Some((key, value)) = flag.split_once('=') else {
+            return Err(
+                UserError::new("annotation value doesn't match the required format")
+                    .hint("Please use the correct format in the flag: --annotation \"key=value\"")
+                    .into(),
+            );
+        };
+        if annotations
+            .insert(key.to_owned(), value.to_owned())
+            .is_some()
+        {
+            bail!("duplicate annotation key: {key}, ");
+        }
+    }
+    Ok(annotations)
 }
 
 /// A `--format` value: one of a command's named formats, or a Go template.
@@ -604,7 +641,7 @@ pub(crate) fn open_for_delete(
 ) -> Result<(crate::output::Output, Opened)> {
     let out = crate::output::Output::new(Format::Text, true, args.common.debug, true);
     verbose(&args.common, &out);
-    check_args(cmd, &args.args, Some(1), usage, what)?;
+    check_args(cmd, &args.args, Arity::Exactly(1), usage, what)?;
     if args.descriptor.descriptor && !args.force {
         bail!("must apply --force to confirm the deletion if the descriptor is outputted");
     }

@@ -10,7 +10,7 @@ use anyhow::{Context as _, Result, bail};
 use futures_util::stream::{self, TryStreamExt as _};
 use serde::Serialize;
 
-use super::{check_args, open_target, parse_format, verbose};
+use super::{Arity, check_args, open_target, parse_format, verbose};
 use crate::cli::PullArgs;
 use crate::files::{
     WriteOptions, parse_file_ref, resolve_output_path, write_blob_file, write_directory,
@@ -24,6 +24,8 @@ use crate::target::{Target, content_chunks};
 use crate::transfer::{Reporter, Source, State};
 
 const USAGE: &str = "oras pull [flags] <name>{:<tag>|@<digest>}";
+/// What the argument is, in the Go client's argument-count hint.
+const ARGUMENT: &str = "the artifact reference you want to pull";
 
 /// A layer (or config) to write, with its title.
 #[derive(Clone)]
@@ -107,7 +109,7 @@ pub async fn run(args: PullArgs) -> Result<()> {
         verbose: verbose(&args.common, &out),
         ..out
     };
-    check_args("pull", &args.args, Some(1), USAGE, "artifact reference")?;
+    check_args("pull", &args.args, Arity::Exactly(1), USAGE, ARGUMENT)?;
     // `-o -`: the one file goes to stdout, every line to stderr.
     let to_stdout = args.output.as_os_str() == "-";
     if to_stdout && format != Format::Text {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 
-use super::{check_args, open_target, write_file_atomic};
+use super::{Arity, check_args, open_target, write_file_atomic};
 use crate::cli::{AttachArgs, PushArgs};
 use crate::files::{
     FileRef, Packed, pack_bytes_file, pack_path, pack_reader, parse_file_ref, title_of,
@@ -77,7 +77,13 @@ struct Request {
 
 pub async fn run(args: PushArgs) -> Result<()> {
     let out = super::transfer_output(&args.format, args.no_tty, &args.common)?;
-    check_args("push", &args.args, None, USAGE, "artifact reference")?;
+    check_args(
+        "push",
+        &args.args,
+        Arity::AtLeast(1),
+        USAGE,
+        "the destination for pushing",
+    )?;
     push_artifact(args, None, &out).await
 }
 
@@ -93,9 +99,10 @@ pub async fn attach(args: AttachArgs) -> Result<()> {
     check_args(
         "attach",
         &args.args,
-        None,
+        Arity::AtLeast(1),
         ATTACH_USAGE,
-        "the destination artifact for attaching",
+        // Go's description ends with a full stop (its hint then shows two).
+        "the destination artifact for attaching.",
     )?;
     // After the argument count, as cobra checks them.
     if args.artifact_type.is_empty() {
@@ -668,19 +675,7 @@ fn load_annotations(args: &PushArgs) -> Result<AnnotationFile> {
             failed("Annotation file doesn't match the required format. Please refer to the document at https://oras.land/docs/how_to_guides/manifest_annotations".to_owned())
         });
     }
-    let mut manifest = Annotations::new();
-    for a in &args.annotation {
-        let Some((k, v)) = a.split_once('=') else {
-            return Err(
-                UserError::new("annotation value doesn't match the required format")
-                    .hint("Please use the correct format in the flag: --annotation \"key=value\"")
-                    .into(),
-            );
-        };
-        if manifest.insert(k.to_owned(), v.to_owned()).is_some() {
-            bail!("duplicate annotation key: {k}");
-        }
-    }
+    let manifest = super::parse_annotation_flags(&args.annotation)?;
     let mut all = AnnotationFile::new();
     if !manifest.is_empty() {
         all.insert("$manifest".to_owned(), manifest);

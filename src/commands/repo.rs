@@ -5,7 +5,7 @@ use std::sync::Arc;
 use anyhow::{Result, bail};
 use serde::Serialize;
 
-use super::{check_args, flag_credential, open_target, parse_format, registry_client};
+use super::{Arity, check_args, flag_credential, open_target, parse_format, registry_client};
 use crate::cli::{RepoLsArgs, RepoTagsArgs};
 use crate::oci::Digest;
 use crate::output::{Format, Output};
@@ -29,7 +29,13 @@ pub async fn ls(args: RepoLsArgs) -> Result<()> {
     let (format, template) = parse_format(&args.format)?;
     let out = Output::new(format, true, args.common.debug, true).with_template(template);
     super::verbose(&args.common, &out);
-    check_args("repo ls", &args.args, Some(1), LS_USAGE, "registry")?;
+    check_args(
+        "repo ls",
+        &args.args,
+        Arity::Exactly(1),
+        LS_USAGE,
+        "the target registry to list repositories from",
+    )?;
     let raw = args.args[0].trim_end_matches('/');
     let (registry, namespace) = raw
         .split_once('/')
@@ -87,11 +93,17 @@ pub async fn tags(args: RepoTagsArgs) -> Result<()> {
     let (format, template) = parse_format(&args.format)?;
     let out = Output::new(format, true, args.common.debug, true).with_template(template);
     super::verbose(&args.common, &out);
-    check_args("repo tags", &args.args, Some(1), TAGS_USAGE, "repository")?;
+    check_args(
+        "repo tags",
+        &args.args,
+        Arity::Exactly(1),
+        TAGS_USAGE,
+        "the target repository to list tags from",
+    )?;
     let raw = &args.args[0];
     let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
     let target = opened.target.as_ref();
-    let mut tags = target.tags().await?;
+    let mut tags = target.tags(&args.last).await?;
     if args.target.oci_layout_path.is_some() && opened.selector.is_none() {
         // A layout whose tags are whole references (`example.com/r:v1`, as `cp
         // --to-oci-layout-path` writes them): those of the repository given, by their tag.
@@ -105,6 +117,7 @@ pub async fn tags(args: RepoTagsArgs) -> Result<()> {
         tags.retain(|t| t.replacen('-', ":", 1).parse::<Digest>().is_err());
     }
     if !args.last.is_empty() {
+        // Also here: docker-registry 2.x ignores `last` and lists every tag.
         tags.retain(|t| t.as_str() > args.last.as_str());
     }
     if let Some(selector) = &opened.selector {

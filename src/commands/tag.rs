@@ -2,9 +2,9 @@
 
 use anyhow::{Result, bail};
 
-use super::{check_args, open_target, require_selector};
+use super::{Arity, check_args, open_target, require_selector};
 use crate::cli::{ResolveArgs, TagArgs};
-use crate::output::{Format, Output};
+use crate::output::{Format, Output, UserError};
 use crate::reference::is_valid_tag;
 
 const TAG_USAGE: &str = "oras tag [flags] <name>{:<tag>|@<digest>} <new_tag> [...]";
@@ -14,7 +14,7 @@ pub async fn run(args: TagArgs) -> Result<()> {
     let out = Output::new(Format::Text, true, args.common.debug, true);
     super::verbose(&args.common, &out);
     if matches!(args.args.first().map(String::as_str), Some("list" | "ls")) {
-        return Err(crate::output::UserError::new(
+        return Err(UserError::new(
             "there is no \"list\" sub-command for \"oras tag\" command",
         )
         .usage(TAG_USAGE)
@@ -25,19 +25,27 @@ pub async fn run(args: TagArgs) -> Result<()> {
         })
         .into());
     }
-    if args.args.len() < 2 {
-        return Err(crate::output::UserError::new(format!(
-            "\"oras tag\" requires at least 2 arguments but got {}",
-            args.args.len()
-        ))
-        .usage(TAG_USAGE)
-        .hint("Please specify at least 2 arguments as artifact reference and new tags. Run \"oras tag -h\" for more options and examples")
-        .into());
-    }
+    check_args(
+        "tag",
+        &args.args,
+        Arity::AtLeast(1),
+        TAG_USAGE,
+        "the artifact to be retagged and the tags to be added",
+    )?;
     let raw = &args.args[0];
     let opened = open_target(raw, &args.target, true, args.common.debug, &out)
         .map_err(|e| e.context(format!("unable to add tag for '{raw}'")))?;
     let selector = require_selector(&opened, raw, "tag", TAG_USAGE)?;
+    if args.args.len() == 1 {
+        // Go's argument check lets one argument through; oras-go's `TagN` then refuses the
+        // empty list, in these words, before any request.
+        return Err(
+            UserError::new("dstReferences cannot be empty: missing reference")
+                .usage(TAG_USAGE)
+                .hint("Please specify the tags to be added after the artifact to be retagged. Run \"oras tag -h\" for more options and examples")
+                .into(),
+        );
+    }
     for tag in &args.args[1..] {
         if !is_valid_tag(tag) {
             bail!("unable to add tag for '{raw}': invalid reference: invalid tag {tag:?}");
@@ -70,9 +78,9 @@ pub async fn resolve(args: ResolveArgs) -> Result<()> {
     check_args(
         "resolve",
         &args.args,
-        Some(1),
+        Arity::Exactly(1),
         RESOLVE_USAGE,
-        "artifact reference",
+        "the target artifact reference to resolve",
     )?;
     let raw = &args.args[0];
     let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;

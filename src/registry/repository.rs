@@ -604,14 +604,19 @@ impl Repository {
         Ok(Some(all))
     }
 
-    /// `GET /v2/<name>/tags/list`, following `Link` pagination on the same origin.
-    pub async fn tags(&self) -> Result<Vec<String>, RegistryError> {
+    /// `GET /v2/<name>/tags/list`, following `Link` pagination on the same origin; `last` (when
+    /// not empty) asks for the tags after it, as the Go client passes `--last` on.
+    pub async fn tags(&self, last: &str) -> Result<Vec<String>, RegistryError> {
         #[derive(serde::Deserialize)]
         struct TagList {
             #[serde(default)]
             tags: Option<Vec<String>>,
         }
-        let mut pages = Pages::new(self.url("tags/list"), self.max_manifest, "tag list");
+        let mut first = self.url("tags/list");
+        if !last.is_empty() {
+            first.query_pairs_mut().append_pair("last", last);
+        }
+        let mut pages = Pages::new(first, self.max_manifest, "tag list");
         let mut all = Vec::new();
         while let Some(url) = pages.next_url()? {
             let resp = self

@@ -264,8 +264,8 @@ impl Target for Cached {
         self.inner.set_manifest_accept(types);
     }
 
-    async fn tags(&self) -> Result<Vec<String>, TargetError> {
-        self.inner.tags().await
+    async fn tags(&self, last: &str) -> Result<Vec<String>, TargetError> {
+        self.inner.tags(last).await
     }
 
     async fn stat_blob(&self, digest: &Digest) -> Result<Option<Descriptor>, TargetError> {

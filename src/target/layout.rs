@@ -393,6 +393,15 @@ impl Target for Layout {
         if Digest::of(bytes) != desc.digest {
             return Err(LayoutError::Invalid(format!("{}: mismatched digest", desc.digest)).into());
         }
+        // oras-go's store reads a manifest or an index it is given (to index what it refers
+        // to), so one that is not JSON is refused; other media types are kept as they are.
+        if is_manifest_type(&desc.media_type)
+            && let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        {
+            return Err(
+                LayoutError::Invalid(format!("{}: invalid manifest: {e}", desc.digest)).into(),
+            );
+        }
         // A file that is missing, or whose content is not these bytes (a corrupt copy), is
         // (re)written.
         if read_bounded(&path, bytes.len() as u64, "manifest")
@@ -454,7 +463,9 @@ impl Target for Layout {
         Ok(found)
     }
 
-    async fn tags(&self) -> Result<Vec<String>, TargetError> {
+    /// Every tag: `last` is left to the caller, which may compare only part of each (the tag of
+    /// a whole reference recorded by `--oci-layout-path`).
+    async fn tags(&self, _last: &str) -> Result<Vec<String>, TargetError> {
         let index = self.read_index()?;
         let mut tags: Vec<String> = index
             .manifests

@@ -223,7 +223,10 @@ pub trait Target: Send + Sync {
     /// Chooses how referrers are found and recorded; targets without a choice ignore it.
     fn set_referrers_mode(&mut self, _mode: ReferrersMode) {}
 
-    async fn tags(&self) -> Result<Vec<String>, TargetError>;
+    /// The tags; `last` (when not empty) asks a registry for those after it. A target may
+    /// ignore it (docker-registry 2.x does, a layout leaves it to the caller), so callers that
+    /// need it filter too.
+    async fn tags(&self, last: &str) -> Result<Vec<String>, TargetError>;
 
     /// A blob's descriptor if the target has it.
     async fn stat_blob(&self, digest: &Digest) -> Result<Option<Descriptor>, TargetError>;

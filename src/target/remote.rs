@@ -393,8 +393,8 @@ impl Target for Remote {
         self.repo.set_manifest_accept(types);
     }
 
-    async fn tags(&self) -> Result<Vec<String>, TargetError> {
-        Ok(self.repo.tags().await?)
+    async fn tags(&self, last: &str) -> Result<Vec<String>, TargetError> {
+        Ok(self.repo.tags(last).await?)
     }
 
     async fn stat_blob(&self, digest: &Digest) -> Result<Option<Descriptor>, TargetError> {

@@ -187,12 +187,66 @@ fn push_rejects_an_absolute_path_unless_validation_is_disabled() {
     );
 }
 
+/// Argument lists the Go client refuses: arguments, how many, its usage line, `CheckArgs`'s
+/// `exactly N argument` / `at least N argument` (never plural) and the command's description
+/// of them (attach's and index create's end with a full stop, hence a `..` in the hint).
+#[rustfmt::skip]
+const ARGUMENT_COUNTS: &[(&[&str], usize, &str, &str, &str)] = &[
+    (&["push"], 0, "oras push [flags] <name>[:<tag>[,<tag>][...]] <file>[:<type>] [...]", "at least 1 argument", "the destination for pushing"),
+    (&["attach", "--artifact-type", "t/x"], 0, "oras attach [flags] --artifact-type=<type> <name>{:<tag>|@<digest>} {<file>[:<layer_media_type>]|--annotation <key>=<value>} [...]", "at least 1 argument", "the destination artifact for attaching."),
+    (&["pull"], 0, "oras pull [flags] <name>{:<tag>|@<digest>}", "exactly 1 argument", "the artifact reference you want to pull"),
+    (&["pull", "a/b:c", "d"], 2, "oras pull [flags] <name>{:<tag>|@<digest>}", "exactly 1 argument", "the artifact reference you want to pull"),
+    (&["discover"], 0, "oras discover [flags] <name>{:<tag>|@<digest>}", "exactly 1 argument", "the target artifact to discover referrers from"),
+    (&["cp", "a/b:c"], 1, "oras cp [flags] <from>{:<tag>|@<digest>} <to>[:<tag>[,<tag>][...]]", "exactly 2 argument", "the source and destination for copying"),
+    (&["copy", "foo", "bar", "buz"], 3, "oras cp [flags] <from>{:<tag>|@<digest>} <to>[:<tag>[,<tag>][...]]", "exactly 2 argument", "the source and destination for copying"),
+    (&["tag"], 0, "oras tag [flags] <name>{:<tag>|@<digest>} <new_tag> [...]", "at least 1 argument", "the artifact to be retagged and the tags to be added"),
+    (&["resolve"], 0, "oras resolve [flags] <name>{:<tag>|@<digest>}", "exactly 1 argument", "the target artifact reference to resolve"),
+    (&["login"], 0, "oras login [flags] <registry>", "exactly 1 argument", "the registry to log in to"),
+    (&["logout"], 0, "oras logout [flags] <registry>", "exactly 1 argument", "the registry you want to log out"),
+    (&["backup", "-o", "x"], 0, "oras backup [flags] --output <path> <registry>/<repository>[:<ref1>[,<ref2>...]]", "exactly 1 argument", "the artifact reference you want to back up"),
+    (&["restore", "--input", "x"], 0, "oras restore [flags] --input <path> <registry>/<repository>[:<ref1>[,<ref2>...]]", "exactly 1 argument", "the targets to restore to"),
+    (&["blob", "fetch"], 0, "oras blob fetch [flags] {--output <file> | --descriptor} <name>@<digest>", "exactly 1 argument", "the target blob to fetch"),
+    (&["blob", "push", "a/b"], 1, "oras blob push [flags] <name>[@digest] <file>", "exactly 2 argument", "the destination to push to and the file to read blob content from"),
+    (&["blob", "delete"], 0, "oras blob delete [flags] <name>@<digest>", "exactly 1 argument", "the target blob to delete"),
+    (&["manifest", "fetch"], 0, "oras manifest fetch [flags] <name>{:<tag>|@<digest>}", "exactly 1 argument", "the manifest to fetch"),
+    (&["manifest", "fetch-config"], 0, "oras manifest fetch-config [flags] <name>{:<tag>|@<digest>}", "exactly 1 argument", "the manifest config to fetch"),
+    (&["manifest", "push"], 0, "oras manifest push [flags] <name>[:<tag>[,<tag>][...]|@<digest>] <file>", "exactly 2 argument", "the destination to push to and the file to read manifest content from"),
+    (&["manifest", "delete"], 0, "oras manifest delete [flags] <name>{:<tag>|@<digest>}", "exactly 1 argument", "the manifest to delete"),
+    (&["manifest", "index", "create"], 0, "oras manifest index create [flags] <name>[:<tag>[,<tag>][...]] [{<tag>|<digest>}...]", "at least 1 argument", "the destination index to create."),
+    (&["manifest", "index", "update"], 0, "oras manifest index update [flags] <name>{:<tag>|@<digest>} [{--add|--merge|--remove} {<tag>|<digest>}] [...]", "exactly 1 argument", "the target index to update"),
+    (&["repo", "ls"], 0, "oras repo ls [flags] <registry>[/<namespace>]", "exactly 1 argument", "the target registry to list repositories from"),
+    (&["repo", "tags"], 0, "oras repo tags [flags] <name>", "exactly 1 argument", "the target repository to list tags from"),
+];
+
+/// Regression: the hint of an argument-count error dropped `exactly`, pluralised `argument`
+/// and described the arguments in words of our own; `oras tag` asked for 2 where Go asks for 1.
 #[test]
-fn push_without_files_argument_count_error() {
+fn argument_count_errors_are_the_go_clients_word_for_word() {
     let sandbox = Sandbox::new();
-    let out = sandbox.oras().arg("push").failure();
-    out.error_first_line("Error:");
-    out.stderr_contains("requires at least 1 argument but got 0");
+    for &(args, got, usage, text, what) in ARGUMENT_COUNTS {
+        let out = sandbox.oras().args(args).failure();
+        // Usage and `-h` name the command, whichever alias was typed.
+        let path = usage.split(" [flags]").next().unwrap();
+        assert_eq!(
+            out.stderr,
+            format!(
+                "Error: \"{path}\" requires {text} but got {got}\n\
+                 Usage: {usage}\n\
+                 Please specify {text} as {what}. Run \"{path} -h\" for more options and examples\n"
+            ),
+            "{args:?}\n{out}"
+        );
+    }
+}
+
+/// Go's check lets `oras tag <ref>` through; oras-go's `TagN` refuses the empty list of tags
+/// before any request.
+#[test]
+fn tag_without_new_tags_is_refused_in_oras_gos_words() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.oras().args(["tag", "localhost:1/a/b:v1"]).failure();
+    out.error_first_line("Error: dstReferences cannot be empty: missing reference");
+    out.stderr_contains("Usage: oras tag [flags]");
 }
 
 #[test]
@@ -239,4 +293,32 @@ fn a_path_climbing_out_is_pushed_with_a_warning_about_pulling_it() {
         .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
         .failure()
         .stderr_contains("path traversal disallowed");
+}
+
+/// Regression: a repeated `-a` key read `duplicate annotation key: <k>`; Go's
+/// `parseAnnotationFlags` writes `%w: %v, ` and stops at the first repeated key.
+#[test]
+fn a_repeated_annotation_key_is_named_in_the_go_clients_words() {
+    let sandbox = Sandbox::new();
+    sandbox.write("a.txt", "a\n");
+    let repeated = ["-a", "b=1", "-a", "a=1", "-a", "a=2", "-a", "b=2"];
+    for command in [
+        &["push", "--oci-layout", "lay:v1", "a.txt"][..],
+        &[
+            "attach",
+            "--oci-layout",
+            "--artifact-type",
+            "t/x",
+            "lay:v1",
+            "a.txt",
+        ],
+        &["manifest", "index", "create", "--oci-layout", "lay:i"],
+    ] {
+        let out = sandbox.oras().args(command).args(repeated).failure();
+        assert_eq!(
+            out.stderr, "Error: duplicate annotation key: a, \n",
+            "{out}"
+        );
+    }
+    assert!(!sandbox.path("lay").exists(), "nothing may be written");
 }

@@ -933,6 +933,15 @@ fn manifest_push_from_stdin_and_file_to_the_registry() {
         .args(["manifest", "push", &file_ref, "not.json"])
         .failure()
         .stderr_contains("not a valid json file");
+    // Regression: with `--media-type` the bytes were refused here as not JSON; Go reads the
+    // file as JSON only for its `mediaType`, and sends it: the registry refuses it.
+    let out = sandbox
+        .oras()
+        .args(["manifest", "push", &file_ref, "not.json"])
+        .args(["--media-type", MANIFEST_TYPE])
+        .failure();
+    out.error_first_line("Error response from registry:");
+    assert!(!out.stderr.contains("not a valid json file"), "{out}");
 
     let out = sandbox
         .oras()
@@ -1027,6 +1036,19 @@ fn manifest_push_into_an_oci_layout_records_it_in_index_json() {
         .unwrap(),
         other.as_bytes()
     );
+
+    // With `--media-type` the bytes reach the layout, which (as oras-go's store) reads a
+    // manifest to index it: one that is not JSON is refused and not recorded.
+    sandbox.write("not.json", "this is not json");
+    let out = sandbox
+        .oras()
+        .args(["manifest", "push", "--oci-layout", "lay:junk", "not.json"])
+        .args(["--media-type", MANIFEST_TYPE])
+        .failure();
+    out.error_first_line("Error: sha256:");
+    out.stderr_contains(": invalid manifest: ");
+    let index = std::fs::read_to_string(sandbox.path("lay/index.json")).unwrap();
+    assert!(!index.contains("junk"), "{index}");
 }
 
 // ---------------------------------------------------------------------------------------------

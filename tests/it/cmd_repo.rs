@@ -1,6 +1,9 @@
 //! `oras repo ls` and `oras repo tags` (alias `show-tags`) against the registry, and `repo tags`
 //! on OCI layouts (oras-cli.md §4 repo ls argument, §9, §13.10).
 
+use std::sync::Arc;
+
+use crate::faults::{Fault, FaultProxy, Rule};
 use crate::harness::{Output, Sandbox, registry};
 
 /// stdout's lines, sorted: docker-registry 2.8 lists tags in directory order and the Go client
@@ -299,6 +302,37 @@ fn repo_ls_lists_repositories() {
             .args(["repo", "ls", &format!("{}/{path}", registry.host())])
             .failure();
         out.error_first_line(error);
+    }
+}
+
+/// Regression: `--last` was applied to the full list only, never sent. Go passes it on as
+/// `?last=`; docker-registry 2.8 ignores it, so the list is filtered here too.
+#[test]
+fn repo_tags_last_is_sent_to_the_registry_and_applied_locally() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    push(
+        &sandbox,
+        &registry.reference("cmd-repo/last:a,b,c,d"),
+        false,
+    );
+    // The registry as it is, and one that ignores `last` and lists every tag.
+    let every = br#"{"name":"cmd-repo/last","tags":["a","b","c","d"]}"#.to_vec();
+    let ignores = Fault::Serve(Arc::new(every), "application/json");
+    for rules in [vec![], vec![Rule::new(&["GET"], "/tags/list", ignores)]] {
+        let proxy = FaultProxy::start(registry.port(), rules);
+        let repo = proxy.reference("cmd-repo/last");
+        let out = sandbox
+            .oras()
+            .args(["repo", "tags", &repo, "--last", "b"])
+            .success();
+        assert_eq!(out.stdout, "c\nd\n", "{out}");
+        let asked: Vec<String> = proxy
+            .seen("GET", "/tags/list")
+            .into_iter()
+            .map(|s| s.path)
+            .collect();
+        assert_eq!(asked, ["/v2/cmd-repo/last/tags/list?last=b"], "{out}");
     }
 }
 

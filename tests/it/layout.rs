@@ -397,3 +397,47 @@ fn a_directory_of_many_gzip_blocks_is_standard_gzip_and_the_same_on_one_core() {
     assert_eq!(sandbox.read("x/big/sub/text.log"), text.as_bytes());
     assert_eq!(sandbox.read("x/big/small.txt"), b"small\n");
 }
+
+/// oras-cli.md §16/§13.3/§13.7: a layout directory that is not there is named with the
+/// `stat` error, in Go's words; a tag or digest it does not hold fails with `Error:` and
+/// `: not found`.
+#[test]
+fn layout_not_found_errors_are_the_go_clients() {
+    let sandbox = Sandbox::new();
+    sandbox.push_to_layout("lay:v1", "a.txt", "a\n");
+    let missing = format!("sha256:{}", "0".repeat(64));
+    let commands = |dir: &str| {
+        [
+            [
+                "manifest",
+                "fetch",
+                "--oci-layout",
+                &format!("{dir}:missing"),
+            ],
+            [
+                "pull",
+                "--oci-layout",
+                "--keep-old-files",
+                &format!("{dir}:missing"),
+            ],
+            ["resolve", "--oci-layout", "-l", &format!("{dir}@{missing}")],
+        ]
+        .map(|a| a.map(str::to_owned))
+    };
+    for args in commands("nodir") {
+        let out = sandbox.oras().args(&args).failure();
+        assert_eq!(
+            out.stderr,
+            format!(
+                "Error: invalid argument {:?}: failed to find path \"nodir\": stat nodir: no such file or directory\n",
+                args.last().unwrap()
+            ),
+            "{out}"
+        );
+    }
+    for args in commands("lay") {
+        let out = sandbox.oras().args(&args).failure();
+        out.error_first_line("Error: ");
+        out.stderr_contains(": not found");
+    }
+}
