@@ -313,11 +313,13 @@ impl Repository {
     /// once (distribution spec: clients SHOULD). Best effort, and brief: the upload's own error
     /// is what gets reported.
     pub async fn cancel_upload(&self, location: &Url) {
-        self.track_upload(Some(location), None);
         let request = self
             .client
             .send(self.request(Method::DELETE, location.clone()));
         let _ = tokio::time::timeout(std::time::Duration::from_secs(2), request).await;
+        // Only now: a cancel dropped half-way (its push gave up on a sibling's error first)
+        // leaves the session to `cancel_open_uploads`.
+        self.track_upload(Some(location), None);
     }
 
     /// Sends one chunk (`PATCH` with `Content-Range: <start>-<end>`) and returns the location

@@ -1031,12 +1031,9 @@ fn an_upload_that_fails_is_cancelled_with_delete() {
     let deletes = proxy.seen("DELETE", "/blobs/uploads/");
     let puts = proxy.seen("PUT", "/blobs/uploads/");
     assert!(!puts.is_empty(), "{out}");
-    assert_eq!(
-        deletes.len(),
-        puts.len(),
-        "one DELETE per failed session\n{out}"
-    );
-    // Sessions run side by side (the file and the config), so match them by path.
+    // Sessions run side by side (the file and the config), so match them by path. A session
+    // whose own cancel was cut short when the push gave up is cancelled again at the end, as
+    // is one that was opened and dropped before its PUT.
     let session = |path: &str| path.split('?').next().unwrap().to_owned();
     for put in &puts {
         let delete = deletes
