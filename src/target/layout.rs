@@ -34,6 +34,9 @@ pub enum LayoutError {
     },
     #[error("{0}")]
     Invalid(String),
+    /// Content given for a blob is not what its descriptor says (its digest, or its size).
+    #[error("{digest}: {why}")]
+    Mismatch { digest: Digest, why: String },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LayoutError + '_ {
@@ -287,7 +290,17 @@ impl Target for Layout {
         // side hash on as many cores as there are, whatever the async side runs on.
         write_verified(&content_chunks(content), file, desc, &|n| progress(n))
             .await
-            .map_err(|e| LayoutError::Invalid(format!("{}: {e}", desc.digest)))?;
+            .map_err(|e| {
+                let why = e.to_string();
+                if e.kind() == std::io::ErrorKind::InvalidData {
+                    LayoutError::Mismatch {
+                        digest: desc.digest.clone(),
+                        why,
+                    }
+                } else {
+                    LayoutError::Invalid(format!("{}: {why}", desc.digest))
+                }
+            })?;
         tmp.persist(&path).map_err(|e| LayoutError::Io {
             path: path.clone(),
             source: e.error,

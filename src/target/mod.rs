@@ -113,6 +113,24 @@ impl TargetError {
             Self::Layout(e) => matches!(e, LayoutError::NotFound(_)),
         }
     }
+
+    /// Why the target refused a blob whose content is not what its descriptor says: a
+    /// layout's own check, or a registry's `DIGEST_INVALID` or `SIZE_INVALID` (distribution
+    /// spec, error codes). The content is at fault, not the target that measured it.
+    #[must_use]
+    pub fn content_mismatch(&self) -> Option<String> {
+        match self {
+            Self::Layout(LayoutError::Mismatch { why, .. }) => Some(why.clone()),
+            Self::Registry(e @ RegistryError::Status { errors, .. })
+                if errors
+                    .iter()
+                    .any(|x| x.code == "DIGEST_INVALID" || x.code == "SIZE_INVALID") =>
+            {
+                Some(e.to_string())
+            }
+            _ => None,
+        }
+    }
 }
 
 #[async_trait]

@@ -374,7 +374,8 @@ pub async fn download_verified(
 }
 
 /// `download_verified` for a local source (a file, an OCI layout): one that ends early has
-/// nothing more to give, so it fails at once instead of being asked again.
+/// nothing more to give, so it fails at once instead of being asked again. Content that is not
+/// what `desc` says (another digest, more bytes) fails with `InvalidData`.
 pub async fn write_verified(
     fetch: &Fetch<'_>,
     file: std::fs::File,
