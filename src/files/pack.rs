@@ -1,7 +1,8 @@
-//! Packing: hashing files in one streaming pass, and directories into tar+gzip temp files
-//! carrying the `io.deis.oras.content.*` annotations the Go client writes.
+//! Packing: hashing files in one streaming pass (copying them into a spool on the way when the
+//! target takes spools), and directories into tar+gzip spools carrying the
+//! `io.deis.oras.content.*` annotations the Go client writes.
 
-use std::io::Read as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -12,7 +13,8 @@ use crate::oci::{
     ANNOTATION_CONTENT_DIGEST, ANNOTATION_TITLE, ANNOTATION_UNPACK, Annotations, Descriptor,
     Hasher, HashingWriter, MEDIA_TYPE_LAYER, MEDIA_TYPE_LAYER_GZIP,
 };
-use crate::transfer::{Blob, Source};
+use crate::target::Spooler;
+use crate::transfer::{Blob, Source, Spool};
 
 /// `<path>[:<media type>]`, split at the last colon as the Go client does on Unix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,15 +41,36 @@ pub fn parse_file_ref(raw: &str) -> Result<FileRef, EmptyPath> {
     })
 }
 
-/// Files at least this large are hashed while they upload instead of before (one read of the
-/// file on the critical path instead of two).
+/// Files at least this large are hashed while they upload (or are copied into a layout)
+/// instead of before: one read of the file on the critical path instead of two.
 const HASH_WHILE_UPLOADING: u64 = 32 << 20;
 
-/// A blob ready to push. A directory's archive lives in a temp file that is removed when this
-/// is dropped.
-pub struct Packed {
-    pub blob: Blob,
-    _temp: Option<tempfile::TempPath>,
+/// Where packing writes: the temp files it must make (a directory's archive, stdin), and
+/// whether it copies the files it hashes there too.
+#[derive(Clone)]
+pub struct PackTo {
+    spooler: Spooler,
+    /// The target takes a spool by rename (an OCI layout): a file copied into one as it is
+    /// hashed is read once, where a hash and then a copy would read it twice.
+    spool_files: bool,
+}
+
+impl PackTo {
+    /// For `target`: an OCI layout spools beside its blobs, anything else in the system's temp
+    /// directory.
+    #[must_use]
+    pub fn for_target(target: &dyn crate::target::Target) -> Self {
+        match target.spooler() {
+            Some(spooler) => Self {
+                spooler,
+                spool_files: true,
+            },
+            None => Self {
+                spooler: Arc::new(|| tempfile::Builder::new().prefix("oras_file_").tempfile()),
+                spool_files: false,
+            },
+        }
+    }
 }
 
 /// The layer title of a path: cleaned, with `/` separators (absolute paths kept).
@@ -73,38 +96,35 @@ pub fn title_of(path: &str) -> String {
     }
 }
 
-/// Packs a file or directory as a layer titled `title` (hashing runs on a blocking thread).
+/// Packs a file or directory as a layer titled `title` (the reading runs on a blocking
+/// thread).
 pub async fn pack_path(
     path: PathBuf,
     title: String,
     media_type: Option<String>,
     annotations: Annotations,
-) -> std::io::Result<Packed> {
+    to: &PackTo,
+) -> std::io::Result<Blob> {
+    let to = to.clone();
     tokio::task::spawn_blocking(move || {
         let meta = std::fs::metadata(&path)?;
         if meta.is_dir() {
-            return pack_dir(&path, title, media_type, annotations);
+            return pack_dir(&path, title, media_type, annotations, &to.spooler);
         }
         let media_type = media_type.unwrap_or_else(|| MEDIA_TYPE_LAYER.to_owned());
         let mut ann = annotations;
         ann.entry(ANNOTATION_TITLE.to_owned()).or_insert(title);
-        let blob = if meta.len() >= HASH_WHILE_UPLOADING {
-            Blob::Unhashed {
+        if meta.len() >= HASH_WHILE_UPLOADING {
+            return Ok(Blob::Unhashed {
                 path,
                 size: meta.len(),
                 media_type,
                 annotations: ann,
-            }
-        } else {
-            let (digest, size) = hash_file(&path)?;
-            let mut desc = Descriptor::new(media_type, digest, size);
-            desc.annotations = Some(ann);
-            Blob::Ready {
-                desc,
-                source: Source::File(path),
-            }
-        };
-        Ok(Packed { blob, _temp: None })
+            });
+        }
+        let (mut desc, source) = read_file(path, media_type, &to)?;
+        desc.annotations = Some(ann);
+        Ok(Blob::Ready { desc, source })
     })
     .await
     .map_err(std::io::Error::other)?
@@ -118,92 +138,112 @@ pub async fn pack_reader<R: std::io::Read + Send + 'static>(
     title: String,
     media_type: Option<String>,
     annotations: Annotations,
-) -> std::io::Result<Packed> {
+    to: &PackTo,
+) -> std::io::Result<Blob> {
+    let spooler = Arc::clone(&to.spooler);
     tokio::task::spawn_blocking(move || {
-        let (file, temp_path) = tempfile::Builder::new()
-            .prefix("oras_stdin_")
-            .tempfile()?
-            .into_parts();
-        let mut spool = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
-        std::io::copy(&mut reader, &mut spool)?;
-        let (mut writer, digest, size) = spool.into_parts();
-        std::io::Write::flush(&mut writer)?;
+        let spool = spool_from(&mut reader, u64::MAX, &spooler)?;
         let mut ann = annotations;
         ann.entry(ANNOTATION_TITLE.to_owned()).or_insert(title);
         let media_type = media_type.unwrap_or_else(|| MEDIA_TYPE_LAYER.to_owned());
-        let mut desc = Descriptor::new(media_type, digest, size);
+        let mut desc = Descriptor::new(media_type, spool.digest().clone(), spool.size());
         desc.annotations = Some(ann);
-        Ok(Packed::temp_file(desc, temp_path))
-    })
-    .await
-    .map_err(std::io::Error::other)?
-}
-
-/// Packs a config file (no title) with the given media type.
-pub async fn pack_bytes_file(path: PathBuf, media_type: String) -> std::io::Result<Packed> {
-    tokio::task::spawn_blocking(move || {
-        let (digest, size) = hash_file(&path)?;
-        Ok(Packed {
-            blob: Blob::Ready {
-                desc: Descriptor::new(media_type, digest, size),
-                source: Source::File(path),
-            },
-            _temp: None,
+        Ok(Blob::Ready {
+            desc,
+            source: Source::Spooled(Arc::new(spool)),
         })
     })
     .await
     .map_err(std::io::Error::other)?
 }
 
-impl Packed {
-    /// A blob held in memory (an empty or generated config).
-    #[must_use]
-    pub fn bytes(desc: Descriptor, bytes: &[u8]) -> Self {
-        Self {
-            blob: Blob::Ready {
-                desc,
-                source: Source::Bytes(Arc::from(bytes)),
-            },
-            _temp: None,
-        }
-    }
+/// Packs a config file (no title) with the given media type.
+pub async fn pack_bytes_file(
+    path: PathBuf,
+    media_type: String,
+    to: &PackTo,
+) -> std::io::Result<Blob> {
+    let to = to.clone();
+    tokio::task::spawn_blocking(move || {
+        let (desc, source) = read_file(path, media_type, &to)?;
+        Ok(Blob::Ready { desc, source })
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
 
-    /// A blob spooled into a temp file, removed when this is dropped.
-    fn temp_file(desc: Descriptor, temp_path: tempfile::TempPath) -> Self {
-        Self {
-            blob: Blob::Ready {
-                desc,
-                source: Source::File(temp_path.to_path_buf()),
-            },
-            _temp: Some(temp_path),
-        }
+/// Reads the file at `path` once: hashes it where it is, or copies it into a spool as it is
+/// hashed when the target takes spools.
+fn read_file(
+    path: PathBuf,
+    media_type: String,
+    to: &PackTo,
+) -> std::io::Result<(Descriptor, Source)> {
+    if to.spool_files {
+        let mut file = std::fs::File::open(&path)?;
+        let size = file.metadata()?.len();
+        let spool = spool_from(&mut file, size, &to.spooler)?;
+        let desc = Descriptor::new(media_type, spool.digest().clone(), spool.size());
+        return Ok((desc, Source::Spooled(Arc::new(spool))));
     }
+    let (digest, size) = hash_file(&path)?;
+    Ok((
+        Descriptor::new(media_type, digest, size),
+        Source::File(path),
+    ))
+}
+
+/// Copies what `reader` gives (about `size` bytes) into a new spool, hashing it on the way.
+fn spool_from(
+    reader: &mut impl std::io::Read,
+    size: u64,
+    spooler: &Spooler,
+) -> std::io::Result<Spool> {
+    let (mut file, temp_path) = spooler()?.into_parts();
+    let (digest, size) = read_hashed(reader, size, |bytes| file.write_all(bytes))?;
+    Ok(Spool::new(temp_path, digest, size))
 }
 
 pub(crate) fn hash_file(path: &Path) -> std::io::Result<(crate::oci::Digest, u64)> {
     let mut file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    read_hashed(&mut file, size, |_| Ok(()))
+}
+
+/// Reads `reader` (about `size` bytes) to its end, handing each piece to `sink` once it is
+/// hashed.
+fn read_hashed(
+    reader: &mut impl std::io::Read,
+    size: u64,
+    mut sink: impl FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<(crate::oci::Digest, u64)> {
     let mut hasher = Hasher::new();
-    let mut buf = vec![0u8; 1 << 20];
+    // Pieces of up to 1 MiB; a small file gets a buffer its size (many small files are
+    // packed one after another).
+    let mut buf = vec![0u8; size.clamp(64 << 10, 1 << 20) as usize];
     loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
         hasher.update(&buf[..n]);
+        sink(&buf[..n])?;
     }
     Ok(hasher.finish())
 }
 
-/// tar (entries named `<title>/…`) → gzip → temp file, hashing the tar and the gzip streams in
+/// tar (entries named `<title>/…`) → gzip → a spool, hashing the tar and the gzip streams in
 /// the same pass.
 fn pack_dir(
     path: &Path,
     title: String,
     media_type: Option<String>,
     annotations: Annotations,
-) -> std::io::Result<Packed> {
-    let temp = tempfile::Builder::new().prefix("oras_file_").tempfile()?;
-    let (file, temp_path) = temp.into_parts();
+    spooler: &Spooler,
+) -> std::io::Result<Blob> {
+    let (file, temp_path) = spooler()?.into_parts();
     let gz_hashing = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
     let gz = GzEncoder::new(gz_hashing, Compression::default());
     let mut builder = tar::Builder::new(HashingWriter::new(gz));
@@ -213,10 +253,10 @@ fn pack_dir(
     let (gz, tar_digest, _) = tar_hashing.into_parts();
     let gz_hashing = gz.finish()?;
     let (mut writer, gz_digest, gz_size) = gz_hashing.into_parts();
-    std::io::Write::flush(&mut writer)?;
+    writer.flush()?;
     let mut desc = Descriptor::new(
         media_type.unwrap_or_else(|| MEDIA_TYPE_LAYER_GZIP.to_owned()),
-        gz_digest,
+        gz_digest.clone(),
         gz_size,
     );
     let mut ann = annotations;
@@ -224,7 +264,10 @@ fn pack_dir(
     ann.insert(ANNOTATION_UNPACK.to_owned(), "true".to_owned());
     ann.entry(ANNOTATION_TITLE.to_owned()).or_insert(title);
     desc.annotations = Some(ann);
-    Ok(Packed::temp_file(desc, temp_path))
+    Ok(Blob::Ready {
+        desc,
+        source: Source::Spooled(Arc::new(Spool::new(temp_path, gz_digest, gz_size))),
+    })
 }
 
 #[cfg(test)]

@@ -53,7 +53,17 @@ pub fn content_chunks<'a>(
 /// re-reads it instead of holding it in memory.
 pub trait Content: Send + Sync {
     fn open(&self, offset: u64) -> OpenFuture<'_>;
+
+    /// The temp file this content was written to, when it is one: a target that keeps its
+    /// blobs beside it may take the file itself instead of a copy.
+    fn spool(&self) -> Option<&crate::transfer::Spool> {
+        None
+    }
 }
+
+/// Makes the temp files content to push is spooled into (`transfer::Spool`).
+pub type Spooler =
+    std::sync::Arc<dyn Fn() -> std::io::Result<tempfile::NamedTempFile> + Send + Sync>;
 
 /// Receives the running byte count of a transfer.
 pub type Progress = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
@@ -162,6 +172,14 @@ pub trait Target: Send + Sync {
         _progress: Progress,
     ) -> Result<Option<(Digest, bool)>, TargetError> {
         Ok(None)
+    }
+
+    /// For a target that keeps its blobs in a local directory under the digest it computes (an
+    /// OCI layout): makes temp files beside them, where content to push can be written once,
+    /// hashed as it is written, and then stored by `push_blob` as it is, renamed into place
+    /// instead of read again. `None` for a target elsewhere.
+    fn spooler(&self) -> Option<Spooler> {
+        None
     }
 
     /// Starts an upload of `size` bytes whose digest is not known yet, streaming `content` into
