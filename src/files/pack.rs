@@ -122,7 +122,7 @@ pub async fn pack_path(
                 annotations: ann,
             });
         }
-        let (mut desc, source) = read_file(path, media_type, &to)?;
+        let (mut desc, source) = read_file(path, meta.len(), media_type, &to)?;
         desc.annotations = Some(ann);
         Ok(Blob::Ready { desc, source })
     })
@@ -165,28 +165,28 @@ pub async fn pack_bytes_file(
 ) -> std::io::Result<Blob> {
     let to = to.clone();
     tokio::task::spawn_blocking(move || {
-        let (desc, source) = read_file(path, media_type, &to)?;
+        let (desc, source) = read_file(path, u64::MAX, media_type, &to)?;
         Ok(Blob::Ready { desc, source })
     })
     .await
     .map_err(std::io::Error::other)?
 }
 
-/// Reads the file at `path` once: hashes it where it is, or copies it into a spool as it is
-/// hashed when the target takes spools.
+/// Reads the file at `path` (about `size` bytes) once: hashes it where it is, or copies it
+/// into a spool as it is hashed when the target takes spools.
 fn read_file(
     path: PathBuf,
+    size: u64,
     media_type: String,
     to: &PackTo,
 ) -> std::io::Result<(Descriptor, Source)> {
+    let mut file = std::fs::File::open(&path)?;
     if to.spool_files {
-        let mut file = std::fs::File::open(&path)?;
-        let size = file.metadata()?.len();
         let spool = spool_from(&mut file, size, &to.spooler)?;
         let desc = Descriptor::new(media_type, spool.digest().clone(), spool.size());
         return Ok((desc, Source::Spooled(Arc::new(spool))));
     }
-    let (digest, size) = hash_file(&path)?;
+    let (digest, size) = read_hashed(&mut file, size, |_| Ok(()))?;
     Ok((
         Descriptor::new(media_type, digest, size),
         Source::File(path),
@@ -205,9 +205,7 @@ fn spool_from(
 }
 
 pub(crate) fn hash_file(path: &Path) -> std::io::Result<(crate::oci::Digest, u64)> {
-    let mut file = std::fs::File::open(path)?;
-    let size = file.metadata()?.len();
-    read_hashed(&mut file, size, |_| Ok(()))
+    read_hashed(&mut std::fs::File::open(path)?, u64::MAX, |_| Ok(()))
 }
 
 /// Reads `reader` (about `size` bytes) to its end, handing each piece to `sink` once it is

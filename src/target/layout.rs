@@ -65,6 +65,9 @@ pub struct Layout {
     max_manifest: u64,
     display: String,
     index_lock: Mutex<()>,
+    /// The blobs directory as an absolute path, where temp files are made: tempfile names
+    /// them absolutely, and a spool is recognised by its directory.
+    ingest_dir: PathBuf,
     /// The temp directory a `.tar` layout was extracted into, removed with the layout.
     _extracted: Option<tempfile::TempDir>,
 }
@@ -116,7 +119,9 @@ impl Layout {
     }
 
     fn at(root: &Path) -> Self {
+        let blobs = root.join("blobs").join("sha256");
         Self {
+            ingest_dir: std::path::absolute(&blobs).unwrap_or(blobs),
             root: root.to_owned(),
             max_manifest: crate::oci::MAX_MANIFEST_BYTES,
             display: root.display().to_string(),
@@ -143,8 +148,7 @@ impl Layout {
     /// A temp file beside the blobs, to be renamed to `blob_path` once its content is complete
     /// and verified (dropped unrenamed, it is removed).
     pub(crate) fn ingest_file(&self) -> Result<tempfile::NamedTempFile, LayoutError> {
-        let dir = self.blobs_dir();
-        ingest_file_in(&dir).map_err(io_err(&dir))
+        ingest_file_in(&self.ingest_dir).map_err(io_err(&self.ingest_dir))
     }
 
     fn read_index(&self) -> Result<Index, LayoutError> {
@@ -297,7 +301,7 @@ impl Target for Layout {
         if let Some(spool) = content.spool()
             && spool.digest() == &desc.digest
             && spool.size() == desc.size
-            && spool.path().parent() == Some(self.blobs_dir().as_path())
+            && spool.path().parent() == Some(self.ingest_dir.as_path())
         {
             // Written beside the blobs by this process and named by the digest of exactly the
             // bytes written: moved into place, not read again.
@@ -330,7 +334,7 @@ impl Target for Layout {
     }
 
     fn spooler(&self) -> Option<Spooler> {
-        let dir = self.blobs_dir();
+        let dir = self.ingest_dir.clone();
         Some(std::sync::Arc::new(move || ingest_file_in(&dir)))
     }
 
@@ -557,7 +561,15 @@ mod tests {
 
         use crate::transfer::{Source, Spool};
         let dir = tempfile::tempdir().unwrap();
-        let layout = Layout::create(dir.path()).unwrap();
+        // Named relative to the working directory, as `--oci-layout lay` is.
+        let cwd = std::env::current_dir().unwrap();
+        let relative: PathBuf = cwd
+            .components()
+            .skip(1)
+            .map(|_| Path::new(".."))
+            .chain(dir.path().strip_prefix("/"))
+            .collect();
+        let layout = Layout::create(&relative).unwrap();
         let none: Progress = std::sync::Arc::new(|_| {});
         let spool_of = |file: tempfile::NamedTempFile, bytes: &[u8], desc: &Descriptor| {
             let (mut f, temp) = file.into_parts();
