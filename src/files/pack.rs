@@ -49,7 +49,7 @@ const HASH_WHILE_UPLOADING: u64 = 32 << 20;
 /// whether it copies the files it hashes there too.
 #[derive(Clone)]
 pub struct PackTo {
-    spooler: Spooler,
+    spooler: Arc<dyn Spooler>,
     /// The target takes a spool by rename (an OCI layout): a file copied into one as it is
     /// hashed is read once, where a hash and then a copy would read it twice.
     spool_files: bool,
@@ -66,10 +66,19 @@ impl PackTo {
                 spool_files: true,
             },
             None => Self {
-                spooler: Arc::new(|| tempfile::Builder::new().prefix("oras_file_").tempfile()),
+                spooler: Arc::new(SystemTemp),
                 spool_files: false,
             },
         }
+    }
+}
+
+/// Spools in the system's temp directory.
+struct SystemTemp;
+
+impl Spooler for SystemTemp {
+    fn temp_file(&self) -> std::io::Result<tempfile::NamedTempFile> {
+        tempfile::Builder::new().prefix("oras_file_").tempfile()
     }
 }
 
@@ -109,7 +118,7 @@ pub async fn pack_path(
     tokio::task::spawn_blocking(move || {
         let meta = std::fs::metadata(&path)?;
         if meta.is_dir() {
-            return pack_dir(&path, title, media_type, annotations, &to.spooler);
+            return pack_dir(&path, title, media_type, annotations, to.spooler.as_ref());
         }
         let media_type = media_type.unwrap_or_else(|| MEDIA_TYPE_LAYER.to_owned());
         let mut ann = annotations;
@@ -142,7 +151,7 @@ pub async fn pack_reader<R: std::io::Read + Send + 'static>(
 ) -> std::io::Result<Blob> {
     let spooler = Arc::clone(&to.spooler);
     tokio::task::spawn_blocking(move || {
-        let spool = spool_from(&mut reader, u64::MAX, &spooler)?;
+        let spool = Head::read(&mut reader, u64::MAX)?.spool(&mut reader, spooler.as_ref())?;
         let mut ann = annotations;
         ann.entry(ANNOTATION_TITLE.to_owned()).or_insert(title);
         let media_type = media_type.unwrap_or_else(|| MEDIA_TYPE_LAYER.to_owned());
@@ -173,7 +182,8 @@ pub async fn pack_bytes_file(
 }
 
 /// Reads the file at `path` (about `size` bytes) once: hashes it where it is, or copies it
-/// into a spool as it is hashed when the target takes spools.
+/// into a spool as it is hashed when the target takes spools (unless the target turns out to
+/// hold it already: then the file is never read again).
 fn read_file(
     path: PathBuf,
     size: u64,
@@ -181,46 +191,112 @@ fn read_file(
     to: &PackTo,
 ) -> std::io::Result<(Descriptor, Source)> {
     let mut file = std::fs::File::open(&path)?;
-    if to.spool_files {
-        let spool = spool_from(&mut file, size, &to.spooler)?;
-        let desc = Descriptor::new(media_type, spool.digest().clone(), spool.size());
-        return Ok((desc, Source::Spooled(Arc::new(spool))));
-    }
-    let (digest, size) = read_hashed(&mut file, size, |_| Ok(()))?;
-    Ok((
-        Descriptor::new(media_type, digest, size),
-        Source::File(path),
-    ))
+    let head = Head::read(&mut file, size)?;
+    let (digest, size, source) = match head.whole {
+        Some((digest, size)) if !to.spool_files || to.spooler.holds(&digest, size) => {
+            (digest, size, Source::File(path))
+        }
+        _ if to.spool_files => {
+            let spool = head.spool(&mut file, to.spooler.as_ref())?;
+            (
+                spool.digest().clone(),
+                spool.size(),
+                Source::Spooled(Arc::new(spool)),
+            )
+        }
+        _ => {
+            let (digest, size) = head.rest(&mut file, |_| Ok(()))?;
+            (digest, size, Source::File(path))
+        }
+    };
+    Ok((Descriptor::new(media_type, digest, size), source))
 }
 
-/// Copies what `reader` gives (about `size` bytes) into a new spool, hashing it on the way.
-fn spool_from(
-    reader: &mut impl std::io::Read,
-    size: u64,
-    spooler: &Spooler,
-) -> std::io::Result<Spool> {
-    let (mut file, temp_path) = spooler()?.into_parts();
-    let (digest, size) = read_hashed(reader, size, |bytes| file.write_all(bytes))?;
-    Ok(Spool::new(temp_path, digest, size))
+/// The start of some content, read into a buffer and hashed.
+struct Head {
+    buf: Vec<u8>,
+    filled: usize,
+    hasher: Hasher,
+    /// The digest and size of the whole content, when it fit in the buffer (a small file):
+    /// known before anything is written.
+    whole: Option<(crate::oci::Digest, u64)>,
+}
+
+impl Head {
+    /// Reads the start of `reader` (about `size` bytes) into a buffer of up to 1 MiB; a small
+    /// file gets one a byte larger than itself, so that one fill finds its end (many small files
+    /// are packed one after another).
+    fn read(reader: &mut impl std::io::Read, size: u64) -> std::io::Result<Self> {
+        let mut buf = vec![0u8; size.saturating_add(1).clamp(64 << 10, 1 << 20) as usize];
+        let mut filled = 0;
+        while filled < buf.len() {
+            match reader.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mut hasher = Hasher::new();
+        hasher.update(&buf[..filled]);
+        let whole = (filled < buf.len()).then(|| hasher.clone().finish());
+        Ok(Self {
+            buf,
+            filled,
+            hasher,
+            whole,
+        })
+    }
+
+    /// Writes this and the rest of `reader` into a new spool, hashing the rest on the way.
+    fn spool(
+        self,
+        reader: &mut impl std::io::Read,
+        spooler: &dyn Spooler,
+    ) -> std::io::Result<Spool> {
+        let (mut file, temp_path) = spooler.temp_file()?.into_parts();
+        file.write_all(&self.buf[..self.filled])?;
+        let (digest, size) = self.rest(reader, |bytes| file.write_all(bytes))?;
+        Ok(Spool::new(temp_path, digest, size))
+    }
+
+    /// Reads and hashes the rest of `reader`, handing each piece to `sink` once it is hashed;
+    /// returns the digest and size of the whole content.
+    fn rest(
+        self,
+        reader: &mut impl std::io::Read,
+        sink: impl FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<(crate::oci::Digest, u64)> {
+        if let Some(whole) = self.whole {
+            return Ok(whole);
+        }
+        let Self {
+            mut buf, hasher, ..
+        } = self;
+        read_hashed(reader, &mut buf, hasher, sink)
+    }
 }
 
 pub(crate) fn hash_file(path: &Path) -> std::io::Result<(crate::oci::Digest, u64)> {
-    read_hashed(&mut std::fs::File::open(path)?, u64::MAX, |_| Ok(()))
+    let mut file = std::fs::File::open(path)?;
+    read_hashed(
+        &mut file,
+        &mut vec![0u8; 1 << 20],
+        Hasher::new(),
+        |_| Ok(()),
+    )
 }
 
-/// Reads `reader` (about `size` bytes) to its end, handing each piece to `sink` once it is
-/// hashed.
+/// Reads the rest of `reader` through `buf`, adding it to `hasher` and handing each piece to
+/// `sink` once it is hashed.
 fn read_hashed(
     reader: &mut impl std::io::Read,
-    size: u64,
+    buf: &mut [u8],
+    mut hasher: Hasher,
     mut sink: impl FnMut(&[u8]) -> std::io::Result<()>,
 ) -> std::io::Result<(crate::oci::Digest, u64)> {
-    let mut hasher = Hasher::new();
-    // Pieces of up to 1 MiB; a small file gets a buffer its size (many small files are
-    // packed one after another).
-    let mut buf = vec![0u8; size.clamp(64 << 10, 1 << 20) as usize];
     loop {
-        let n = match reader.read(&mut buf) {
+        let n = match reader.read(buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -239,9 +315,9 @@ fn pack_dir(
     title: String,
     media_type: Option<String>,
     annotations: Annotations,
-    spooler: &Spooler,
+    spooler: &dyn Spooler,
 ) -> std::io::Result<Blob> {
-    let (file, temp_path) = spooler()?.into_parts();
+    let (file, temp_path) = spooler.temp_file()?.into_parts();
     let gz_hashing = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
     let gz = GzEncoder::new(gz_hashing, Compression::default());
     let mut builder = tar::Builder::new(HashingWriter::new(gz));
@@ -296,6 +372,59 @@ mod tests {
             parse_file_ref(":x").unwrap_err().to_string(),
             "found empty file path in \":x\""
         );
+    }
+
+    #[test]
+    fn files_are_read_once_and_spooled_unless_the_target_holds_them() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        /// Counts the spools made; holds every blob when `held`.
+        struct Counting {
+            made: AtomicUsize,
+            held: bool,
+        }
+        impl Spooler for Counting {
+            fn temp_file(&self) -> std::io::Result<tempfile::NamedTempFile> {
+                self.made.fetch_add(1, Ordering::Relaxed);
+                tempfile::NamedTempFile::new()
+            }
+            fn holds(&self, _digest: &crate::oci::Digest, _size: u64) -> bool {
+                self.held
+            }
+        }
+        // Small files are hashed before anything is written; one larger than the read buffer
+        // is spooled as it is read, whatever the target holds.
+        for (size, held, spooled) in [
+            (0, false, true),
+            (64 << 10, false, true),
+            (64 << 10, true, false),
+            ((1 << 20) - 1, true, false),
+            (3 << 20, true, true),
+        ] {
+            let content: Vec<u8> = (0..size).map(|i: u32| (i % 251) as u8).collect();
+            let file = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(file.path(), &content).unwrap();
+            let spooler = Arc::new(Counting {
+                made: AtomicUsize::new(0),
+                held,
+            });
+            let to = PackTo {
+                spooler: spooler.clone(),
+                spool_files: true,
+            };
+            let (desc, source) =
+                read_file(file.path().to_owned(), u64::from(size), "x".into(), &to).unwrap();
+            assert_eq!(desc, Descriptor::for_bytes("x", &content), "{size}");
+            assert_eq!(spooler.made.load(Ordering::Relaxed), usize::from(spooled));
+            match source {
+                Source::Spooled(spool) => {
+                    assert!(spooled, "{size}");
+                    assert!(std::fs::read(spool.path()).unwrap() == content, "{size}");
+                }
+                Source::File(path) => assert!(!spooled && path == file.path(), "{size}"),
+                Source::Bytes(_) => panic!("{size}: held in memory"),
+            }
+        }
     }
 
     #[test]

@@ -250,6 +250,27 @@ fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, LayoutEr
     Ok(bytes)
 }
 
+/// Whether `path` is a blob of `size` bytes (what a layout takes for the blob being there).
+fn holds(path: &Path, size: u64) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == size)
+}
+
+/// A push's spools for a layout: temp files beside its blobs.
+struct LayoutSpooler {
+    ingest_dir: PathBuf,
+    blobs_dir: PathBuf,
+}
+
+impl Spooler for LayoutSpooler {
+    fn temp_file(&self) -> std::io::Result<tempfile::NamedTempFile> {
+        ingest_file_in(&self.ingest_dir)
+    }
+
+    fn holds(&self, digest: &Digest, size: u64) -> bool {
+        holds(&self.blobs_dir.join(digest.hex()), size)
+    }
+}
+
 /// A temp file in `dir` (the blobs directory), with the mode a plain create would give.
 fn ingest_file_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
     tempfile::Builder::new()
@@ -286,9 +307,7 @@ impl Target for Layout {
     }
 
     async fn blob_exists(&self, desc: &Descriptor) -> Result<bool, TargetError> {
-        Ok(tokio::fs::metadata(self.blob_path(&desc.digest))
-            .await
-            .is_ok_and(|m| m.is_file() && m.len() == desc.size))
+        Ok(holds(&self.blob_path(&desc.digest), desc.size))
     }
 
     async fn push_blob(
@@ -333,9 +352,11 @@ impl Target for Layout {
         Ok(())
     }
 
-    fn spooler(&self) -> Option<Spooler> {
-        let dir = self.ingest_dir.clone();
-        Some(std::sync::Arc::new(move || ingest_file_in(&dir)))
+    fn spooler(&self) -> Option<std::sync::Arc<dyn Spooler>> {
+        Some(std::sync::Arc::new(LayoutSpooler {
+            ingest_dir: self.ingest_dir.clone(),
+            blobs_dir: self.blobs_dir(),
+        }))
     }
 
     async fn ingest(
@@ -350,9 +371,7 @@ impl Target for Layout {
             .await
             .map_err(io_err(&self.root))?;
         let path = self.blob_path(&digest);
-        let had = tokio::fs::metadata(&path)
-            .await
-            .is_ok_and(|m| m.len() == size);
+        let had = holds(&path, size);
         if !had {
             tmp.persist(&path).map_err(|e| LayoutError::Io {
                 path: path.clone(),
@@ -581,7 +600,7 @@ mod tests {
 
         // Beside the blobs: the file itself becomes the blob.
         let desc = Descriptor::for_bytes("x", b"beside");
-        let source = spool_of(spooler().unwrap(), b"beside", &desc);
+        let source = spool_of(spooler.temp_file().unwrap(), b"beside", &desc);
         let spooled = source.spool().unwrap().path().to_owned();
         let inode = std::fs::metadata(&spooled).unwrap().ino();
         layout
@@ -615,7 +634,7 @@ mod tests {
             Descriptor::for_bytes("x", b"claimed"),
             Descriptor::for_bytes("x", b"another"),
         );
-        let source = spool_of(spooler().unwrap(), b"claimed", &claimed);
+        let source = spool_of(spooler.temp_file().unwrap(), b"claimed", &claimed);
         let err = layout
             .push_blob(&other, &source, none.clone())
             .await

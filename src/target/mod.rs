@@ -61,9 +61,17 @@ pub trait Content: Send + Sync {
     }
 }
 
-/// Makes the temp files content to push is spooled into (`transfer::Spool`).
-pub type Spooler =
-    std::sync::Arc<dyn Fn() -> std::io::Result<tempfile::NamedTempFile> + Send + Sync>;
+/// Where content to push is written once (`transfer::Spool`): beside the blobs of a target
+/// that takes such a file by rename (`Target::spooler`), else the system's temp directory.
+pub trait Spooler: Send + Sync {
+    /// A new temp file there.
+    fn temp_file(&self) -> std::io::Result<tempfile::NamedTempFile>;
+
+    /// Whether the target holds this blob already: content found there need not be written.
+    fn holds(&self, _digest: &Digest, _size: u64) -> bool {
+        false
+    }
+}
 
 /// Receives the running byte count of a transfer.
 pub type Progress = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
@@ -178,7 +186,7 @@ pub trait Target: Send + Sync {
     /// OCI layout): makes temp files beside them, where content to push can be written once,
     /// hashed as it is written, and then stored by `push_blob` as it is, renamed into place
     /// instead of read again. `None` for a target elsewhere.
-    fn spooler(&self) -> Option<Spooler> {
+    fn spooler(&self) -> Option<std::sync::Arc<dyn Spooler>> {
         None
     }
 
