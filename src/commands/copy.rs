@@ -638,6 +638,14 @@ async fn copy_blobs(
                 .push_blob(desc, &content, progress)
                 .await
                 .map_err(|e| {
+                    // The destination measured the bytes the source sent, passed on as they
+                    // came: they are the source's.
+                    if let Some(why) = e.content_mismatch() {
+                        return anyhow::anyhow!(
+                            "{}: the source sent content that does not match this digest: {why}",
+                            desc.digest
+                        );
+                    }
                     // The source failed the destination: the error is the source's.
                     let side = if content.failed.load(Ordering::Relaxed) {
                         Origin::Source

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::{Arity, check_args, open_target, write_file_atomic};
 use crate::cli::{AttachArgs, PushArgs};
 use crate::files::{
-    FileRef, Packed, pack_bytes_file, pack_path, pack_reader, parse_file_ref, title_of,
+    FileRef, PackTo, pack_bytes_file, pack_path, pack_reader, parse_file_ref, title_of,
 };
 use crate::oci::{
     ANNOTATION_CREATED, Annotations, Descriptor, EMPTY_JSON, MEDIA_TYPE_MANIFEST,
@@ -210,8 +210,11 @@ async fn push_artifact(args: PushArgs, attach: Option<Attach>, out: &Output) -> 
         None => None,
     };
     let target = opened.target;
-    let layers = pack_files(&request, &out).await?;
-    let config = pack_config(&request, &args.artifact_type).await?;
+    // Into an OCI layout, files are copied beside its blobs as they are hashed, and then
+    // renamed into place: one read of each.
+    let to = PackTo::for_target(target.as_ref());
+    let layers = pack_files(&request, &to, &out).await?;
+    let config = pack_config(&request, &args.artifact_type, &to).await?;
 
     let artifact_type = match request.spec {
         ImageSpec::V1_1 if args.artifact_type.is_empty() => {
@@ -220,12 +223,12 @@ async fn push_artifact(args: PushArgs, attach: Option<Attach>, out: &Output) -> 
         ImageSpec::V1_1 => Some(args.artifact_type.clone()),
         ImageSpec::V1_0 => None,
     };
-    let mut blobs: Vec<Blob> = vec![config.blob.clone()];
+    let mut blobs: Vec<Blob> = vec![config];
     if layers.is_empty() && request.spec == ImageSpec::V1_1 {
         out.status_line("Uploading empty artifact");
-        blobs.push(Packed::bytes(Descriptor::empty(), EMPTY_JSON).blob);
+        blobs.push(Blob::bytes(Descriptor::empty(), EMPTY_JSON));
     }
-    blobs.extend(layers.iter().map(|l| l.blob.clone()));
+    blobs.extend(layers);
 
     // Blobs first (large files get their digests while they upload), the manifest last.
     let reporter: Arc<dyn Reporter> = Arc::new(StatusReporter::new(&out, Operation::Push));
@@ -264,7 +267,6 @@ async fn push_artifact(args: PushArgs, attach: Option<Attach>, out: &Output) -> 
             .await?;
     }
     drop(reporter);
-    drop(layers);
 
     if let Some(path) = &args.export_manifest {
         write_file_atomic(path, &manifest_bytes)?;
@@ -480,7 +482,7 @@ fn validate(args: &PushArgs, attach: bool, out: &Output) -> Result<Request> {
 }
 
 /// Hashes each file (and archives each directory) into a layer; titles must be unique.
-async fn pack_files(request: &Request, out: &Output) -> Result<Vec<Packed>> {
+async fn pack_files(request: &Request, to: &PackTo, out: &Output) -> Result<Vec<Blob>> {
     let mut layers = Vec::with_capacity(request.files.len());
     let mut titles = std::collections::HashSet::new();
     for f in &request.files {
@@ -504,13 +506,19 @@ async fn pack_files(request: &Request, out: &Output) -> Result<Vec<Packed>> {
             out.status_line(&format!("Preparing {title}"));
         }
         let packed = if f.path == STDIN {
-            pack_reader(std::io::stdin(), title, f.media_type.clone(), extra)
+            pack_reader(std::io::stdin(), title, f.media_type.clone(), extra, to)
                 .await
                 .context("failed to read the file from stdin")?
         } else {
-            pack_path(PathBuf::from(&f.path), title, f.media_type.clone(), extra)
-                .await
-                .with_context(|| format!("failed to prepare {}", f.path))?
+            pack_path(
+                PathBuf::from(&f.path),
+                title,
+                f.media_type.clone(),
+                extra,
+                to,
+            )
+            .await
+            .with_context(|| format!("failed to prepare {}", f.path))?
         };
         layers.push(packed);
     }
@@ -620,11 +628,11 @@ fn check_stdin(args: &PushArgs, count: usize) -> Result<Option<String>> {
 }
 
 /// The config blob: the `--config` file, else the v1.1 empty descriptor, else v1.0's `{}`.
-async fn pack_config(request: &Request, artifact_type: &str) -> Result<Packed> {
+async fn pack_config(request: &Request, artifact_type: &str, to: &PackTo) -> Result<Blob> {
     let mut packed = match (&request.config, request.spec) {
         (None, _) if request.platform.is_some() => {
             let bytes = crate::oci::to_go_json(&request.platform)?;
-            Packed::bytes(
+            Blob::bytes(
                 Descriptor::for_bytes(crate::oci::MEDIA_TYPE_IMAGE_CONFIG, &bytes),
                 &bytes,
             )
@@ -634,21 +642,21 @@ async fn pack_config(request: &Request, artifact_type: &str) -> Result<Packed> {
                 .media_type
                 .clone()
                 .unwrap_or_else(|| MEDIA_TYPE_UNKNOWN_CONFIG.to_owned());
-            pack_bytes_file(PathBuf::from(&c.path), media_type)
+            pack_bytes_file(PathBuf::from(&c.path), media_type, to)
                 .await
                 .with_context(|| format!("failed to prepare {}", c.path))?
         }
-        (None, ImageSpec::V1_1) => Packed::bytes(Descriptor::empty(), EMPTY_JSON),
+        (None, ImageSpec::V1_1) => Blob::bytes(Descriptor::empty(), EMPTY_JSON),
         (None, ImageSpec::V1_0) => {
             let media_type = if artifact_type.is_empty() {
                 MEDIA_TYPE_UNKNOWN_CONFIG
             } else {
                 artifact_type
             };
-            Packed::bytes(Descriptor::for_bytes(media_type, EMPTY_JSON), EMPTY_JSON)
+            Blob::bytes(Descriptor::for_bytes(media_type, EMPTY_JSON), EMPTY_JSON)
         }
     };
-    if let Blob::Ready { desc, .. } = &mut packed.blob {
+    if let Blob::Ready { desc, .. } = &mut packed {
         desc.annotations.clone_from(&request.config_annotations);
     }
     Ok(packed)

@@ -1,7 +1,8 @@
-//! Packing: hashing files in one streaming pass, and directories into tar+gzip temp files
-//! carrying the `io.deis.oras.content.*` annotations the Go client writes.
+//! Packing: hashing files in one streaming pass (copying them into a spool on the way when the
+//! target takes spools), and directories into tar+gzip spools carrying the
+//! `io.deis.oras.content.*` annotations the Go client writes.
 
-use std::io::Read as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -14,7 +15,8 @@ use crate::oci::{
     ANNOTATION_CONTENT_DIGEST, ANNOTATION_TITLE, ANNOTATION_UNPACK, Annotations, Descriptor,
     Hasher, HashingWriter, MEDIA_TYPE_LAYER, MEDIA_TYPE_LAYER_GZIP,
 };
-use crate::transfer::{Blob, Source};
+use crate::target::Spooler;
+use crate::transfer::{Blob, Source, Spool};
 
 /// `<path>[:<media type>]`, split at the last colon as the Go client does on Unix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,15 +43,45 @@ pub fn parse_file_ref(raw: &str) -> Result<FileRef, EmptyPath> {
     })
 }
 
-/// Files at least this large are hashed while they upload instead of before (one read of the
-/// file on the critical path instead of two).
+/// Files at least this large are hashed while they upload (or are copied into a layout)
+/// instead of before: one read of the file on the critical path instead of two.
 const HASH_WHILE_UPLOADING: u64 = 32 << 20;
 
-/// A blob ready to push. A directory's archive lives in a temp file that is removed when this
-/// is dropped.
-pub struct Packed {
-    pub blob: Blob,
-    _temp: Option<tempfile::TempPath>,
+/// Where packing writes: the temp files it must make (a directory's archive, stdin), and
+/// whether it copies the files it hashes there too.
+#[derive(Clone)]
+pub struct PackTo {
+    spooler: Arc<dyn Spooler>,
+    /// The target takes a spool by rename (an OCI layout): a file copied into one as it is
+    /// hashed is read once, where a hash and then a copy would read it twice.
+    spool_files: bool,
+}
+
+impl PackTo {
+    /// For `target`: an OCI layout spools beside its blobs, anything else in the system's temp
+    /// directory.
+    #[must_use]
+    pub fn for_target(target: &dyn crate::target::Target) -> Self {
+        match target.spooler() {
+            Some(spooler) => Self {
+                spooler,
+                spool_files: true,
+            },
+            None => Self {
+                spooler: Arc::new(SystemTemp),
+                spool_files: false,
+            },
+        }
+    }
+}
+
+/// Spools in the system's temp directory.
+struct SystemTemp;
+
+impl Spooler for SystemTemp {
+    fn temp_file(&self) -> std::io::Result<tempfile::NamedTempFile> {
+        tempfile::Builder::new().prefix("oras_file_").tempfile()
+    }
 }
 
 /// The layer title of a path: cleaned, with `/` separators (absolute paths kept).
@@ -75,38 +107,35 @@ pub fn title_of(path: &str) -> String {
     }
 }
 
-/// Packs a file or directory as a layer titled `title` (hashing runs on a blocking thread).
+/// Packs a file or directory as a layer titled `title` (the reading runs on a blocking
+/// thread).
 pub async fn pack_path(
     path: PathBuf,
     title: String,
     media_type: Option<String>,
     annotations: Annotations,
-) -> std::io::Result<Packed> {
+    to: &PackTo,
+) -> std::io::Result<Blob> {
+    let to = to.clone();
     tokio::task::spawn_blocking(move || {
         let meta = std::fs::metadata(&path)?;
         if meta.is_dir() {
-            return pack_dir(&path, title, media_type, annotations);
+            return pack_dir(&path, title, media_type, annotations, to.spooler.as_ref());
         }
         let media_type = media_type.unwrap_or_else(|| MEDIA_TYPE_LAYER.to_owned());
         let mut ann = annotations;
         ann.entry(ANNOTATION_TITLE.to_owned()).or_insert(title);
-        let blob = if meta.len() >= HASH_WHILE_UPLOADING {
-            Blob::Unhashed {
+        if meta.len() >= HASH_WHILE_UPLOADING {
+            return Ok(Blob::Unhashed {
                 path,
                 size: meta.len(),
                 media_type,
                 annotations: ann,
-            }
-        } else {
-            let (digest, size) = hash_file(&path)?;
-            let mut desc = Descriptor::new(media_type, digest, size);
-            desc.annotations = Some(ann);
-            Blob::Ready {
-                desc,
-                source: Source::File(path),
-            }
-        };
-        Ok(Packed { blob, _temp: None })
+            });
+        }
+        let (mut desc, source) = read_file(path, meta.len(), media_type, &to)?;
+        desc.annotations = Some(ann);
+        Ok(Blob::Ready { desc, source })
     })
     .await
     .map_err(std::io::Error::other)?
@@ -120,78 +149,163 @@ pub async fn pack_reader<R: std::io::Read + Send + 'static>(
     title: String,
     media_type: Option<String>,
     annotations: Annotations,
-) -> std::io::Result<Packed> {
+    to: &PackTo,
+) -> std::io::Result<Blob> {
+    let spooler = Arc::clone(&to.spooler);
     tokio::task::spawn_blocking(move || {
-        let (file, temp_path) = tempfile::Builder::new()
-            .prefix("oras_stdin_")
-            .tempfile()?
-            .into_parts();
-        let mut spool = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
-        std::io::copy(&mut reader, &mut spool)?;
-        let (mut writer, digest, size) = spool.into_parts();
-        std::io::Write::flush(&mut writer)?;
+        let spool = Head::read(&mut reader, u64::MAX)?.spool(&mut reader, spooler.as_ref())?;
         let mut ann = annotations;
         ann.entry(ANNOTATION_TITLE.to_owned()).or_insert(title);
         let media_type = media_type.unwrap_or_else(|| MEDIA_TYPE_LAYER.to_owned());
-        let mut desc = Descriptor::new(media_type, digest, size);
+        let mut desc = Descriptor::new(media_type, spool.digest().clone(), spool.size());
         desc.annotations = Some(ann);
-        Ok(Packed::temp_file(desc, temp_path))
-    })
-    .await
-    .map_err(std::io::Error::other)?
-}
-
-/// Packs a config file (no title) with the given media type.
-pub async fn pack_bytes_file(path: PathBuf, media_type: String) -> std::io::Result<Packed> {
-    tokio::task::spawn_blocking(move || {
-        let (digest, size) = hash_file(&path)?;
-        Ok(Packed {
-            blob: Blob::Ready {
-                desc: Descriptor::new(media_type, digest, size),
-                source: Source::File(path),
-            },
-            _temp: None,
+        Ok(Blob::Ready {
+            desc,
+            source: Source::Spooled(Arc::new(spool)),
         })
     })
     .await
     .map_err(std::io::Error::other)?
 }
 
-impl Packed {
-    /// A blob held in memory (an empty or generated config).
-    #[must_use]
-    pub fn bytes(desc: Descriptor, bytes: &[u8]) -> Self {
-        Self {
-            blob: Blob::Ready {
-                desc,
-                source: Source::Bytes(Arc::from(bytes)),
-            },
-            _temp: None,
+/// Packs a config file (no title) with the given media type.
+pub async fn pack_bytes_file(
+    path: PathBuf,
+    media_type: String,
+    to: &PackTo,
+) -> std::io::Result<Blob> {
+    let to = to.clone();
+    tokio::task::spawn_blocking(move || {
+        let (desc, source) = read_file(path, u64::MAX, media_type, &to)?;
+        Ok(Blob::Ready { desc, source })
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
+/// Reads the file at `path` (about `size` bytes) once: hashes it where it is, or copies it
+/// into a spool as it is hashed when the target takes spools (unless the target turns out to
+/// hold it already: then the file is never read again).
+fn read_file(
+    path: PathBuf,
+    size: u64,
+    media_type: String,
+    to: &PackTo,
+) -> std::io::Result<(Descriptor, Source)> {
+    let mut file = std::fs::File::open(&path)?;
+    let head = Head::read(&mut file, size)?;
+    let (digest, size, source) = match head.whole {
+        Some((digest, size)) if !to.spool_files || to.spooler.holds(&digest, size) => {
+            (digest, size, Source::File(path))
         }
+        _ if to.spool_files => {
+            let spool = head.spool(&mut file, to.spooler.as_ref())?;
+            (
+                spool.digest().clone(),
+                spool.size(),
+                Source::Spooled(Arc::new(spool)),
+            )
+        }
+        _ => {
+            let (digest, size) = head.rest(&mut file, |_| Ok(()))?;
+            (digest, size, Source::File(path))
+        }
+    };
+    Ok((Descriptor::new(media_type, digest, size), source))
+}
+
+/// The start of some content, read into a buffer and hashed.
+struct Head {
+    buf: Vec<u8>,
+    filled: usize,
+    hasher: Hasher,
+    /// The digest and size of the whole content, when it fit in the buffer (a small file):
+    /// known before anything is written.
+    whole: Option<(crate::oci::Digest, u64)>,
+}
+
+impl Head {
+    /// Reads the start of `reader` (about `size` bytes) into a buffer of up to 1 MiB; a small
+    /// file gets one a byte larger than itself, so that one fill finds its end (many small files
+    /// are packed one after another).
+    fn read(reader: &mut impl std::io::Read, size: u64) -> std::io::Result<Self> {
+        let mut buf = vec![0u8; size.saturating_add(1).clamp(64 << 10, 1 << 20) as usize];
+        let mut filled = 0;
+        while filled < buf.len() {
+            match reader.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mut hasher = Hasher::new();
+        hasher.update(&buf[..filled]);
+        let whole = (filled < buf.len()).then(|| hasher.clone().finish());
+        Ok(Self {
+            buf,
+            filled,
+            hasher,
+            whole,
+        })
     }
 
-    /// A blob spooled into a temp file, removed when this is dropped.
-    fn temp_file(desc: Descriptor, temp_path: tempfile::TempPath) -> Self {
-        Self {
-            blob: Blob::Ready {
-                desc,
-                source: Source::File(temp_path.to_path_buf()),
-            },
-            _temp: Some(temp_path),
+    /// Writes this and the rest of `reader` into a new spool, hashing the rest on the way.
+    fn spool(
+        self,
+        reader: &mut impl std::io::Read,
+        spooler: &dyn Spooler,
+    ) -> std::io::Result<Spool> {
+        let (mut file, temp_path) = spooler.temp_file()?.into_parts();
+        file.write_all(&self.buf[..self.filled])?;
+        let (digest, size) = self.rest(reader, |bytes| file.write_all(bytes))?;
+        Ok(Spool::new(temp_path, digest, size))
+    }
+
+    /// Reads and hashes the rest of `reader`, handing each piece to `sink` once it is hashed;
+    /// returns the digest and size of the whole content.
+    fn rest(
+        self,
+        reader: &mut impl std::io::Read,
+        sink: impl FnMut(&[u8]) -> std::io::Result<()>,
+    ) -> std::io::Result<(crate::oci::Digest, u64)> {
+        if let Some(whole) = self.whole {
+            return Ok(whole);
         }
+        let Self {
+            mut buf, hasher, ..
+        } = self;
+        read_hashed(reader, &mut buf, hasher, sink)
     }
 }
 
 pub(crate) fn hash_file(path: &Path) -> std::io::Result<(crate::oci::Digest, u64)> {
     let mut file = std::fs::File::open(path)?;
-    let mut hasher = Hasher::new();
-    let mut buf = vec![0u8; 1 << 20];
+    read_hashed(
+        &mut file,
+        &mut vec![0u8; 1 << 20],
+        Hasher::new(),
+        |_| Ok(()),
+    )
+}
+
+/// Reads the rest of `reader` through `buf`, adding it to `hasher` and handing each piece to
+/// `sink` once it is hashed.
+fn read_hashed(
+    reader: &mut impl std::io::Read,
+    buf: &mut [u8],
+    mut hasher: Hasher,
+    mut sink: impl FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<(crate::oci::Digest, u64)> {
     loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
+        let n = match reader.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
         hasher.update(&buf[..n]);
+        sink(&buf[..n])?;
     }
     Ok(hasher.finish())
 }
@@ -208,15 +322,15 @@ fn gzip_threads() -> usize {
 }
 
 /// tar (entries named `<title>/…`) → gzip (level 6, as Go's `compress/gzip` default; blocks
-/// compressed in parallel) → temp file, hashing the tar and the gzip streams in the same pass.
+/// compressed in parallel) → a spool, hashing the tar and the gzip streams in the same pass.
 fn pack_dir(
     path: &Path,
     title: String,
     media_type: Option<String>,
     annotations: Annotations,
-) -> std::io::Result<Packed> {
-    let temp = tempfile::Builder::new().prefix("oras_file_").tempfile()?;
-    let (file, temp_path) = temp.into_parts();
+    spooler: &dyn Spooler,
+) -> std::io::Result<Blob> {
+    let (file, temp_path) = spooler.temp_file()?.into_parts();
     let gz_hashing = HashingWriter::new(std::io::BufWriter::with_capacity(1 << 20, file));
     let gz: ParCompress<'static, Gzip, _> = ParCompressBuilder::new()
         .buffer_size(GZIP_BLOCK)
@@ -234,10 +348,10 @@ fn pack_dir(
     let (mut gz, tar_digest, _) = builder.into_inner()?.into_parts();
     let gz_hashing = gz.finish().map_err(std::io::Error::other)?;
     let (mut writer, gz_digest, gz_size) = gz_hashing.into_parts();
-    std::io::Write::flush(&mut writer)?;
+    writer.flush()?;
     let mut desc = Descriptor::new(
         media_type.unwrap_or_else(|| MEDIA_TYPE_LAYER_GZIP.to_owned()),
-        gz_digest,
+        gz_digest.clone(),
         gz_size,
     );
     let mut ann = annotations;
@@ -245,7 +359,10 @@ fn pack_dir(
     ann.insert(ANNOTATION_UNPACK.to_owned(), "true".to_owned());
     ann.entry(ANNOTATION_TITLE.to_owned()).or_insert(title);
     desc.annotations = Some(ann);
-    Ok(Packed::temp_file(desc, temp_path))
+    Ok(Blob::Ready {
+        desc,
+        source: Source::Spooled(Arc::new(Spool::new(temp_path, gz_digest, gz_size))),
+    })
 }
 
 #[cfg(test)]
@@ -276,6 +393,59 @@ mod tests {
             parse_file_ref(":x").unwrap_err().to_string(),
             "found empty file path in \":x\""
         );
+    }
+
+    #[test]
+    fn files_are_read_once_and_spooled_unless_the_target_holds_them() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        /// Counts the spools made; holds every blob when `held`.
+        struct Counting {
+            made: AtomicUsize,
+            held: bool,
+        }
+        impl Spooler for Counting {
+            fn temp_file(&self) -> std::io::Result<tempfile::NamedTempFile> {
+                self.made.fetch_add(1, Ordering::Relaxed);
+                tempfile::NamedTempFile::new()
+            }
+            fn holds(&self, _digest: &crate::oci::Digest, _size: u64) -> bool {
+                self.held
+            }
+        }
+        // Small files are hashed before anything is written; one larger than the read buffer
+        // is spooled as it is read, whatever the target holds.
+        for (size, held, spooled) in [
+            (0, false, true),
+            (64 << 10, false, true),
+            (64 << 10, true, false),
+            ((1 << 20) - 1, true, false),
+            (3 << 20, true, true),
+        ] {
+            let content: Vec<u8> = (0..size).map(|i: u32| (i % 251) as u8).collect();
+            let file = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(file.path(), &content).unwrap();
+            let spooler = Arc::new(Counting {
+                made: AtomicUsize::new(0),
+                held,
+            });
+            let to = PackTo {
+                spooler: spooler.clone(),
+                spool_files: true,
+            };
+            let (desc, source) =
+                read_file(file.path().to_owned(), u64::from(size), "x".into(), &to).unwrap();
+            assert_eq!(desc, Descriptor::for_bytes("x", &content), "{size}");
+            assert_eq!(spooler.made.load(Ordering::Relaxed), usize::from(spooled));
+            match source {
+                Source::Spooled(spool) => {
+                    assert!(spooled, "{size}");
+                    assert!(std::fs::read(spool.path()).unwrap() == content, "{size}");
+                }
+                Source::File(path) => assert!(!spooled && path == file.path(), "{size}"),
+                Source::Bytes(_) => panic!("{size}: held in memory"),
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use tokio::sync::Mutex;
 
-use super::{BlobReader, Content, Progress, Target, TargetError, TargetKind, content_chunks};
+use super::{
+    BlobReader, Content, Progress, Spooler, Target, TargetError, TargetKind, content_chunks,
+};
 use crate::oci::{
     ANNOTATION_REF_NAME, Descriptor, Digest, Index, MEDIA_TYPE_INDEX, is_manifest_type,
     referrer_of, to_go_json,
@@ -34,6 +36,9 @@ pub enum LayoutError {
     },
     #[error("{0}")]
     Invalid(String),
+    /// Content given for a blob is not what its descriptor says (its digest, or its size).
+    #[error("{digest}: {why}")]
+    Mismatch { digest: Digest, why: String },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LayoutError + '_ {
@@ -60,6 +65,9 @@ pub struct Layout {
     max_manifest: u64,
     display: String,
     index_lock: Mutex<()>,
+    /// The blobs directory as an absolute path, where temp files are made: tempfile names
+    /// them absolutely, and a spool is recognised by its directory.
+    ingest_dir: PathBuf,
     /// The temp directory a `.tar` layout was extracted into, removed with the layout.
     _extracted: Option<tempfile::TempDir>,
 }
@@ -111,7 +119,9 @@ impl Layout {
     }
 
     fn at(root: &Path) -> Self {
+        let blobs = root.join("blobs").join("sha256");
         Self {
+            ingest_dir: std::path::absolute(&blobs).unwrap_or(blobs),
             root: root.to_owned(),
             max_manifest: crate::oci::MAX_MANIFEST_BYTES,
             display: root.display().to_string(),
@@ -128,18 +138,17 @@ impl Layout {
     }
 
     pub(crate) fn blob_path(&self, digest: &Digest) -> PathBuf {
-        self.root.join("blobs").join("sha256").join(digest.hex())
+        self.blobs_dir().join(digest.hex())
+    }
+
+    fn blobs_dir(&self) -> PathBuf {
+        self.root.join("blobs").join("sha256")
     }
 
     /// A temp file beside the blobs, to be renamed to `blob_path` once its content is complete
     /// and verified (dropped unrenamed, it is removed).
     pub(crate) fn ingest_file(&self) -> Result<tempfile::NamedTempFile, LayoutError> {
-        let dir = self.root.join("blobs").join("sha256");
-        tempfile::Builder::new()
-            .prefix(".oras-ingest-")
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
-            .tempfile_in(&dir)
-            .map_err(io_err(&dir))
+        ingest_file_in(&self.ingest_dir).map_err(io_err(&self.ingest_dir))
     }
 
     fn read_index(&self) -> Result<Index, LayoutError> {
@@ -241,6 +250,35 @@ fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, LayoutEr
     Ok(bytes)
 }
 
+/// Whether `path` is a blob of `size` bytes (what a layout takes for the blob being there).
+fn holds(path: &Path, size: u64) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == size)
+}
+
+/// A push's spools for a layout: temp files beside its blobs.
+struct LayoutSpooler {
+    ingest_dir: PathBuf,
+    blobs_dir: PathBuf,
+}
+
+impl Spooler for LayoutSpooler {
+    fn temp_file(&self) -> std::io::Result<tempfile::NamedTempFile> {
+        ingest_file_in(&self.ingest_dir)
+    }
+
+    fn holds(&self, digest: &Digest, size: u64) -> bool {
+        holds(&self.blobs_dir.join(digest.hex()), size)
+    }
+}
+
+/// A temp file in `dir` (the blobs directory), with the mode a plain create would give.
+fn ingest_file_in(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(".oras-ingest-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(dir)
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), LayoutError> {
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -269,9 +307,7 @@ impl Target for Layout {
     }
 
     async fn blob_exists(&self, desc: &Descriptor) -> Result<bool, TargetError> {
-        Ok(tokio::fs::metadata(self.blob_path(&desc.digest))
-            .await
-            .is_ok_and(|m| m.is_file() && m.len() == desc.size))
+        Ok(holds(&self.blob_path(&desc.digest), desc.size))
     }
 
     async fn push_blob(
@@ -281,18 +317,46 @@ impl Target for Layout {
         progress: Progress,
     ) -> Result<(), TargetError> {
         let path = self.blob_path(&desc.digest);
+        if let Some(spool) = content.spool()
+            && spool.digest() == &desc.digest
+            && spool.size() == desc.size
+            && spool.path().parent() == Some(self.ingest_dir.as_path())
+        {
+            // Written beside the blobs by this process and named by the digest of exactly the
+            // bytes written: moved into place, not read again.
+            spool.persist(&path).map_err(io_err(&path))?;
+            progress(desc.size);
+            return Ok(());
+        }
         let tmp = self.ingest_file()?;
         let file = tmp.as_file().try_clone().map_err(io_err(tmp.path()))?;
         // Hashed and written on their own threads, as a download is: blobs copied side by
         // side hash on as many cores as there are, whatever the async side runs on.
         write_verified(&content_chunks(content), file, desc, &|n| progress(n))
             .await
-            .map_err(|e| LayoutError::Invalid(format!("{}: {e}", desc.digest)))?;
+            .map_err(|e| {
+                let why = e.to_string();
+                if e.kind() == std::io::ErrorKind::InvalidData {
+                    LayoutError::Mismatch {
+                        digest: desc.digest.clone(),
+                        why,
+                    }
+                } else {
+                    LayoutError::Invalid(format!("{}: {why}", desc.digest))
+                }
+            })?;
         tmp.persist(&path).map_err(|e| LayoutError::Io {
             path: path.clone(),
             source: e.error,
         })?;
         Ok(())
+    }
+
+    fn spooler(&self) -> Option<std::sync::Arc<dyn Spooler>> {
+        Some(std::sync::Arc::new(LayoutSpooler {
+            ingest_dir: self.ingest_dir.clone(),
+            blobs_dir: self.blobs_dir(),
+        }))
     }
 
     async fn ingest(
@@ -307,9 +371,7 @@ impl Target for Layout {
             .await
             .map_err(io_err(&self.root))?;
         let path = self.blob_path(&digest);
-        let had = tokio::fs::metadata(&path)
-            .await
-            .is_ok_and(|m| m.len() == size);
+        let had = holds(&path, size);
         if !had {
             tmp.persist(&path).map_err(|e| LayoutError::Io {
                 path: path.clone(),
@@ -521,6 +583,92 @@ mod tests {
             parse_layout_reference("dir@sha256:abc"),
             ("dir", Some("sha256:abc"))
         );
+    }
+
+    #[tokio::test]
+    async fn push_blob_moves_a_spool_beside_the_blobs_and_copies_one_from_elsewhere() {
+        use std::os::unix::fs::MetadataExt as _;
+
+        use crate::transfer::{Source, Spool};
+        let dir = tempfile::tempdir().unwrap();
+        // Named relative to the working directory, as `--oci-layout lay` is.
+        let cwd = std::env::current_dir().unwrap();
+        let relative: PathBuf = cwd
+            .components()
+            .skip(1)
+            .map(|_| Path::new(".."))
+            .chain(dir.path().strip_prefix("/"))
+            .collect();
+        let layout = Layout::create(&relative).unwrap();
+        let none: Progress = std::sync::Arc::new(|_| {});
+        let spool_of = |file: tempfile::NamedTempFile, bytes: &[u8], desc: &Descriptor| {
+            let (mut f, temp) = file.into_parts();
+            f.write_all(bytes).unwrap();
+            let spool = Spool::new(temp, desc.digest.clone(), desc.size);
+            Source::Spooled(std::sync::Arc::new(spool))
+        };
+        let spooler = layout.spooler().unwrap();
+
+        // Beside the blobs: the file itself becomes the blob.
+        let desc = Descriptor::for_bytes("x", b"beside");
+        let source = spool_of(spooler.temp_file().unwrap(), b"beside", &desc);
+        let spooled = source.spool().unwrap().path().to_owned();
+        let inode = std::fs::metadata(&spooled).unwrap().ino();
+        layout
+            .push_blob(&desc, &source, none.clone())
+            .await
+            .unwrap();
+        let blob = layout.blob_path(&desc.digest);
+        assert_eq!(std::fs::metadata(&blob).unwrap().ino(), inode);
+        assert!(!spooled.exists());
+        drop(source);
+        assert_eq!(std::fs::read(&blob).unwrap(), b"beside");
+
+        // Elsewhere: copied and verified; the spool is removed once dropped.
+        let desc = Descriptor::for_bytes("x", b"elsewhere");
+        let source = spool_of(tempfile::NamedTempFile::new().unwrap(), b"elsewhere", &desc);
+        layout
+            .push_blob(&desc, &source, none.clone())
+            .await
+            .unwrap();
+        let spooled = source.spool().unwrap().path().to_owned();
+        drop(source);
+        assert!(!spooled.exists());
+        assert_eq!(
+            std::fs::read(layout.blob_path(&desc.digest)).unwrap(),
+            b"elsewhere"
+        );
+
+        // A spool does not name another descriptor's blob on its word: it is copied, verified
+        // and refused.
+        let (claimed, other) = (
+            Descriptor::for_bytes("x", b"claimed"),
+            Descriptor::for_bytes("x", b"another"),
+        );
+        let source = spool_of(spooler.temp_file().unwrap(), b"claimed", &claimed);
+        let err = layout
+            .push_blob(&other, &source, none.clone())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, TargetError::Layout(LayoutError::Mismatch { .. })),
+            "{err}"
+        );
+        drop(source);
+        let mut names: Vec<_> = std::fs::read_dir(layout.blobs_dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        let mut want = [
+            Descriptor::for_bytes("x", b"beside")
+                .digest
+                .hex()
+                .to_owned(),
+            desc.digest.hex().to_owned(),
+        ];
+        want.sort();
+        assert_eq!(names, want);
     }
 
     #[tokio::test]

@@ -53,6 +53,24 @@ pub fn content_chunks<'a>(
 /// re-reads it instead of holding it in memory.
 pub trait Content: Send + Sync {
     fn open(&self, offset: u64) -> OpenFuture<'_>;
+
+    /// The temp file this content was written to, when it is one: a target that keeps its
+    /// blobs beside it may take the file itself instead of a copy.
+    fn spool(&self) -> Option<&crate::transfer::Spool> {
+        None
+    }
+}
+
+/// Where content to push is written once (`transfer::Spool`): beside the blobs of a target
+/// that takes such a file by rename (`Target::spooler`), else the system's temp directory.
+pub trait Spooler: Send + Sync {
+    /// A new temp file there.
+    fn temp_file(&self) -> std::io::Result<tempfile::NamedTempFile>;
+
+    /// Whether the target holds this blob already: content found there need not be written.
+    fn holds(&self, _digest: &Digest, _size: u64) -> bool {
+        false
+    }
 }
 
 /// Receives the running byte count of a transfer.
@@ -113,6 +131,24 @@ impl TargetError {
             Self::Layout(e) => matches!(e, LayoutError::NotFound(_)),
         }
     }
+
+    /// Why the target refused a blob whose content is not what its descriptor says: a
+    /// layout's own check, or a registry's `DIGEST_INVALID` or `SIZE_INVALID` (distribution
+    /// spec, error codes). The content is at fault, not the target that measured it.
+    #[must_use]
+    pub fn content_mismatch(&self) -> Option<String> {
+        match self {
+            Self::Layout(LayoutError::Mismatch { why, .. }) => Some(why.clone()),
+            Self::Registry(e @ RegistryError::Status { errors, .. })
+                if errors
+                    .iter()
+                    .any(|x| x.code == "DIGEST_INVALID" || x.code == "SIZE_INVALID") =>
+            {
+                Some(e.to_string())
+            }
+            _ => None,
+        }
+    }
 }
 
 #[async_trait]
@@ -144,6 +180,14 @@ pub trait Target: Send + Sync {
         _progress: Progress,
     ) -> Result<Option<(Digest, bool)>, TargetError> {
         Ok(None)
+    }
+
+    /// For a target that keeps its blobs in a local directory under the digest it computes (an
+    /// OCI layout): makes temp files beside them, where content to push can be written once,
+    /// hashed as it is written, and then stored by `push_blob` as it is, renamed into place
+    /// instead of read again. `None` for a target elsewhere.
+    fn spooler(&self) -> Option<std::sync::Arc<dyn Spooler>> {
+        None
     }
 
     /// Starts an upload of `size` bytes whose digest is not known yet, streaming `content` into

@@ -42,27 +42,88 @@ pub trait Reporter: Send + Sync {
 pub enum Source {
     File(PathBuf),
     Bytes(Arc<[u8]>),
+    /// A temp file this process wrote (removed when the last clone is dropped).
+    Spooled(Arc<Spool>),
 }
 
 impl Content for Source {
     fn open(&self, offset: u64) -> OpenFuture<'_> {
         Box::pin(async move {
-            let reader: BlobReader = match self {
-                Self::File(path) => {
-                    let mut f = tokio::fs::File::open(path).await?;
-                    if offset > 0 {
-                        f.seek(std::io::SeekFrom::Start(offset)).await?;
-                    }
-                    Box::pin(f)
-                }
+            let path = match self {
+                Self::File(path) => path,
+                Self::Spooled(spool) => &spool.path,
                 Self::Bytes(bytes) => {
                     let mut c = std::io::Cursor::new(Arc::clone(bytes));
                     c.set_position(offset);
-                    Box::pin(c)
+                    let reader: BlobReader = Box::pin(c);
+                    return Ok(reader);
                 }
             };
+            let mut f = tokio::fs::File::open(path).await?;
+            if offset > 0 {
+                f.seek(std::io::SeekFrom::Start(offset)).await?;
+            }
+            let reader: BlobReader = Box::pin(f);
             Ok(reader)
         })
+    }
+
+    fn spool(&self) -> Option<&Spool> {
+        match self {
+            Self::Spooled(spool) => Some(spool),
+            _ => None,
+        }
+    }
+}
+
+/// A temp file holding a blob to push (a file copied into an OCI layout, a directory's
+/// archive, stdin), with the digest and size of exactly the bytes written to it, hashed as
+/// they were written. A target that keeps its blobs in the spool's directory stores it by
+/// renaming it: no second read.
+#[derive(Debug)]
+pub struct Spool {
+    path: PathBuf,
+    digest: crate::oci::Digest,
+    size: u64,
+    /// Removes the file when dropped; taken when the file is renamed into place.
+    temp: std::sync::Mutex<Option<tempfile::TempPath>>,
+}
+
+impl Spool {
+    #[must_use]
+    pub fn new(temp: tempfile::TempPath, digest: crate::oci::Digest, size: u64) -> Self {
+        Self {
+            path: temp.to_path_buf(),
+            digest,
+            size,
+            temp: std::sync::Mutex::new(Some(temp)),
+        }
+    }
+
+    #[must_use]
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    #[must_use]
+    pub fn digest(&self) -> &crate::oci::Digest {
+        &self.digest
+    }
+
+    #[must_use]
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Renames the file to `to` (replacing what is there), where it stays.
+    pub fn persist(&self, to: &std::path::Path) -> std::io::Result<()> {
+        let temp = self
+            .temp
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .ok_or_else(|| std::io::Error::other("the spooled file was already stored"))?;
+        temp.persist(to).map_err(|e| e.error)
     }
 }
 
@@ -86,13 +147,24 @@ pub enum Blob {
         desc: Descriptor,
         source: Source,
     },
-    /// A large file whose digest is computed while it uploads.
+    /// A large file whose digest is computed while it uploads (or is copied into a layout).
     Unhashed {
         path: PathBuf,
         size: u64,
         media_type: String,
         annotations: Annotations,
     },
+}
+
+impl Blob {
+    /// A blob held in memory (an empty or generated config).
+    #[must_use]
+    pub fn bytes(desc: Descriptor, bytes: &[u8]) -> Self {
+        Self::Ready {
+            desc,
+            source: Source::Bytes(Arc::from(bytes)),
+        }
+    }
 }
 
 /// Pushes blobs concurrently (at most `concurrency` at once), skipping those the target has,
@@ -374,7 +446,8 @@ pub async fn download_verified(
 }
 
 /// `download_verified` for a local source (a file, an OCI layout): one that ends early has
-/// nothing more to give, so it fails at once instead of being asked again.
+/// nothing more to give, so it fails at once instead of being asked again. Content that is not
+/// what `desc` says (another digest, more bytes) fails with `InvalidData`.
 pub async fn write_verified(
     fetch: &Fetch<'_>,
     file: std::fs::File,

@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::cmd_manifest::{MANIFEST_TYPE, registry_has, seed_image, seed_multi_arch};
-use crate::harness::{Output, Registry, Sandbox, registry, skopeo};
+use crate::harness::{Output, Registry, Sandbox, layout_manifest, registry, skopeo};
 
 const SBOM: &str = "test/sbom.file";
 const SIGNATURE: &str = "test/signature.file";
@@ -884,6 +884,100 @@ fn cp_recursive_copies_referrers_of_an_index_children() {
     );
     assert_eq!(v["referrers"][0]["digest"], referrer.as_str());
     assert_eq!(v["referrers"][0]["artifactType"], "test/arm64-note");
+}
+
+/// oras#812/#826: `cp -r --platform` copies the selected platform's manifest with its own
+/// referrers (and theirs), not the index or the referrers of the index or of other platforms;
+/// from a registry or a layout, to a registry or a layout.
+#[test]
+fn cp_recursive_with_a_platform_copies_that_manifest_and_its_referrers() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let multi = seed_multi_arch(registry, &sandbox, "cmd-cp-r/plat:multi");
+    let repo = registry.reference("cmd-cp-r/plat");
+    let src = format!("{repo}:multi");
+    let of_index = attach(&sandbox, &[], &src, "test/index-note", "index.txt");
+    let on_amd64 = ["--platform", "linux/amd64"];
+    let of_amd64 = attach(&sandbox, &on_amd64, &src, "test/amd64-note", "amd64.txt");
+    let signature = attach(
+        &sandbox,
+        &[],
+        &format!("{repo}@{of_amd64}"),
+        SIGNATURE,
+        "sig.txt",
+    );
+    let of_arm64 = attach(
+        &sandbox,
+        &["--platform", "linux/arm64"],
+        &src,
+        "test/arm64-note",
+        "arm64.txt",
+    );
+    let copied = [multi.amd64.digest.as_str(), &of_amd64, &signature];
+    let left = [
+        multi.index_digest.as_str(),
+        &multi.arm64.digest,
+        &of_index,
+        &of_arm64,
+    ];
+
+    let dst = registry.reference("cmd-cp-r/plat-copy:amd");
+    let out = sandbox
+        .oras()
+        .args(["cp", "-r", "--platform", "linux/amd64", &src, &dst])
+        .success();
+    out.assert_line(&format!("Digest: {}", multi.amd64.digest));
+    assert_eq!(
+        registry.manifest("cmd-cp-r/plat-copy:amd"),
+        multi.amd64.manifest
+    );
+    for digest in copied {
+        assert!(
+            registry_has(registry, &format!("cmd-cp-r/plat-copy@{digest}")),
+            "{digest} copied\n{out}"
+        );
+    }
+    for digest in left {
+        assert!(
+            !registry_has(registry, &format!("cmd-cp-r/plat-copy@{digest}")),
+            "{digest} not copied\n{out}"
+        );
+    }
+
+    // Through OCI layouts: the whole graph into one, then one platform out of it into another.
+    sandbox
+        .oras()
+        .args(["cp", "-r", &src, "--to-oci-layout", "full:multi"])
+        .success();
+    let full = String::from_utf8(sandbox.read("full/index.json")).unwrap();
+    for digest in copied.iter().chain(&left) {
+        assert!(full.contains(digest), "{digest} in the whole graph");
+    }
+    let out = sandbox
+        .oras()
+        .args([
+            "cp",
+            "-r",
+            "--platform",
+            "linux/amd64",
+            "--from-oci-layout",
+            "full:multi",
+        ])
+        .args(["--to-oci-layout", "amd:amd"])
+        .success();
+    out.assert_line(&format!("Digest: {}", multi.amd64.digest));
+    assert_eq!(
+        layout_manifest(&sandbox.path("amd"), "amd").0,
+        multi.amd64.manifest
+    );
+    let index = String::from_utf8(sandbox.read("amd/index.json")).unwrap();
+    let in_layout = |digest: &str| index.contains(digest);
+    for digest in copied {
+        assert!(in_layout(digest), "{digest} copied\n{out}");
+    }
+    for digest in left {
+        assert!(!in_layout(digest), "{digest} not copied\n{out}");
+    }
 }
 
 #[test]

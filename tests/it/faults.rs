@@ -1154,3 +1154,47 @@ fn uploads_in_flight_when_another_fails_are_cancelled_too() {
         );
     }
 }
+
+#[test]
+fn a_copy_blames_the_source_for_a_blob_whose_bytes_do_not_match_its_digest() {
+    // Regression: a source serving the wrong bytes for a blob failed the copy with `Error from
+    // destination …`: the destination (a registry, or our own check writing a layout) found
+    // the mismatch, but the bytes were the source's.
+    let sb = Sandbox::new();
+    // Small (hashed inline) and large (hashed on threads) blobs.
+    for (i, size) in [4 * 1024, 3 << 20].into_iter().enumerate() {
+        let content = random_bytes(size, 77 + i as u64);
+        let digest = format!("sha256:{}", sha256_hex(&content));
+        let repo = format!("faults/cp-corrupt{i}");
+        push_direct(&sb, &format!("{repo}:v1"), "data.bin", &content);
+        let proxy = FaultProxy::start(
+            registry().port(),
+            vec![Rule::new(
+                &["GET"],
+                format!("/blobs/{digest}"),
+                Fault::Corrupt,
+            )],
+        );
+        let source = proxy.reference(&format!("{repo}:v1"));
+        let to_registry = registry().reference(&format!("{repo}-copy:v1"));
+        let to_layout = format!("lay{i}:v1");
+        for destination in [
+            vec![to_registry.as_str()],
+            vec!["--to-oci-layout", to_layout.as_str()],
+        ] {
+            let out = sb.oras().args(["cp", &source]).args(&destination).failure();
+            out.error_first_line(&format!(
+                "Error: {digest}: the source sent content that does not match this digest: "
+            ));
+            assert!(!out.stderr.contains("destination"), "{out}");
+        }
+        // Neither the blob nor a temp file is left in the layout.
+        let blobs = tree(&sb.path(&format!("lay{i}/blobs/sha256")));
+        assert!(
+            !blobs
+                .iter()
+                .any(|b| b.contains(&digest[7..]) || b.starts_with('.')),
+            "{blobs:?}"
+        );
+    }
+}

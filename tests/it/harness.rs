@@ -884,6 +884,36 @@ pub fn write_layout(
     }
 }
 
+/// A FIFO whose one writer gives `content` to the first reader and is then gone: a file that
+/// can be read only once. Dropped, it releases a writer that nobody read from.
+pub struct Fifo(PathBuf);
+
+impl Fifo {
+    pub fn new(path: &Path, content: Vec<u8>) -> Fifo {
+        let made = Command::new("mkfifo").arg(path).status().unwrap();
+        assert!(made.success(), "mkfifo {}", path.display());
+        let writer = path.to_owned();
+        thread::spawn(move || {
+            if let Ok(mut w) = std::fs::OpenOptions::new().write(true).open(writer) {
+                let _ = w.write_all(&content);
+            }
+        });
+        Fifo(path.to_owned())
+    }
+}
+
+impl Drop for Fifo {
+    fn drop(&mut self) {
+        // Opened read-write, a FIFO never blocks.
+        drop(
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&self.0),
+        );
+    }
+}
+
 /// All paths (relative, `/`-separated, sorted) of files and directories below `dir`.
 pub fn tree(dir: &Path) -> Vec<String> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {

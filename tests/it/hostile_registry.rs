@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest as _, Sha256};
 
-use crate::harness::Sandbox;
+use crate::harness::{Fifo, Sandbox};
 
 /// One answer of a [`Fake`] registry.
 pub struct Reply {
@@ -466,18 +466,8 @@ fn a_layout_blob_that_is_a_fifo_is_refused_not_waited_for() {
     let layer = sha256(b"hi\n");
     let blob = sb.path(&format!("lay/blobs/sha256/{}", &layer["sha256:".len()..]));
     std::fs::remove_file(&blob).unwrap();
-    let made = std::process::Command::new("mkfifo")
-        .arg(&blob)
-        .status()
-        .unwrap();
-    assert!(made.success());
     // A writer that would let a client waiting on the FIFO finish (and pass this test).
-    let fifo = blob.clone();
-    std::thread::spawn(move || {
-        if let Ok(mut w) = std::fs::OpenOptions::new().write(true).open(fifo) {
-            let _ = w.write_all(b"hi\n");
-        }
-    });
+    let _fifo = Fifo::new(&blob, b"hi\n".to_vec());
     let out = sb
         .oras()
         .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
@@ -487,13 +477,6 @@ fn a_layout_blob_that_is_a_fifo_is_refused_not_waited_for() {
         &layer["sha256:".len()..]
     ));
     assert!(!sb.path("out/hi.txt").exists(), "{out}");
-    // Opened read-write, a FIFO never blocks: this releases the writer thread.
-    drop(
-        std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&blob),
-    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@ use std::io::Read as _;
 use std::path::Path;
 
 use crate::harness::{
-    Sandbox, assert_layout_blobs_valid, layout_blob_hex, layout_manifest, registry, sha256_hex,
-    tree,
+    Fifo, Sandbox, assert_layout_blobs_valid, layout_blob_hex, layout_manifest, registry,
+    sha256_hex, tree,
 };
 
 #[test]
@@ -440,4 +440,45 @@ fn layout_not_found_errors_are_the_go_clients() {
         out.error_first_line("Error: ");
         out.stderr_contains(": not found");
     }
+}
+
+/// Files, a directory's archive and stdin pushed into a layout are each read once: written
+/// beside the blobs as they are hashed, then renamed into place, named by the digest of exactly
+/// the bytes written. A FIFO gives its bytes once, as a file rewritten during the push gives
+/// other bytes the second time: a hash and then a copy would wait for a second writer forever.
+#[test]
+fn layout_push_reads_each_input_once() {
+    let sandbox = Sandbox::new();
+    write_sample_tree(&sandbox);
+    let once = b"read once, from a FIFO\n".repeat(1000);
+    let _fifo = Fifo::new(&sandbox.path("once.bin"), once.clone());
+    sandbox.write("same1.txt", "same\n");
+    sandbox.write("same2.txt", "same\n");
+    let push = sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "once.bin", "mydir"])
+        .args(["same1.txt", "same2.txt", "-", "--stdin-name", "in.txt"])
+        .stdin("from stdin\n")
+        .success();
+    // Content shared by two files is stored once, reported as for a registry.
+    let short = &sha256_hex(b"same\n")[..12];
+    push.assert_line(&format!("Uploaded  {short} same1.txt"))
+        .assert_line(&format!("Exists    {short} same2.txt"));
+
+    let lay = sandbox.path("lay");
+    // Every blob is named by its content, and no temp file is left.
+    assert_layout_blobs_valid(&lay);
+    let (_, manifest) = layout_manifest(&lay, "v1");
+    assert_eq!(
+        manifest["layers"][0]["digest"],
+        format!("sha256:{}", sha256_hex(&once))
+    );
+    sandbox
+        .oras()
+        .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
+        .success();
+    assert!(sandbox.read("out/once.bin") == once);
+    assert_eq!(sandbox.read("out/in.txt"), b"from stdin\n");
+    assert_eq!(sandbox.read("out/same2.txt"), b"same\n");
+    assert_eq!(sandbox.read("out/mydir/sub/inner.txt"), b"nested file\n");
 }
