@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, Result, bail};
 
 use super::copy::Copier;
-use super::{Arity, Opened, check_args, open_target, referrers_mode};
+use super::{Arity, Opened, begin, open_target, referrers_mode};
 use crate::cli::{CommonArgs, RemoteArgs, TargetArgs};
 use crate::oci::{Digest, MAX_MANIFEST_BYTES};
 use crate::output::{Format, Operation, Output, StatusReporter, UserError, humanize};
@@ -24,14 +24,15 @@ const RESTORE_USAGE: &str =
 
 pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
     let started = Instant::now();
-    let out = output(args.no_tty, &args.common);
-    check_args(
+    let verbose = begin(
+        &args.common,
         "backup",
         &args.args,
         Arity::Exactly(1),
         BACKUP_USAGE,
         "the artifact reference you want to back up",
     )?;
+    let out = Output::new(Format::Text, args.no_tty, args.common.debug, verbose);
     let output_arg = required(args.output.as_deref(), "output")?;
     if output_arg.is_empty() {
         bail!("the output path cannot be empty");
@@ -45,11 +46,10 @@ pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
         .hint("To back up to a tar archive, please specify a different output file name or remove the existing directory.")
         .into());
     }
+    let mode = referrers_mode(&args.referrers)?;
     let (raw, tags) = repository_and_tags(&args.args[0])?;
     let mut remote = open_remote(&raw, &args.remote, false, &args.common, &out)?;
-    remote
-        .target
-        .set_referrers_mode(referrers_mode(&args.referrers)?);
+    remote.target.set_referrers_mode(mode);
     let source = remote.target.as_ref();
     let repo = source.display().to_owned();
     let tags = if tags.is_empty() {
@@ -147,18 +147,20 @@ async fn resolve_tags(
 
 pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
     let started = Instant::now();
-    let out = output(args.no_tty, &args.common);
-    check_args(
+    let verbose = begin(
+        &args.common,
         "restore",
         &args.args,
         Arity::Exactly(1),
         RESTORE_USAGE,
         "the targets to restore to",
     )?;
+    let out = Output::new(Format::Text, args.no_tty, args.common.debug, verbose);
     let input = required(args.input.as_deref(), "input")?;
     if input.is_empty() {
         bail!("the input path cannot be empty");
     }
+    let mode = referrers_mode(&args.referrers)?;
     // The reference is checked before the input, as Go's PreRunE does.
     let (raw, tags) = repository_and_tags(&args.args[0])?;
     let layout = open_backup(input, &out)?;
@@ -196,9 +198,7 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
     print_found(&out, "in the backup", &tags);
 
     let mut remote = open_remote(&raw, &args.remote, true, &args.common, &out)?;
-    remote
-        .target
-        .set_referrers_mode(referrers_mode(&args.referrers)?);
+    remote.target.set_referrers_mode(mode);
     let target = remote.target.as_ref();
     let repo = target.display().to_owned();
     let reporter: Arc<dyn Reporter> = Arc::new(StatusReporter::new(&out, Operation::Restore));
@@ -285,14 +285,6 @@ fn open_backup(input: &str, out: &Output) -> Result<Option<Layout>> {
         humanize(meta.len())
     ));
     Ok(Some(layout))
-}
-
-fn output(no_tty: bool, common: &CommonArgs) -> Output {
-    let out = Output::new(Format::Text, no_tty, common.debug, true);
-    Output {
-        verbose: super::verbose(common, &out),
-        ..out
-    }
 }
 
 /// `<registry>/<repository>[:<ref1>[,<ref2>...]]`: the repository reference (first tag kept)

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 
-use super::{Arity, check_args, delete_found, open_target, print_descriptor, require_digest};
+use super::{Arity, begin, delete_found, open_target, print_descriptor, require_digest};
 use crate::cli::{BlobFetchArgs, BlobPushArgs, DeleteArgs};
 use crate::oci::{Descriptor, Digest, Hasher};
 use crate::output::{Format, Output, io_error_text};
@@ -19,15 +19,15 @@ const PUSH_USAGE: &str = "oras blob push [flags] <name>[@digest] <file>";
 const DELETE_USAGE: &str = "oras blob delete [flags] <name>@<digest>";
 
 pub async fn fetch(args: BlobFetchArgs) -> Result<()> {
-    let out = Output::new(Format::Text, true, args.common.debug, true);
-    super::verbose(&args.common, &out);
-    check_args(
+    begin(
+        &args.common,
         "blob fetch",
         &args.args,
         Arity::Exactly(1),
         FETCH_USAGE,
         "the target blob to fetch",
     )?;
+    let out = Output::new(Format::Text, true, args.common.debug, true);
     let output = args.output.as_deref();
     if output.is_none() && !args.descriptor.descriptor {
         bail!("either `--output` or `--descriptor` must be provided");
@@ -77,15 +77,15 @@ pub async fn fetch(args: BlobFetchArgs) -> Result<()> {
 }
 
 pub async fn push(args: BlobPushArgs) -> Result<()> {
-    let out = Output::new(Format::Text, args.no_tty, args.common.debug, true);
-    let verbose = super::verbose(&args.common, &out);
-    check_args(
+    let verbose = begin(
+        &args.common,
         "blob push",
         &args.args,
         Arity::Exactly(2),
         PUSH_USAGE,
         "the destination to push to and the file to read blob content from",
     )?;
+    let out = Output::new(Format::Text, args.no_tty, args.common.debug, true);
     let (raw, file) = (&args.args[0], &args.args[1]);
     if file == "-" {
         super::check_stdin_secret(&args.target.remote)?;
@@ -177,6 +177,7 @@ pub async fn delete(args: DeleteArgs) -> Result<()> {
     let (out, opened) = super::open_for_delete(
         "blob delete",
         &args,
+        None,
         DELETE_USAGE,
         "the target blob to delete",
     )?;

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context as _, Result, bail};
 use futures_util::stream::{self, TryStreamExt as _};
 
-use super::{Arity, check_args, open_target, require_selector};
+use super::{Arity, begin, open_target, require_selector};
 use crate::cli::{CopyArgs, ReferrersArgs, RemoteArgs, TargetArgs};
 use crate::oci::{Descriptor, is_index_type, parse_index, parse_manifest};
 use crate::output::{
@@ -214,18 +214,15 @@ fn open_sides(
 }
 
 pub async fn run(args: CopyArgs) -> Result<()> {
-    let out = Output::new(Format::Text, args.no_tty, args.common.debug, true);
-    let out = Output {
-        verbose: super::verbose(&args.common, &out),
-        ..out
-    };
-    check_args(
+    let verbose = begin(
+        &args.common,
         "cp",
         &args.args,
         Arity::Exactly(2),
         USAGE,
         "the source and destination for copying",
     )?;
+    let out = Output::new(Format::Text, args.no_tty, args.common.debug, verbose);
     let src_raw = &args.args[0];
     let (dst_raw, extra_tags) = split_tags(&args.args[1]);
     for t in &extra_tags {

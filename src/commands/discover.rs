@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 
 use super::FormatChoice;
-use super::{Arity, check_args, open_target, referrers_mode, require_selector, resolve_manifest};
+use super::{Arity, begin, open_target, referrers_mode, require_selector, resolve_manifest};
 use crate::cli::DiscoverArgs;
 use crate::oci::{Annotations, Descriptor, Digest};
 use crate::output::{Format, Output};
@@ -48,6 +48,14 @@ struct Node {
 }
 
 pub async fn run(args: DiscoverArgs) -> Result<()> {
+    let verbose = begin(
+        &args.common,
+        "discover",
+        &args.args,
+        Arity::Exactly(1),
+        USAGE,
+        "the target artifact to discover referrers from",
+    )?;
     let (shape, template) = parse_shape(&args)?;
     let out = Output::new(
         if shape == Shape::Tree || shape == Shape::Table {
@@ -62,17 +70,9 @@ pub async fn run(args: DiscoverArgs) -> Result<()> {
         true,
     )
     .with_template(template);
-    let verbose = super::verbose(&args.common, &out);
     if shape == Shape::Table {
         out.warn("Format \"table\" is deprecated and will be removed in a future release.");
     }
-    check_args(
-        "discover",
-        &args.args,
-        Arity::Exactly(1),
-        USAGE,
-        "the target artifact to discover referrers from",
-    )?;
     let depth = match args.depth {
         Some(d) if d < 1 => bail!("depth value should be at least 1"),
         Some(d) => usize::try_from(d).unwrap_or(usize::MAX),
@@ -80,11 +80,10 @@ pub async fn run(args: DiscoverArgs) -> Result<()> {
     };
     // The table lists direct referrers only.
     let depth = if shape == Shape::Table { 1 } else { depth };
+    let mode = referrers_mode(&args.referrers)?;
     let raw = &args.args[0];
     let mut opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
-    opened
-        .target
-        .set_referrers_mode(referrers_mode(&args.referrers)?);
+    opened.target.set_referrers_mode(mode);
     let selector = require_selector(&opened, raw, "discover", USAGE)?;
     let target = opened.target.as_ref();
     // Go returns the resolve error as it is (no `failed to resolve` wrapping, unlike attach).
@@ -118,32 +117,30 @@ pub async fn run(args: DiscoverArgs) -> Result<()> {
 fn parse_shape(args: &DiscoverArgs) -> Result<(Shape, Option<String>)> {
     let raw = match (&args.format, &args.output) {
         (Some(_), Some(_)) => bail!("--format, --output cannot be used at the same time"),
-        (Some(f), None) => f.clone(),
-        (None, Some(o)) => {
-            // The Go client prints the --template value here (usually empty), a known bug.
-            warn_output_deprecated(args.template.as_deref().unwrap_or_default());
-            o.clone()
-        }
-        (None, None) => "tree".to_owned(),
+        (Some(f), None) | (None, Some(f)) => f.as_str(),
+        (None, None) => "tree",
     };
-    let shape = match super::parse_format_flag(
-        &raw,
+    let choice = super::parse_format_flag(
+        raw,
         args.template.as_ref(),
         &["tree", "", "table", "json"],
         "tree, table, json, go-template",
-    )? {
+    )?;
+    if args.output.is_some() {
+        // Once the format parsed, as the Go client's PreRunE. It prints the --template value
+        // here (usually empty), a known bug.
+        crate::output::warn(&format!(
+            "[DEPRECATED] --output is deprecated, try `--format {}` instead",
+            args.template.as_deref().unwrap_or_default()
+        ));
+    }
+    let shape = match choice {
         FormatChoice::Template(t) => return Ok((Shape::Template, Some(t))),
         FormatChoice::Named("table") => Shape::Table,
         FormatChoice::Named("json") => Shape::Json,
         FormatChoice::Named(_) => Shape::Tree,
     };
     Ok((shape, None))
-}
-
-fn warn_output_deprecated(template: &str) {
-    Output::new(Format::Text, true, false, true).warn(&format!(
-        "[DEPRECATED] --output is deprecated, try `--format {template}` instead"
-    ));
 }
 
 /// The referrers of `subject` (filtered by artifact type) and theirs, down to `depth` levels,

@@ -6,9 +6,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail};
 use serde::Deserialize;
 
-use super::{
-    Arity, check_args, invalid_reference, open_target, require_selector, write_file_atomic,
-};
+use super::{Arity, begin, invalid_reference, open_target, require_selector, write_file_atomic};
 use crate::cli::{IndexCreateArgs, IndexUpdateArgs};
 use crate::oci::{
     Annotations, Descriptor, Digest, Index, MEDIA_TYPE_DOCKER_MANIFEST, MEDIA_TYPE_INDEX,
@@ -27,9 +25,8 @@ const UPDATE_USAGE: &str = "oras manifest index update [flags] <name>{:<tag>|@<d
 const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
 
 pub async fn create(args: IndexCreateArgs) -> Result<()> {
-    let out = Output::new(Format::Text, true, args.common.debug, true);
-    super::verbose(&args.common, &out);
-    check_args(
+    begin(
+        &args.common,
         "manifest index create",
         &args.args,
         Arity::AtLeast(1),
@@ -37,6 +34,7 @@ pub async fn create(args: IndexCreateArgs) -> Result<()> {
         // Go's description ends with a full stop (its hint then shows two).
         "the destination index to create.",
     )?;
+    let out = Output::new(Format::Text, true, args.common.debug, true);
     let (raw, extra_tags) = split_tags(&args.args[0]);
     check_tags(&args.args[0], &extra_tags)?;
     let annotations = parse_annotations(&args.annotation)?;
@@ -78,15 +76,15 @@ pub async fn create(args: IndexCreateArgs) -> Result<()> {
 }
 
 pub async fn update(args: IndexUpdateArgs) -> Result<()> {
-    let out = Output::new(Format::Text, true, args.common.debug, true);
-    super::verbose(&args.common, &out);
-    check_args(
+    begin(
+        &args.common,
         "manifest index update",
         &args.args,
         Arity::Exactly(1),
         UPDATE_USAGE,
         "the target index to update",
     )?;
+    let out = Output::new(Format::Text, true, args.common.debug, true);
     if !args.tag.is_empty() && args.output.is_some() {
         bail!("--tag, --output cannot be used at the same time");
     }

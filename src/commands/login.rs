@@ -6,7 +6,7 @@ use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use anyhow::{Context as _, Result, bail};
 use reqwest::StatusCode;
 
-use super::{Arity, check_args, flag_credential, registry_client};
+use super::{Arity, begin, flag_credential, registry_client};
 use crate::cli::LoginArgs;
 use crate::credentials::{Credential, Secret, Store};
 use crate::output::{Format, Output};
@@ -16,15 +16,15 @@ use crate::registry::RegistryError;
 const USAGE: &str = "oras login [flags] <registry>";
 
 pub async fn run(args: LoginArgs) -> Result<()> {
-    let out = Output::new(Format::Text, true, args.common.debug, true);
-    super::verbose(&args.common, &out);
-    check_args(
+    begin(
+        &args.common,
         "login",
         &args.args,
         Arity::Exactly(1),
         USAGE,
         "the registry to log in to",
     )?;
+    let out = Output::new(Format::Text, true, args.common.debug, true);
     let registry = args.args[0].trim_end_matches('/');
     // Validate the host part with the reference grammar.
     Reference::parse(&format!("{registry}/x"))

@@ -7,7 +7,7 @@ use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 
 use super::{
-    Arity, check_args, delete_found, open_target, parse_format, print_descriptor, require_selector,
+    Arity, begin, delete_found, format_output, open_target, print_descriptor, require_selector,
     write_file_atomic,
 };
 use crate::cli::{
@@ -33,16 +33,16 @@ struct FetchJson<'a> {
 }
 
 pub async fn fetch(args: ManifestFetchArgs) -> Result<()> {
-    let (format, template) = parse_format(&args.format)?;
-    let out = Output::new(format, true, args.common.debug, true).with_template(template);
-    super::verbose(&args.common, &out);
-    check_args(
+    begin(
+        &args.common,
         "manifest fetch",
         &args.args,
         Arity::Exactly(1),
         FETCH_USAGE,
         "the manifest to fetch",
     )?;
+    let out = format_output(&args.format, true, args.common.debug, true)?;
+    let format = out.format;
     validate_output_flags(&args, format)?;
     if !args.media_type.is_empty() && args.target.oci_layout {
         bail!("`--media-type` cannot be used with `--oci-layout` at the same time");
@@ -140,15 +140,15 @@ fn check_accepted(raw: &str, desc: &Descriptor, accepted: &[String]) -> Result<(
 }
 
 pub async fn fetch_config(args: ManifestFetchConfigArgs) -> Result<()> {
-    let out = Output::new(Format::Text, true, args.common.debug, true);
-    super::verbose(&args.common, &out);
-    check_args(
+    begin(
+        &args.common,
         "manifest fetch-config",
         &args.args,
         Arity::Exactly(1),
         CONFIG_USAGE,
         "the manifest config to fetch",
     )?;
+    let out = Output::new(Format::Text, true, args.common.debug, true);
     if args.output.as_deref() == Some("-") && args.descriptor.descriptor {
         bail!("`--descriptor` cannot be used with `--output -` at the same time");
     }
@@ -193,15 +193,15 @@ pub async fn fetch_config(args: ManifestFetchConfigArgs) -> Result<()> {
 }
 
 pub async fn push(args: ManifestPushArgs) -> Result<()> {
-    let out = Output::new(Format::Text, true, args.common.debug, true);
-    let verbose = super::verbose(&args.common, &out);
-    check_args(
+    let verbose = begin(
+        &args.common,
         "manifest push",
         &args.args,
         Arity::Exactly(2),
         PUSH_USAGE,
         "the destination to push to and the file to read manifest content from",
     )?;
+    let out = Output::new(Format::Text, true, args.common.debug, true);
     let file = &args.args[1];
     if file == "-" {
         super::check_stdin_secret(&args.target.remote)?;
@@ -212,12 +212,11 @@ pub async fn push(args: ManifestPushArgs) -> Result<()> {
             bail!("{:?}: invalid reference: invalid tag {t:?}", args.args[0]);
         }
     }
+    let mode = super::referrers_mode(&args.referrers)?;
     let (bytes, media_type) = read_manifest_file(file, &args.media_type)?;
     let desc = Descriptor::for_bytes(media_type, &bytes);
     let mut opened = open_target(raw, &args.target, true, args.common.debug, &out)?;
-    opened
-        .target
-        .set_referrers_mode(super::referrers_mode(&args.referrers)?);
+    opened.target.set_referrers_mode(mode);
     let target = opened.target.as_ref();
     let reference = opened
         .selector
@@ -314,16 +313,15 @@ fn read_manifest_file(file: &str, flag_type: &str) -> Result<(Vec<u8>, String)> 
 }
 
 pub async fn delete(args: ManifestDeleteArgs) -> Result<()> {
-    let mode = super::referrers_mode(&args.referrers)?;
-    let args = args.delete;
-    let (out, mut opened) = super::open_for_delete(
+    let (out, opened) = super::open_for_delete(
         "manifest delete",
-        &args,
+        &args.delete,
+        Some(&args.referrers),
         DELETE_USAGE,
         "the manifest to delete",
     )?;
+    let args = args.delete;
     let raw = &args.args[0];
-    opened.target.set_referrers_mode(mode);
     let selector = require_selector(&opened, raw, "manifest delete", DELETE_USAGE)?;
     let target = opened.target.as_ref();
     let found = match target.resolve(&selector).await {

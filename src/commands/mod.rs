@@ -159,25 +159,41 @@ pub(crate) fn parse_format(args: &FormatArgs) -> Result<(Format, Option<String>)
     }
 }
 
-/// The output of a command that moves blobs: `--format`, progress per `--no-tty`/`--debug`,
-/// and status lines for unnamed blobs unless `--verbose=false`.
-pub(crate) fn transfer_output(
-    format: &FormatArgs,
-    no_tty: bool,
+/// What every command does first, in cobra's order: pflag's deprecation warning for
+/// `--verbose` (printed as the flags are parsed), then the argument count (cobra's `Args`, the
+/// Go client's `CheckArgs`). Options are validated after both, as the Go client does in
+/// `PreRunE`. Returns `--verbose` (status lines for unnamed blobs, on by default).
+pub(crate) fn begin(
     common: &CommonArgs,
-) -> Result<crate::output::Output> {
-    let (format, template) = parse_format(format)?;
-    let out =
-        crate::output::Output::new(format, no_tty, common.debug, true).with_template(template);
-    Ok(crate::output::Output {
-        verbose: verbose(common, &out),
-        ..out
-    })
+    cmd: &str,
+    args: &[String],
+    arity: Arity,
+    usage: &str,
+    what: &str,
+) -> Result<bool> {
+    let verbose = verbose(common);
+    check_args(cmd, args, arity, usage, what)?;
+    Ok(verbose)
 }
 
-pub(crate) fn verbose(common: &CommonArgs, out: &crate::output::Output) -> bool {
+/// The output of a command with `--format` (validated here: call it after [`begin`]), with
+/// progress per `--no-tty`/`--debug`.
+pub(crate) fn format_output(
+    format: &FormatArgs,
+    no_tty: bool,
+    debug: bool,
+    verbose: bool,
+) -> Result<crate::output::Output> {
+    let (format, template) = parse_format(format)?;
+    Ok(crate::output::Output::new(format, no_tty, debug, verbose).with_template(template))
+}
+
+/// `--verbose`, warning that it is deprecated when given (on stderr, whatever the format).
+pub(crate) fn verbose(common: &CommonArgs) -> bool {
     if common.verbose.is_some() {
-        out.warn("Flag --verbose has been deprecated, and will be removed in a future release.");
+        crate::output::warn(
+            "Flag --verbose has been deprecated, and will be removed in a future release.",
+        );
     }
     common.verbose.unwrap_or(true)
 }
@@ -631,21 +647,32 @@ pub(crate) fn confirm(out: &crate::output::Output, question: &str) -> bool {
     matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
 }
 
-/// The start of `manifest delete` / `blob delete`: argument checks, then the target opened
-/// for writing.
+/// The start of `manifest delete` / `blob delete`: argument checks, option checks (with
+/// `--distribution-spec` where the command has it), then the target opened for writing.
 pub(crate) fn open_for_delete(
     cmd: &str,
     args: &crate::cli::DeleteArgs,
+    referrers: Option<&crate::cli::ReferrersArgs>,
     usage: &str,
     what: &str,
 ) -> Result<(crate::output::Output, Opened)> {
+    begin(
+        &args.common,
+        cmd,
+        &args.args,
+        Arity::Exactly(1),
+        usage,
+        what,
+    )?;
     let out = crate::output::Output::new(Format::Text, true, args.common.debug, true);
-    verbose(&args.common, &out);
-    check_args(cmd, &args.args, Arity::Exactly(1), usage, what)?;
     if args.descriptor.descriptor && !args.force {
         bail!("must apply --force to confirm the deletion if the descriptor is outputted");
     }
-    let opened = open_target(&args.args[0], &args.target, true, args.common.debug, &out)?;
+    let mode = referrers.map(referrers_mode).transpose()?;
+    let mut opened = open_target(&args.args[0], &args.target, true, args.common.debug, &out)?;
+    if let Some(mode) = mode {
+        opened.target.set_referrers_mode(mode);
+    }
     Ok((out, opened))
 }
 

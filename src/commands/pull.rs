@@ -10,7 +10,7 @@ use anyhow::{Context as _, Result, bail};
 use futures_util::stream::{self, TryStreamExt as _};
 use serde::Serialize;
 
-use super::{Arity, check_args, open_target, parse_format, verbose};
+use super::{Arity, begin, format_output, open_target};
 use crate::cli::PullArgs;
 use crate::files::{
     WriteOptions, parse_file_ref, resolve_output_path, write_blob_file, write_directory,
@@ -102,17 +102,35 @@ struct PullJson {
     files: Option<Vec<FileJson>>,
 }
 
+/// The oras 0.x flags, noted as pflag notes a deprecated flag: while the flags are parsed,
+/// before anything else.
+fn warn_legacy_flags(args: &PullArgs) {
+    if !args.media_type.is_empty() {
+        crate::output::warn(
+            "Flag --media-type has been deprecated (oras 0.x syntax): oras 1.x pulls every named layer; it is honoured here as a filter.",
+        );
+    }
+    if args.allow_all {
+        crate::output::warn(
+            "Flag --allow-all has been deprecated (oras 0.x syntax): every named layer is pulled by default.",
+        );
+    }
+}
+
 pub async fn run(args: PullArgs) -> Result<()> {
-    let (format, template) = parse_format(&args.format)?;
-    let out = Output::new(format, args.no_tty, args.common.debug, true).with_template(template);
-    let out = Output {
-        verbose: verbose(&args.common, &out),
-        ..out
-    };
-    check_args("pull", &args.args, Arity::Exactly(1), USAGE, ARGUMENT)?;
+    warn_legacy_flags(&args);
+    let verbose = begin(
+        &args.common,
+        "pull",
+        &args.args,
+        Arity::Exactly(1),
+        USAGE,
+        ARGUMENT,
+    )?;
+    let out = format_output(&args.format, args.no_tty, args.common.debug, verbose)?;
     // `-o -`: the one file goes to stdout, every line to stderr.
     let to_stdout = args.output.as_os_str() == "-";
-    if to_stdout && format != Format::Text {
+    if to_stdout && out.format != Format::Text {
         bail!(
             "`--output -` cannot be used with `--format {}` at the same time",
             args.format.format
@@ -124,12 +142,6 @@ pub async fn run(args: PullArgs) -> Result<()> {
         out
     };
     let raw = &args.args[0];
-    if !args.media_type.is_empty() {
-        out.warn("Flag --media-type has been deprecated (oras 0.x syntax): oras 1.x pulls every named layer; it is honoured here as a filter.");
-    }
-    if args.allow_all {
-        out.warn("Flag --allow-all has been deprecated (oras 0.x syntax): every named layer is pulled by default.");
-    }
     let config = args
         .config
         .as_deref()

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 
-use super::{Arity, check_args, open_target, write_file_atomic};
+use super::{Arity, begin, format_output, open_target, write_file_atomic};
 use crate::cli::{AttachArgs, PushArgs};
 use crate::files::{
     FileRef, PackTo, pack_bytes_file, pack_path, pack_reader, parse_file_ref, title_of,
@@ -76,14 +76,20 @@ struct Request {
 }
 
 pub async fn run(args: PushArgs) -> Result<()> {
-    let out = super::transfer_output(&args.format, args.no_tty, &args.common)?;
-    check_args(
+    if args.manifest_config.is_some() {
+        crate::output::warn(
+            "Flag --manifest-config has been deprecated (oras 0.x syntax), use --config instead.",
+        );
+    }
+    let verbose = begin(
+        &args.common,
         "push",
         &args.args,
         Arity::AtLeast(1),
         USAGE,
         "the destination for pushing",
     )?;
+    let out = format_output(&args.format, args.no_tty, args.common.debug, verbose)?;
     push_artifact(args, None, &out).await
 }
 
@@ -95,8 +101,8 @@ struct Attach {
 
 /// `oras attach`: pushes an artifact whose `subject` is an existing manifest (oras-cli.md §6).
 pub async fn attach(args: AttachArgs) -> Result<()> {
-    let out = super::transfer_output(&args.format, args.no_tty, &args.common)?;
-    check_args(
+    let verbose = begin(
+        &args.common,
         "attach",
         &args.args,
         Arity::AtLeast(1),
@@ -104,11 +110,15 @@ pub async fn attach(args: AttachArgs) -> Result<()> {
         // Go's description ends with a full stop (its hint then shows two).
         "the destination artifact for attaching.",
     )?;
-    // After the argument count, as cobra checks them.
-    if args.artifact_type.is_empty() {
-        bail!("required flag(s) \"artifact-type\" not set");
+    // The options, as the Go client's PreRunE parses them.
+    let out = format_output(&args.format, args.no_tty, args.common.debug, verbose)?;
+    let referrers = super::referrers_mode(&args.referrers)?;
+    if args.config.is_some() && args.platform.is_some() {
+        bail!("--config, --platform cannot be used at the same time");
     }
-    if args.args.len() == 1 && args.annotation.is_empty() && args.annotation_file.is_none() {
+    let nothing_to_attach =
+        args.args.len() == 1 && args.annotation.is_empty() && args.annotation_file.is_none();
+    if nothing_to_attach {
         // A lone argument without a tag or digest is more likely a missing reference than a
         // reference with nothing to attach (the Go client's order and hint).
         let raw = &args.args[0];
@@ -125,14 +135,16 @@ pub async fn attach(args: AttachArgs) -> Result<()> {
                     .into(),
             );
         }
+    }
+    // After PreRunE, as cobra checks required flags.
+    if args.artifact_type.is_empty() {
+        bail!("required flag(s) \"artifact-type\" not set");
+    }
+    if nothing_to_attach {
         return Err(UserError::new("neither file nor annotation provided in the command")
             .usage(ATTACH_USAGE.to_owned())
             .hint("To attach to an existing artifact, please provide files via argument or annotations via flag \"--annotation\". Run \"oras attach -h\" for more options and examples")
             .into());
-    }
-    let referrers = super::referrers_mode(&args.referrers)?;
-    if args.config.is_some() && args.platform.is_some() {
-        bail!("--config, --platform cannot be used at the same time");
     }
     let attach = Attach {
         platform: args.platform,
@@ -380,14 +392,7 @@ impl Done<'_> {
 
 /// Checks flags, annotations and files (they must exist) in the Go client's order.
 fn validate(args: &PushArgs, attach: bool, out: &Output) -> Result<Request> {
-    let config_flag = match (&args.config, &args.manifest_config) {
-        (Some(c), _) => Some(c.clone()),
-        (None, Some(c)) => {
-            out.warn("Flag --manifest-config has been deprecated (oras 0.x syntax), use --config instead.");
-            Some(c.clone())
-        }
-        (None, None) => None,
-    };
+    let config_flag = args.config.clone().or_else(|| args.manifest_config.clone());
     let spec = match args.image_spec.as_deref() {
         None if config_flag.is_some() && args.artifact_type.is_empty() => ImageSpec::V1_0,
         None | Some("v1.1") => ImageSpec::V1_1,

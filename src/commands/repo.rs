@@ -5,10 +5,10 @@ use std::sync::Arc;
 use anyhow::{Result, bail};
 use serde::Serialize;
 
-use super::{Arity, check_args, flag_credential, open_target, parse_format, registry_client};
+use super::{Arity, begin, flag_credential, format_output, open_target, registry_client};
 use crate::cli::{RepoLsArgs, RepoTagsArgs};
 use crate::oci::Digest;
-use crate::output::{Format, Output};
+use crate::output::Format;
 use crate::reference::Reference;
 
 const LS_USAGE: &str = "oras repo ls [flags] <registry>[/<namespace>]";
@@ -26,16 +26,15 @@ struct TagsJson<'a> {
 }
 
 pub async fn ls(args: RepoLsArgs) -> Result<()> {
-    let (format, template) = parse_format(&args.format)?;
-    let out = Output::new(format, true, args.common.debug, true).with_template(template);
-    super::verbose(&args.common, &out);
-    check_args(
+    begin(
+        &args.common,
         "repo ls",
         &args.args,
         Arity::Exactly(1),
         LS_USAGE,
         "the target registry to list repositories from",
     )?;
+    let out = format_output(&args.format, true, args.common.debug, true)?;
     let raw = args.args[0].trim_end_matches('/');
     let (registry, namespace) = raw
         .split_once('/')
@@ -74,7 +73,7 @@ pub async fn ls(args: RepoLsArgs) -> Result<()> {
         .into_iter()
         .filter(|r| namespace.is_none_or(|n| r.starts_with(&format!("{n}/"))))
         .collect();
-    if format != Format::Text {
+    if out.format != Format::Text {
         return out.json(&LsJson {
             registry,
             repositories: &repos,
@@ -90,16 +89,15 @@ pub async fn ls(args: RepoLsArgs) -> Result<()> {
 }
 
 pub async fn tags(args: RepoTagsArgs) -> Result<()> {
-    let (format, template) = parse_format(&args.format)?;
-    let out = Output::new(format, true, args.common.debug, true).with_template(template);
-    super::verbose(&args.common, &out);
-    check_args(
+    begin(
+        &args.common,
         "repo tags",
         &args.args,
         Arity::Exactly(1),
         TAGS_USAGE,
         "the target repository to list tags from",
     )?;
+    let out = format_output(&args.format, true, args.common.debug, true)?;
     let raw = &args.args[0];
     let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
     let target = opened.target.as_ref();
@@ -138,7 +136,7 @@ pub async fn tags(args: RepoTagsArgs) -> Result<()> {
         }
         tags = same;
     }
-    if format != Format::Text {
+    if out.format != Format::Text {
         return out.json(&TagsJson { tags: &tags });
     }
     for t in &tags {

@@ -2,7 +2,7 @@
 
 use anyhow::{Result, bail};
 
-use super::{Arity, check_args, open_target, require_selector};
+use super::{Arity, begin, check_args, open_target, require_selector};
 use crate::cli::{ResolveArgs, TagArgs};
 use crate::output::{Format, Output, UserError};
 use crate::reference::is_valid_tag;
@@ -11,8 +11,7 @@ const TAG_USAGE: &str = "oras tag [flags] <name>{:<tag>|@<digest>} <new_tag> [..
 const RESOLVE_USAGE: &str = "oras resolve [flags] <name>{:<tag>|@<digest>}";
 
 pub async fn run(args: TagArgs) -> Result<()> {
-    let out = Output::new(Format::Text, true, args.common.debug, true);
-    super::verbose(&args.common, &out);
+    super::verbose(&args.common);
     if matches!(args.args.first().map(String::as_str), Some("list" | "ls")) {
         return Err(UserError::new(
             "there is no \"list\" sub-command for \"oras tag\" command",
@@ -32,6 +31,7 @@ pub async fn run(args: TagArgs) -> Result<()> {
         TAG_USAGE,
         "the artifact to be retagged and the tags to be added",
     )?;
+    let out = Output::new(Format::Text, true, args.common.debug, true);
     let raw = &args.args[0];
     let opened = open_target(raw, &args.target, true, args.common.debug, &out)
         .map_err(|e| e.context(format!("unable to add tag for '{raw}'")))?;
@@ -73,15 +73,15 @@ pub async fn run(args: TagArgs) -> Result<()> {
 }
 
 pub async fn resolve(args: ResolveArgs) -> Result<()> {
-    let out = Output::new(Format::Text, true, args.common.debug, true);
-    super::verbose(&args.common, &out);
-    check_args(
+    begin(
+        &args.common,
         "resolve",
         &args.args,
         Arity::Exactly(1),
         RESOLVE_USAGE,
         "the target artifact reference to resolve",
     )?;
+    let out = Output::new(Format::Text, true, args.common.debug, true);
     let raw = &args.args[0];
     let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
     let selector = require_selector(&opened, raw, "resolve", RESOLVE_USAGE)?;

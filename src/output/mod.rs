@@ -120,7 +120,7 @@ impl Output {
 
     /// A note on stderr (warnings, deprecations).
     pub fn warn(&self, text: &str) {
-        let _ = writeln!(std::io::stderr().lock(), "{text}");
+        warn(text);
     }
 
     /// Prints a command's result as `--format json` (indented JSON) or `--format go-template`
@@ -135,4 +135,10 @@ impl Output {
         }
         Ok(())
     }
+}
+
+/// A note on stderr (warnings, deprecations), whatever the format and before any [`Output`]
+/// exists: pflag's deprecation warnings come before the arguments are even counted.
+pub fn warn(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }

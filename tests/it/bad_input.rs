@@ -239,6 +239,126 @@ fn argument_count_errors_are_the_go_clients_word_for_word() {
     }
 }
 
+/// Too few (or too many) arguments together with an option the Go client refuses: cobra
+/// counts the arguments (`Args`, oras's `CheckArgs`) before oras validates its options
+/// (`PreRunE`), so the count is what is reported. Each row: the command line and the count's
+/// words.
+#[rustfmt::skip]
+const ARGUMENTS_BEFORE_OPTIONS: &[(&[&str], &str)] = &[
+    (&["push", "--format", "bogus"], "\"oras push\" requires at least 1 argument but got 0"),
+    (&["push", "--template", "{{.}}"], "\"oras push\" requires at least 1 argument but got 0"),
+    (&["push", "--image-spec", "v9"], "\"oras push\" requires at least 1 argument but got 0"),
+    (&["attach", "--artifact-type", "t/x", "--format", "bogus"], "\"oras attach\" requires at least 1 argument but got 0"),
+    (&["attach", "--format", "bogus"], "\"oras attach\" requires at least 1 argument but got 0"),
+    (&["attach", "--distribution-spec", "bogus"], "\"oras attach\" requires at least 1 argument but got 0"),
+    (&["attach", "--artifact-type", "t/x", "--config", "c", "--platform", "linux/amd64"], "\"oras attach\" requires at least 1 argument but got 0"),
+    (&["pull", "--format", "bogus"], "\"oras pull\" requires exactly 1 argument but got 0"),
+    (&["pull", "--format", "go-template"], "\"oras pull\" requires exactly 1 argument but got 0"),
+    (&["pull", "--output", "-", "--format", "json", "a/b:c", "d"], "\"oras pull\" requires exactly 1 argument but got 2"),
+    (&["discover", "--format", "bogus"], "\"oras discover\" requires exactly 1 argument but got 0"),
+    (&["discover", "--format", "json", "--output", "json"], "\"oras discover\" requires exactly 1 argument but got 0"),
+    (&["discover", "--output", "table"], "\"oras discover\" requires exactly 1 argument but got 0"),
+    (&["discover", "--depth", "0"], "\"oras discover\" requires exactly 1 argument but got 0"),
+    (&["manifest", "fetch", "--format", "bogus"], "\"oras manifest fetch\" requires exactly 1 argument but got 0"),
+    (&["manifest", "fetch", "--format", "json", "--pretty"], "\"oras manifest fetch\" requires exactly 1 argument but got 0"),
+    (&["manifest", "fetch", "--media-type", "a/b", "--oci-layout"], "\"oras manifest fetch\" requires exactly 1 argument but got 0"),
+    (&["manifest", "fetch-config", "--output", "-", "--descriptor"], "\"oras manifest fetch-config\" requires exactly 1 argument but got 0"),
+    (&["manifest", "push", "--distribution-spec", "bogus", "a/b:c"], "\"oras manifest push\" requires exactly 2 argument but got 1"),
+    (&["manifest", "delete", "--distribution-spec", "bogus"], "\"oras manifest delete\" requires exactly 1 argument but got 0"),
+    (&["manifest", "delete", "--descriptor"], "\"oras manifest delete\" requires exactly 1 argument but got 0"),
+    (&["manifest", "index", "create", "--annotation", "foo:bar"], "\"oras manifest index create\" requires at least 1 argument but got 0"),
+    (&["manifest", "index", "update", "--tag", "v2", "--output", "-"], "\"oras manifest index update\" requires exactly 1 argument but got 0"),
+    (&["manifest", "index", "update", "--remove", "latest"], "\"oras manifest index update\" requires exactly 1 argument but got 0"),
+    (&["blob", "fetch"], "\"oras blob fetch\" requires exactly 1 argument but got 0"),
+    (&["blob", "fetch", "--output", "-", "--descriptor"], "\"oras blob fetch\" requires exactly 1 argument but got 0"),
+    (&["blob", "push", "--header", "bogus", "a/b"], "\"oras blob push\" requires exactly 2 argument but got 1"),
+    (&["blob", "delete", "--descriptor"], "\"oras blob delete\" requires exactly 1 argument but got 0"),
+    (&["repo", "ls", "--format", "bogus"], "\"oras repo ls\" requires exactly 1 argument but got 0"),
+    (&["repo", "tags", "--format", "bogus"], "\"oras repo tags\" requires exactly 1 argument but got 0"),
+    (&["tag", "--header", "bogus"], "\"oras tag\" requires at least 1 argument but got 0"),
+    (&["resolve", "--platform", "/"], "\"oras resolve\" requires exactly 1 argument but got 0"),
+    (&["cp", "--from-distribution-spec", "bogus", "a/b:c"], "\"oras cp\" requires exactly 2 argument but got 1"),
+    (&["login", "--username", "u", "--identity-token", "t"], "\"oras login\" requires exactly 1 argument but got 0"),
+    (&["backup", "--output", ""], "\"oras backup\" requires exactly 1 argument but got 0"),
+    (&["backup", "--output", "x", "--distribution-spec", "bogus"], "\"oras backup\" requires exactly 1 argument but got 0"),
+    (&["restore", "--input", ""], "\"oras restore\" requires exactly 1 argument but got 0"),
+];
+
+/// Regression: push, attach, pull, discover, manifest fetch and repo ls/tags parsed `--format`
+/// (discover also printed its `--output`/`table` deprecations), and manifest delete
+/// `--distribution-spec`, before counting the arguments. pflag's `--verbose` deprecation,
+/// printed as the flags are parsed, still comes first.
+#[test]
+fn arguments_are_counted_before_options_are_validated() {
+    const DEPRECATED: &str =
+        "Flag --verbose has been deprecated, and will be removed in a future release.";
+    let sandbox = Sandbox::new();
+    let mut wrong = Vec::new();
+    for &(args, count) in ARGUMENTS_BEFORE_OPTIONS {
+        for verbose in [false, true] {
+            let mut command = sandbox.oras().args(args);
+            if verbose {
+                command = command.arg("--verbose");
+            }
+            let out = command.failure();
+            let error = format!("Error: {count}");
+            let head: &[&str] = if verbose {
+                &[DEPRECATED, &error]
+            } else {
+                &[&error]
+            };
+            let lines: Vec<&str> = out.stderr.lines().collect();
+            // The count's error is whole: its usage and hint lines follow it, nothing else.
+            let whole = lines.len() == head.len() + 2
+                && lines.starts_with(head)
+                && lines[head.len()].starts_with("Usage: oras ")
+                && lines[head.len() + 1].starts_with("Please specify ");
+            if !whole {
+                wrong.push(format!("{args:?} verbose={verbose}\n{out}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    // The oras 0.x flags are deprecated the way pflag deprecates: as the flags are parsed.
+    let out = sandbox.oras().args(["pull", "--allow-all"]).failure();
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert!(
+        lines[0].starts_with("Flag --allow-all has been deprecated")
+            && lines[1] == "Error: \"oras pull\" requires exactly 1 argument but got 0",
+        "{out}"
+    );
+}
+
+/// Regression: attach asked for `--artifact-type` before validating its other options; cobra
+/// checks required flags only after `PreRunE`.
+#[test]
+fn attach_reports_a_bad_option_before_a_missing_artifact_type() {
+    let sandbox = Sandbox::new();
+    for (flags, error) in [
+        (
+            &["--format", "bogus"][..],
+            "Error: invalid format type: \"bogus\"",
+        ),
+        (
+            &["--distribution-spec", "bogus"],
+            "Error: unknown distribution specification flag: bogus",
+        ),
+        (
+            &["--config", "c.json", "--platform", "linux/amd64"],
+            "Error: --config, --platform cannot be used at the same time",
+        ),
+    ] {
+        let out = sandbox
+            .oras()
+            .arg("attach")
+            .args(flags)
+            .args(["localhost:1/a/b:v1", "f.txt"])
+            .failure();
+        out.error_first_line(error);
+    }
+}
+
 /// Go's check lets `oras tag <ref>` through; oras-go's `TagN` refuses the empty list of tags
 /// before any request.
 #[test]
