@@ -127,6 +127,10 @@ fn parse_shape(args: &DiscoverArgs) -> Result<(Shape, Option<String>)> {
         "tree, table, json, go-template",
     )?;
     if args.output.is_some() {
+        // The deprecated flag names a shape only: a template it parsed is refused after.
+        if matches!(choice, FormatChoice::Template(_)) {
+            bail!("output type can only be tree, table or json");
+        }
         // Once the format parsed, as the Go client's PreRunE. It prints the --template value
         // here (usually empty), a known bug.
         crate::output::warn(&format!(

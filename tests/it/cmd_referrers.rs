@@ -601,6 +601,14 @@ fn check_discover_json(sandbox: &Sandbox, c: &Chain) {
     let out = c.discover(sandbox, &["-o", "json"]).success();
     assert_eq!(json(&out)["digest"], c.digest.as_str());
     out.stderr_contains("[DEPRECATED] --output is deprecated");
+    // It names a shape only: a template, which --format takes, is refused in Go's words.
+    let out = c
+        .discover(sandbox, &["-o", "go-template={{.digest}}"])
+        .failure();
+    assert_eq!(
+        out.stderr,
+        "Error: output type can only be tree, table or json\n"
+    );
     // go-template over the same model.
     let out = c
         .discover(
