@@ -1324,3 +1324,45 @@ fn a_copy_into_a_layout_fetches_a_blob_with_the_wrong_digest_once_more() {
         "{blobs:?}"
     );
 }
+
+#[test]
+fn a_copy_between_registries_restarts_a_blob_whose_source_was_cut() {
+    // A blob streamed from one registry into another's monolithic PUT cannot resume: when the
+    // source's connection is cut, the upload starts over (a new session, the broken one
+    // cancelled) with the blob read again from its start.
+    let sb = Sandbox::new();
+    let content = random_bytes(1 << 20, 6543);
+    let hex = sha256_hex(&content);
+    push_direct(&sb, "faults/cp-cut-src:v1", "data.bin", &content);
+    let blob_path = format!("/blobs/sha256:{hex}");
+    let source = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(&["GET"], blob_path.clone(), Fault::CutAfter(300 * 1024)).times(1)],
+    );
+    // Another host, so that the blob is copied rather than mounted.
+    let destination = FaultProxy::start(registry().port(), vec![]);
+    let out = sb
+        .oras()
+        .args(["cp", &source.reference("faults/cp-cut-src:v1")])
+        .arg(destination.reference("faults/cp-cut-dst:v1"))
+        .success();
+    assert_eq!(retry_lines(&out), 1, "{out}");
+    let gets = source.seen("GET", &blob_path);
+    assert_eq!(gets.len(), 2, "{gets:?}\n{out}");
+    assert!(
+        gets.iter().all(|g| !g.headers.contains_key("range")),
+        "read again from the start: {gets:?}"
+    );
+    let session = |path: &str| path.split('?').next().unwrap().to_owned();
+    let deletes = destination.seen("DELETE", "/blobs/uploads/");
+    let put = destination
+        .seen("PUT", &format!("digest=sha256%3A{hex}"))
+        .pop()
+        .expect("the blob was uploaded");
+    assert_eq!(deletes.len(), 1, "the broken session is cancelled\n{out}");
+    assert_ne!(session(&deletes[0].path), session(&put.path), "{out}");
+    assert_eq!(
+        pull_direct(&sb, "faults/cp-cut-dst:v1", "back", "data.bin"),
+        content
+    );
+}
