@@ -1,7 +1,6 @@
 //! `oras blob fetch|push|delete` (oras-cli.md §9): single blobs, to and from files or
 //! stdin/stdout, always verified.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -9,9 +8,9 @@ use anyhow::{Context as _, Result, bail};
 
 use super::{Arity, begin, delete_found, open_target, print_descriptor, require_digest};
 use crate::cli::{BlobFetchArgs, BlobPushArgs, DeleteArgs};
-use crate::oci::{Descriptor, Digest, Hasher};
+use crate::files::{PackTo, pack_bytes_file, pack_bytes_reader};
+use crate::oci::Digest;
 use crate::output::{Format, Output, io_error_text};
-use crate::transfer::Source;
 
 const FETCH_USAGE: &str =
     "oras blob fetch [flags] {--output <file> | --descriptor} <name>@<digest>";
@@ -101,19 +100,25 @@ pub async fn push(args: BlobPushArgs) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("invalid digest {s}: {e}"))?,
         ),
     };
-    // stdin is spooled to a temp file (hashed on the way) so the upload can be retried.
-    let (path, _spool, digest, size) = if file == "-" {
+    let target = opened.target.as_ref();
+    // Read once. stdin is spooled to a temp file (hashed on the way) so the upload can be
+    // retried; into an OCI layout a file is too, beside its blobs, and then renamed into place
+    // instead of read again.
+    let to = PackTo::for_target(target);
+    let media_type = args.media_type.clone();
+    let (desc, source) = if file == "-" {
         if given.is_none() {
             bail!("content digest must be provided if it is read from stdin");
         }
-        let (spool, digest, size) = spool_stdin()?;
-        (spool.path().to_owned(), Some(spool), digest, size)
+        pack_bytes_reader(std::io::stdin(), media_type, &to)
+            .await
+            .context("failed to read stdin")?
     } else {
-        let path = PathBuf::from(file);
-        let (digest, size) = crate::files::hash_file(&path)
-            .map_err(|e| anyhow::anyhow!("failed to open {file}: {}", io_error_text(&e)))?;
-        (path, None, digest, size)
+        pack_bytes_file(PathBuf::from(file), media_type, &to)
+            .await
+            .map_err(|e| anyhow::anyhow!("failed to open {file}: {}", io_error_text(&e)))?
     };
+    let (digest, size) = (&desc.digest, desc.size);
     if args.size >= 0 && u64::try_from(args.size).ok() != Some(size) {
         bail!(
             "input size {} does not match the actual content size {size}",
@@ -121,12 +126,10 @@ pub async fn push(args: BlobPushArgs) -> Result<()> {
         );
     }
     if let Some(g) = &given
-        && *g != digest
+        && g != digest
     {
         bail!("{raw}: the content's digest is {digest}, not {g}");
     }
-    let desc = Descriptor::new(args.media_type.clone(), digest, size);
-    let target = opened.target.as_ref();
     let quiet = args.descriptor.descriptor;
     // The blob has no title: its status lines are the unnamed ones `--verbose=false` hides.
     let line = |prompt: &str| {
@@ -142,9 +145,7 @@ pub async fn push(args: BlobPushArgs) -> Result<()> {
         line("Exists   ");
     } else {
         line("Uploading");
-        target
-            .push_blob(&desc, &Source::File(path), Arc::new(|_| {}))
-            .await?;
+        target.push_blob(&desc, &source, Arc::new(|_| {})).await?;
         line("Uploaded ");
     }
     if quiet {
@@ -153,24 +154,6 @@ pub async fn push(args: BlobPushArgs) -> Result<()> {
     out.line(&format!("Pushed: [{}] {raw}", target.kind()));
     out.line(&format!("Digest: {}", desc.digest));
     Ok(())
-}
-
-fn spool_stdin() -> Result<(tempfile::NamedTempFile, Digest, u64)> {
-    let mut spool = tempfile::NamedTempFile::new().context("failed to create a temp file")?;
-    let mut hasher = Hasher::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut stdin = std::io::stdin().lock();
-    loop {
-        let n = std::io::Read::read(&mut stdin, &mut buf).context("failed to read stdin")?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-        spool.write_all(&buf[..n])?;
-    }
-    spool.flush()?;
-    let (digest, size) = hasher.finish();
-    Ok((spool, digest, size))
 }
 
 pub async fn delete(args: DeleteArgs) -> Result<()> {

@@ -22,8 +22,8 @@ use crate::transfer::{Reporter, State};
 const USAGE: &str = "oras cp [flags] <from>{:<tag>|@<digest>} <to>[:<tag>[,<tag>][...]]";
 
 /// A blob read from the source target, re-openable at any offset (for retries). Notes when the
-/// source failed (it could not be read, or sent more than the descriptor's size): the
-/// destination reports the failure, but the source is to blame.
+/// source failed (it could not be read, ended early, or sent more than the descriptor's size) since it was
+/// last opened: the destination reports the failure, but the source is to blame.
 struct FromTarget<'a> {
     target: &'a dyn Target,
     desc: Descriptor,
@@ -35,6 +35,8 @@ impl Content for FromTarget<'_> {
         Box::pin(async move {
             match self.target.fetch_blob(&self.desc, offset).await {
                 Ok(inner) => {
+                    // A read that broke before is over: what follows is this one's.
+                    self.failed.store(false, Ordering::Relaxed);
                     let reader: crate::target::BlobReader = Box::pin(Watched {
                         inner,
                         left: self.desc.size.saturating_sub(offset),
@@ -49,9 +51,14 @@ impl Content for FromTarget<'_> {
             }
         })
     }
+
+    fn refetchable(&self) -> bool {
+        self.target.kind() == TargetKind::Registry
+    }
 }
 
-/// A source's blob reader that sets `failed` when reading fails or goes past `left` bytes.
+/// A source's blob reader that sets `failed` when reading fails, ends before `left` bytes or
+/// goes past them.
 struct Watched {
     inner: crate::target::BlobReader,
     left: u64,
@@ -65,12 +72,13 @@ impl tokio::io::AsyncRead for Watched {
         buf: &mut tokio::io::ReadBuf<'_>,
     ) -> std::task::Poll<std::io::Result<()>> {
         let this = self.get_mut();
-        let before = buf.filled().len();
+        let (before, room) = (buf.filled().len(), buf.remaining() > 0);
         let polled = this.inner.as_mut().poll_read(cx, buf);
         match &polled {
             std::task::Poll::Ready(Ok(())) => {
                 let read = (buf.filled().len() - before) as u64;
-                if read > this.left {
+                let ended_early = read == 0 && room && this.left > 0;
+                if read > this.left || ended_early {
                     this.failed.store(true, Ordering::Relaxed);
                 }
                 this.left = this.left.saturating_sub(read);

@@ -647,9 +647,10 @@ async fn pack_config(request: &Request, artifact_type: &str, to: &PackTo) -> Res
                 .media_type
                 .clone()
                 .unwrap_or_else(|| MEDIA_TYPE_UNKNOWN_CONFIG.to_owned());
-            pack_bytes_file(PathBuf::from(&c.path), media_type, to)
+            let (desc, source) = pack_bytes_file(PathBuf::from(&c.path), media_type, to)
                 .await
-                .with_context(|| format!("failed to prepare {}", c.path))?
+                .with_context(|| format!("failed to prepare {}", c.path))?;
+            Blob::Ready { desc, source }
         }
         (None, ImageSpec::V1_1) => Blob::bytes(Descriptor::empty(), EMPTY_JSON),
         (None, ImageSpec::V1_0) => {

@@ -145,42 +145,47 @@ pub async fn pack_path(
 /// temp file while they are hashed: nothing is held in memory, and an upload can be retried
 /// from the file.
 pub async fn pack_reader<R: std::io::Read + Send + 'static>(
-    mut reader: R,
+    reader: R,
     title: String,
     media_type: Option<String>,
     annotations: Annotations,
     to: &PackTo,
 ) -> std::io::Result<Blob> {
+    let media_type = media_type.unwrap_or_else(|| MEDIA_TYPE_LAYER.to_owned());
+    let (mut desc, source) = pack_bytes_reader(reader, media_type, to).await?;
+    let mut ann = annotations;
+    ann.entry(ANNOTATION_TITLE.to_owned()).or_insert(title);
+    desc.annotations = Some(ann);
+    Ok(Blob::Ready { desc, source })
+}
+
+/// Packs what `reader` gives as a blob without a title (`blob push -`), spooled as
+/// `pack_reader` does.
+pub async fn pack_bytes_reader<R: std::io::Read + Send + 'static>(
+    mut reader: R,
+    media_type: String,
+    to: &PackTo,
+) -> std::io::Result<(Descriptor, Source)> {
     let spooler = Arc::clone(&to.spooler);
     tokio::task::spawn_blocking(move || {
         let spool = Head::read(&mut reader, u64::MAX)?.spool(&mut reader, spooler.as_ref())?;
-        let mut ann = annotations;
-        ann.entry(ANNOTATION_TITLE.to_owned()).or_insert(title);
-        let media_type = media_type.unwrap_or_else(|| MEDIA_TYPE_LAYER.to_owned());
-        let mut desc = Descriptor::new(media_type, spool.digest().clone(), spool.size());
-        desc.annotations = Some(ann);
-        Ok(Blob::Ready {
-            desc,
-            source: Source::Spooled(Arc::new(spool)),
-        })
+        let desc = Descriptor::new(media_type, spool.digest().clone(), spool.size());
+        Ok((desc, Source::Spooled(Arc::new(spool))))
     })
     .await
     .map_err(std::io::Error::other)?
 }
 
-/// Packs a config file (no title) with the given media type.
+/// Packs a file as a blob without a title (a config, `blob push`), read once.
 pub async fn pack_bytes_file(
     path: PathBuf,
     media_type: String,
     to: &PackTo,
-) -> std::io::Result<Blob> {
+) -> std::io::Result<(Descriptor, Source)> {
     let to = to.clone();
-    tokio::task::spawn_blocking(move || {
-        let (desc, source) = read_file(path, u64::MAX, media_type, &to)?;
-        Ok(Blob::Ready { desc, source })
-    })
-    .await
-    .map_err(std::io::Error::other)?
+    tokio::task::spawn_blocking(move || read_file(path, u64::MAX, media_type, &to))
+        .await
+        .map_err(std::io::Error::other)?
 }
 
 /// Reads the file at `path` (about `size` bytes) once: hashes it where it is, or copies it

@@ -15,7 +15,7 @@ use crate::oci::{
     ANNOTATION_REF_NAME, Descriptor, Digest, Index, MEDIA_TYPE_INDEX, is_manifest_type,
     referrer_of, to_go_json,
 };
-use crate::transfer::{write_hashed, write_verified};
+use crate::transfer::{download_verified, write_hashed, write_verified};
 
 const LAYOUT_FILE: &str = "oci-layout";
 const LAYOUT_CONTENT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
@@ -331,20 +331,25 @@ impl Target for Layout {
         let tmp = self.ingest_file()?;
         let file = tmp.as_file().try_clone().map_err(io_err(tmp.path()))?;
         // Hashed and written on their own threads, as a download is: blobs copied side by
-        // side hash on as many cores as there are, whatever the async side runs on.
-        write_verified(&content_chunks(content), file, desc, &|n| progress(n))
-            .await
-            .map_err(|e| {
-                let why = e.to_string();
-                if e.kind() == std::io::ErrorKind::InvalidData {
-                    LayoutError::Mismatch {
-                        digest: desc.digest.clone(),
-                        why,
-                    }
-                } else {
-                    LayoutError::Invalid(format!("{}: {why}", desc.digest))
+        // side hash on as many cores as there are, whatever the async side runs on. A blob
+        // from a registry is downloaded as a pull does it (resumed, fetched again once).
+        let (fetch, progress) = (content_chunks(content), |n| progress(n));
+        let written = if content.refetchable() {
+            download_verified(&fetch, file, desc, &progress).await
+        } else {
+            write_verified(&fetch, file, desc, &progress).await
+        };
+        written.map_err(|e| {
+            let why = e.to_string();
+            if e.kind() == std::io::ErrorKind::InvalidData {
+                LayoutError::Mismatch {
+                    digest: desc.digest.clone(),
+                    why,
                 }
-            })?;
+            } else {
+                LayoutError::Invalid(format!("{}: {why}", desc.digest))
+            }
+        })?;
         tmp.persist(&path).map_err(|e| LayoutError::Io {
             path: path.clone(),
             source: e.error,

@@ -59,6 +59,13 @@ pub trait Content: Send + Sync {
     fn spool(&self) -> Option<&crate::transfer::Spool> {
         None
     }
+
+    /// Whether asking again may give other bytes (a blob read from a registry): a read cut
+    /// mid-way is then resumed from the bytes received, and content that arrived whole with the
+    /// wrong digest is fetched once more, as a pull does. Local content would only repeat itself.
+    fn refetchable(&self) -> bool {
+        false
+    }
 }
 
 /// Where content to push is written once (`transfer::Spool`): beside the blobs of a target

@@ -1198,3 +1198,171 @@ fn a_copy_blames_the_source_for_a_blob_whose_bytes_do_not_match_its_digest() {
         );
     }
 }
+
+/// The blob files and anything else (a temp file) in a layout's `blobs/sha256`.
+fn layout_blobs(dir: &Path) -> Vec<String> {
+    tree(&dir.join("blobs/sha256"))
+}
+
+#[test]
+fn copies_into_a_layout_resume_a_blob_cut_mid_body() {
+    // Regression: `cp --to-oci-layout`, `cp -r` and `backup` failed on a connection cut
+    // mid-blob, where `pull` resumes it with `Range` from the bytes already received.
+    let sb = Sandbox::new();
+    let content = random_bytes(1 << 20, 4321);
+    let hex = sha256_hex(&content);
+    push_direct(&sb, "faults/cp-cut:v1", "data.bin", &content);
+    let referred = random_bytes(600 * 1024, 4322);
+    let referred_hex = sha256_hex(&referred);
+    sb.write("sbom.json", &referred);
+    sb.oras()
+        .args(["attach", "--artifact-type", "test/sbom"])
+        .args([&registry().reference("faults/cp-cut:v1"), "sbom.json"])
+        .success();
+    let cut = 300 * 1024;
+    for (name, cut_hex, cut_size) in [
+        ("cp", &hex, content.len()),
+        ("cp-r", &referred_hex, referred.len()),
+        ("backup", &hex, content.len()),
+    ] {
+        let proxy = FaultProxy::start(
+            registry().port(),
+            vec![
+                Rule::new(
+                    &["GET"],
+                    format!("/blobs/sha256:{cut_hex}"),
+                    Fault::CutAfter(cut),
+                )
+                .times(1),
+            ],
+        );
+        let source = proxy.reference("faults/cp-cut:v1");
+        let layout = format!("{name}:v1");
+        let args = match name {
+            "cp" => vec!["cp", &source, "--to-oci-layout", &layout],
+            "cp-r" => vec!["cp", "-r", &source, "--to-oci-layout", &layout],
+            _ => vec!["backup", "-o", name, &source],
+        };
+        let out = sb.oras().args(args).success();
+        out.stderr_contains(&format!(
+            "Warning: the download stopped after {cut} of {cut_size} bytes ("
+        ));
+        let gets = proxy.seen("GET", &format!("/blobs/sha256:{cut_hex}"));
+        assert_eq!(
+            gets.len(),
+            2,
+            "{name}: one cut, one resumed: {gets:?}\n{out}"
+        );
+        assert_eq!(
+            gets[1].headers.get("range").map(String::as_str),
+            Some(format!("bytes={cut}-").as_str()),
+            "{name}: the rest only\n{out}"
+        );
+        assert_eq!(sb.read(&format!("{name}/blobs/sha256/{hex}")), content);
+        if name == "cp-r" {
+            assert_eq!(
+                sb.read(&format!("{name}/blobs/sha256/{referred_hex}")),
+                referred
+            );
+        }
+        let blobs = layout_blobs(&sb.path(name));
+        assert!(
+            !blobs.iter().any(|b| b.starts_with('.')),
+            "{name}: {blobs:?}"
+        );
+    }
+}
+
+#[test]
+fn a_copy_into_a_layout_fetches_a_blob_with_the_wrong_digest_once_more() {
+    // Regression: a blob that arrived whole with the wrong digest failed `cp --to-oci-layout`
+    // at once, where `pull` asks for it once more from the start (the damage may not repeat).
+    let sb = Sandbox::new();
+    let content = random_bytes(512 * 1024, 5432);
+    let hex = sha256_hex(&content);
+    push_direct(&sb, "faults/cp-refetch:v1", "data.bin", &content);
+    let blob_path = format!("/blobs/sha256:{hex}");
+    // Wrong once: the second answer is right.
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(&["GET"], blob_path.clone(), Fault::Corrupt).times(1)],
+    );
+    sb.oras()
+        .args(["cp", &proxy.reference("faults/cp-refetch:v1")])
+        .args(["--to-oci-layout", "once:v1"])
+        .success();
+    let gets = proxy.seen("GET", &blob_path);
+    assert_eq!(gets.len(), 2, "{gets:?}");
+    assert!(
+        gets.iter().all(|g| !g.headers.contains_key("range")),
+        "fetched again from the start: {gets:?}"
+    );
+    assert_eq!(sb.read(&format!("once/blobs/sha256/{hex}")), content);
+    assert!(
+        !layout_blobs(&sb.path("once"))
+            .iter()
+            .any(|b| b.starts_with('.'))
+    );
+
+    // Wrong every time: asked twice, then the source is blamed and nothing is left.
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(&["GET"], blob_path.clone(), Fault::Corrupt)],
+    );
+    let out = sb
+        .oras()
+        .args(["backup", "-o", "always"])
+        .arg(proxy.reference("faults/cp-refetch:v1"))
+        .failure();
+    out.error_first_line(&format!(
+        "Error: sha256:{hex}: the source sent content that does not match this digest: "
+    ));
+    assert_eq!(proxy.seen("GET", &blob_path).len(), 2, "{out}");
+    let blobs = layout_blobs(&sb.path("always"));
+    assert!(
+        !blobs.iter().any(|b| b.contains(&hex) || b.starts_with('.')),
+        "{blobs:?}"
+    );
+}
+
+#[test]
+fn a_copy_between_registries_restarts_a_blob_whose_source_was_cut() {
+    // A blob streamed from one registry into another's monolithic PUT cannot resume: when the
+    // source's connection is cut, the upload starts over (a new session, the broken one
+    // cancelled) with the blob read again from its start.
+    let sb = Sandbox::new();
+    let content = random_bytes(1 << 20, 6543);
+    let hex = sha256_hex(&content);
+    push_direct(&sb, "faults/cp-cut-src:v1", "data.bin", &content);
+    let blob_path = format!("/blobs/sha256:{hex}");
+    let source = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(&["GET"], blob_path.clone(), Fault::CutAfter(300 * 1024)).times(1)],
+    );
+    // Another host, so that the blob is copied rather than mounted.
+    let destination = FaultProxy::start(registry().port(), vec![]);
+    let out = sb
+        .oras()
+        .args(["cp", &source.reference("faults/cp-cut-src:v1")])
+        .arg(destination.reference("faults/cp-cut-dst:v1"))
+        .success();
+    assert_eq!(retry_lines(&out), 1, "{out}");
+    let gets = source.seen("GET", &blob_path);
+    assert_eq!(gets.len(), 2, "{gets:?}\n{out}");
+    assert!(
+        gets.iter().all(|g| !g.headers.contains_key("range")),
+        "read again from the start: {gets:?}"
+    );
+    let session = |path: &str| path.split('?').next().unwrap().to_owned();
+    let deletes = destination.seen("DELETE", "/blobs/uploads/");
+    let put = destination
+        .seen("PUT", &format!("digest=sha256%3A{hex}"))
+        .pop()
+        .expect("the blob was uploaded");
+    assert_eq!(deletes.len(), 1, "the broken session is cancelled\n{out}");
+    assert_ne!(session(&deletes[0].path), session(&put.path), "{out}");
+    assert_eq!(
+        pull_direct(&sb, "faults/cp-cut-dst:v1", "back", "data.bin"),
+        content
+    );
+}

@@ -482,3 +482,52 @@ fn layout_push_reads_each_input_once() {
     assert_eq!(sandbox.read("out/same2.txt"), b"same\n");
     assert_eq!(sandbox.read("out/mydir/sub/inner.txt"), b"nested file\n");
 }
+
+/// `blob push` into a layout reads its input once too: written beside the blobs as it is
+/// hashed, then renamed into place. A FIFO gives its bytes once: a hash and then a copy would
+/// wait for a second writer forever.
+#[test]
+fn blob_push_into_a_layout_reads_its_input_once() {
+    let sandbox = Sandbox::new();
+    let once = b"a blob read once, from a FIFO\n".repeat(1000);
+    let digest = format!("sha256:{}", sha256_hex(&once));
+    let _fifo = Fifo::new(&sandbox.path("once.bin"), once.clone());
+    sandbox
+        .oras()
+        .args(["blob", "push", "--oci-layout", "lay", "once.bin"])
+        .success()
+        .assert_line(&format!("Digest: {digest}"));
+    assert!(sandbox.read(&format!("lay/blobs/sha256/{}", &digest[7..])) == once);
+
+    let stdin = b"a blob from stdin\n";
+    let stdin_digest = format!("sha256:{}", sha256_hex(stdin));
+    let reference = format!("lay@{stdin_digest}");
+    sandbox
+        .oras()
+        .args(["blob", "push", "--oci-layout", &reference])
+        .args(["-", "--size", &stdin.len().to_string()])
+        .stdin(stdin.to_vec())
+        .success();
+    assert_eq!(
+        sandbox.read(&format!("lay/blobs/sha256/{}", &stdin_digest[7..])),
+        stdin
+    );
+
+    // Content that is not what the reference says is refused, and leaves nothing behind.
+    let _other = Fifo::new(&sandbox.path("other.bin"), b"other\n".to_vec());
+    sandbox
+        .oras()
+        .args(["blob", "push", "--oci-layout", &format!("lay@{digest}")])
+        .arg("other.bin")
+        .failure();
+    sandbox
+        .oras()
+        .args(["blob", "push", "--oci-layout", &format!("lay@{digest}")])
+        .args(["-", "--size", "6"])
+        .stdin("other\n")
+        .failure();
+    assert_layout_blobs_valid(&sandbox.path("lay"));
+    let mut want = vec![digest[7..].to_owned(), stdin_digest[7..].to_owned()];
+    want.sort();
+    assert_eq!(tree(&sandbox.path("lay/blobs/sha256")), want);
+}
