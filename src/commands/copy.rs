@@ -16,7 +16,7 @@ use crate::output::{
     CopySide, Format, Operation, Origin, Output, SideError, StatusReporter, is_credential_missing,
 };
 use crate::reference::{is_valid_tag, split_tags};
-use crate::target::{Content, OpenFuture, Progress, Target, TargetError, TargetKind};
+use crate::target::{ChunksFuture, Content, OpenFuture, Progress, Target, TargetError, TargetKind};
 use crate::transfer::{Reporter, State};
 
 const USAGE: &str = "oras cp [flags] <from>{:<tag>|@<digest>} <to>[:<tag>[,<tag>][...]]";
@@ -30,25 +30,52 @@ struct FromTarget<'a> {
     failed: Arc<AtomicBool>,
 }
 
+impl FromTarget<'_> {
+    /// Notes the outcome of asking the source for the blob from `offset`: a watch over what
+    /// follows, or the source's failure.
+    fn opened<T>(
+        &self,
+        offset: u64,
+        opened: Result<T, TargetError>,
+    ) -> std::io::Result<(T, Watch)> {
+        match opened {
+            Ok(inner) => {
+                // A read that broke before is over: what follows is this one's.
+                self.failed.store(false, Ordering::Relaxed);
+                let watch = Watch {
+                    left: self.desc.size.saturating_sub(offset),
+                    failed: Arc::clone(&self.failed),
+                };
+                Ok((inner, watch))
+            }
+            Err(e) => {
+                self.failed.store(true, Ordering::Relaxed);
+                Err(std::io::Error::other(e))
+            }
+        }
+    }
+}
+
 impl Content for FromTarget<'_> {
     fn open(&self, offset: u64) -> OpenFuture<'_> {
         Box::pin(async move {
-            match self.target.fetch_blob(&self.desc, offset).await {
-                Ok(inner) => {
-                    // A read that broke before is over: what follows is this one's.
-                    self.failed.store(false, Ordering::Relaxed);
-                    let reader: crate::target::BlobReader = Box::pin(Watched {
-                        inner,
-                        left: self.desc.size.saturating_sub(offset),
-                        failed: Arc::clone(&self.failed),
-                    });
-                    Ok(reader)
-                }
-                Err(e) => {
-                    self.failed.store(true, Ordering::Relaxed);
-                    Err(std::io::Error::other(e))
-                }
-            }
+            let (inner, watch) =
+                self.opened(offset, self.target.fetch_blob(&self.desc, offset).await)?;
+            let reader: crate::target::BlobReader = Box::pin(Watched { inner, watch });
+            Ok(reader)
+        })
+    }
+
+    /// The chunks as the source's connection gives them (a registry's, not copied into a
+    /// buffer first), as a pull reads them.
+    fn open_chunks(&self, offset: u64) -> ChunksFuture<'_> {
+        Box::pin(async move {
+            let (inner, watch) = self.opened(
+                offset,
+                self.target.fetch_blob_chunks(&self.desc, offset).await,
+            )?;
+            let chunks: crate::target::BlobChunks = Box::pin(WatchedChunks { inner, watch });
+            Ok(chunks)
         })
     }
 
@@ -57,12 +84,31 @@ impl Content for FromTarget<'_> {
     }
 }
 
-/// A source's blob reader that sets `failed` when reading fails, ends before `left` bytes or
-/// goes past them.
-struct Watched {
-    inner: crate::target::BlobReader,
+/// Sets `failed` when a read of the source fails, ends before `left` bytes or goes past them.
+struct Watch {
     left: u64,
     failed: Arc<AtomicBool>,
+}
+
+impl Watch {
+    /// `Some(n)`: `n` bytes arrived (0: the end); `None`: the read failed.
+    fn saw(&mut self, read: Option<u64>) {
+        let bad = match read {
+            Some(0) => self.left > 0,
+            Some(n) => n > self.left,
+            None => true,
+        };
+        if bad {
+            self.failed.store(true, Ordering::Relaxed);
+        }
+        self.left = self.left.saturating_sub(read.unwrap_or(0));
+    }
+}
+
+/// A source's blob reader under a [`Watch`].
+struct Watched {
+    inner: crate::target::BlobReader,
+    watch: Watch,
 }
 
 impl tokio::io::AsyncRead for Watched {
@@ -77,14 +123,41 @@ impl tokio::io::AsyncRead for Watched {
         match &polled {
             std::task::Poll::Ready(Ok(())) => {
                 let read = (buf.filled().len() - before) as u64;
-                let ended_early = read == 0 && room && this.left > 0;
-                if read > this.left || ended_early {
-                    this.failed.store(true, Ordering::Relaxed);
+                // An empty buffer reads nothing without the body having ended.
+                if read > 0 || room {
+                    this.watch.saw(Some(read));
                 }
-                this.left = this.left.saturating_sub(read);
             }
-            std::task::Poll::Ready(Err(_)) => this.failed.store(true, Ordering::Relaxed),
+            std::task::Poll::Ready(Err(_)) => this.watch.saw(None),
             std::task::Poll::Pending => {}
+        }
+        polled
+    }
+}
+
+/// A source's blob chunks under a [`Watch`].
+struct WatchedChunks {
+    inner: crate::target::BlobChunks,
+    watch: Watch,
+}
+
+impl futures_util::Stream for WatchedChunks {
+    type Item = std::io::Result<bytes::Bytes>;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        let polled = this.inner.as_mut().poll_next(cx);
+        match &polled {
+            // Empty chunks are not the end; the end is `None`.
+            std::task::Poll::Ready(Some(Ok(chunk))) if !chunk.is_empty() => {
+                this.watch.saw(Some(chunk.len() as u64));
+            }
+            std::task::Poll::Ready(Some(Err(_))) => this.watch.saw(None),
+            std::task::Poll::Ready(None) => this.watch.saw(Some(0)),
+            _ => {}
         }
         polled
     }

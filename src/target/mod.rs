@@ -43,16 +43,19 @@ pub type ChunksFuture<'a> = Pin<Box<dyn Future<Output = std::io::Result<BlobChun
 pub fn content_chunks<'a>(
     content: &'a dyn Content,
 ) -> impl Fn(u64) -> ChunksFuture<'a> + Send + Sync + 'a {
-    move |offset| {
-        let open = content.open(offset);
-        Box::pin(async move { Ok(reader_chunks(open.await?)) })
-    }
+    move |offset| content.open_chunks(offset)
 }
 
 /// Blob content to push that can be opened again at any offset: a retry or a chunked upload
 /// re-reads it instead of holding it in memory.
 pub trait Content: Send + Sync {
     fn open(&self, offset: u64) -> OpenFuture<'_>;
+
+    /// `open` as a stream of chunks, for a download that hashes and writes them as they come.
+    fn open_chunks(&self, offset: u64) -> ChunksFuture<'_> {
+        let open = self.open(offset);
+        Box::pin(async move { Ok(reader_chunks(open.await?)) })
+    }
 
     /// The temp file this content was written to, when it is one: a target that keeps its
     /// blobs beside it may take the file itself instead of a copy.
