@@ -109,6 +109,10 @@ pub enum RegistryError {
     /// No bytes moved for too long; worth a fresh attempt.
     #[error("{0}")]
     Stalled(String),
+    /// The content being uploaded could not be read (the source of a copy broke off, a file
+    /// failed): not the registry's doing, and a fresh attempt reads it again.
+    #[error("{0}")]
+    ContentRead(String),
 }
 
 impl RegistryError {

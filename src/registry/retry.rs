@@ -28,7 +28,7 @@ pub fn is_retryable_status(status: u16) -> bool {
 pub fn is_retryable(error: &RegistryError) -> bool {
     match error {
         RegistryError::Status { status, .. } => is_retryable_status(*status),
-        RegistryError::Stalled(_) => true,
+        RegistryError::Stalled(_) | RegistryError::ContentRead(_) => true,
         RegistryError::Transport { source, .. } => {
             let text = chain_text(source);
             // The same again on every attempt: a TLS failure (a plain-HTTP server answering a
@@ -76,7 +76,7 @@ pub fn is_retryable_exchange(error: &RegistryError) -> bool {
             matches!(method.as_str(), "PUT" | "PATCH") && is_retryable_status(*status)
         }
         RegistryError::Transport { source, .. } => is_retryable(error) && !source.is_connect(),
-        RegistryError::Stalled(_) => true,
+        RegistryError::Stalled(_) | RegistryError::ContentRead(_) => true,
         _ => false,
     }
 }

@@ -122,9 +122,19 @@ impl Remote {
         Ok(())
     }
 
-    fn body(reader: BlobReader, base: u64, progress: &Progress) -> reqwest::Body {
+    /// The request body that streams `reader`, and what notes a failure to read it.
+    fn body(reader: BlobReader, base: u64, progress: &Progress) -> (reqwest::Body, ReadFailure) {
+        use futures_util::TryStreamExt as _;
+        let failure = ReadFailure::default();
+        let noted = std::sync::Arc::clone(&failure.0);
         let counted = Counted::new(reader, base, progress.clone());
-        reqwest::Body::wrap_stream(ReaderStream::with_capacity(counted, UPLOAD_CHUNK))
+        let stream = ReaderStream::with_capacity(counted, UPLOAD_CHUNK).inspect_err(move |e| {
+            let mut noted = noted
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            noted.get_or_insert_with(|| e.to_string());
+        });
+        (reqwest::Body::wrap_stream(stream), failure)
     }
 
     /// `POST`, then `PATCH` chunks with `Content-Range`, then `PUT ?digest=` (distribution
@@ -149,8 +159,9 @@ impl Remote {
                     return Err(read_error(desc, &e));
                 }
             };
-            let body = Self::body(Box::pin(reader.take(len)), offset, progress);
-            match self.repo.upload_chunk(&location, offset, len, body).await {
+            let (body, failure) = Self::body(Box::pin(reader.take(len)), offset, progress);
+            let sent = self.repo.upload_chunk(&location, offset, len, body).await;
+            match sent.map_err(|e| failure.blame(e)) {
                 Ok(next) => {
                     location = next;
                     offset += len;
@@ -218,17 +229,39 @@ impl Remote {
             return self.push_chunked(desc, content, chunk, progress).await;
         }
         let reader = content.open(0).await.map_err(|e| read_error(desc, &e))?;
-        match self
-            .repo
-            .push_blob(desc, Self::body(reader, 0, progress))
-            .await
-        {
+        let (body, failure) = Self::body(reader, 0, progress);
+        let pushed = self.repo.push_blob(desc, body).await;
+        match pushed.map_err(|e| failure.blame(e)) {
             // The registry caps request sizes: send the blob in chunks instead.
             Err(RegistryError::Status { status: 413, .. }) if desc.size > 1 => {
                 let chunk = FALLBACK_CHUNK.min(desc.size.div_ceil(2));
                 self.push_chunked(desc, content, chunk, progress).await
             }
             other => Ok(other?),
+        }
+    }
+}
+
+/// The first error met reading the content of an upload's body, if any.
+#[derive(Default)]
+struct ReadFailure(std::sync::Arc<std::sync::Mutex<Option<String>>>);
+
+impl ReadFailure {
+    fn cause(&self) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// `error` as the upload's failure, unless it only carries a failure to read the content
+    /// (reqwest reports it as the request's, naming the registry's upload URL): then that.
+    fn blame(&self, error: RegistryError) -> RegistryError {
+        match (&error, self.cause()) {
+            (RegistryError::Transport { .. }, Some(cause)) => {
+                RegistryError::ContentRead(format!("the content could not be read: {cause}"))
+            }
+            _ => error,
         }
     }
 }
@@ -292,9 +325,9 @@ impl Target for Remote {
         let (location, _) = self.repo.start_upload().await?;
         let sent = match content.open(0).await {
             Ok(reader) => {
-                self.repo
-                    .upload_stream(&location, size, Self::body(reader, 0, &progress))
-                    .await
+                let (body, failure) = Self::body(reader, 0, &progress);
+                let sent = self.repo.upload_stream(&location, size, body).await;
+                sent.map_err(|e| failure.blame(e))
             }
             Err(e) => Err(RegistryError::Protocol(format!(
                 "failed to read the content: {e}"

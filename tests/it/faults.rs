@@ -1347,6 +1347,9 @@ fn a_copy_between_registries_restarts_a_blob_whose_source_was_cut() {
         .arg(destination.reference("faults/cp-cut-dst:v1"))
         .success();
     assert_eq!(retry_lines(&out), 1, "{out}");
+    // The retry names what broke, the read of the source, not the destination's upload URL.
+    out.stderr_contains(": the content could not be read: ");
+    assert!(!out.stderr.contains("/blobs/uploads/"), "{out}");
     let gets = source.seen("GET", &blob_path);
     assert_eq!(gets.len(), 2, "{gets:?}\n{out}");
     assert!(
