@@ -4,7 +4,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::oci::{ANNOTATION_CONTENT_DIGEST, Descriptor, Hasher};
+use crate::oci::{ANNOTATION_CONTENT_DIGEST, Descriptor, Digest, Hasher};
 use crate::transfer::{Fetch, download_verified};
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -185,13 +185,10 @@ pub async fn write_directory(
         } else {
             Box::new(std::io::BufReader::with_capacity(COPY_BUF, file))
         };
-        let mut hashing = HashingReader {
-            inner: raw,
-            hasher: Hasher::new(),
-        };
+        let mut hashing = HashingReader::new(raw);
         let dir_modes = extract(&mut hashing, &title, staging.path(), max_unpacked)?;
         std::io::copy(&mut hashing, &mut std::io::sink()).map_err(io(&dest))?;
-        let (digest, _) = hashing.hasher.finish();
+        let digest = hashing.finish();
         if let Some(want) = expected_tar
             && want != digest.to_string()
         {
@@ -263,15 +260,57 @@ pub fn extract_tar(archive: &Path, dest: &Path) -> Result<PathBuf, WriteError> {
     Ok(dest.join("root"))
 }
 
+/// A reader that hashes what is read through it on a thread of its own (in batches of about
+/// 256 KiB), so that hashing the tar does not add to the decompressing and writing on the
+/// extraction's thread.
 struct HashingReader<R> {
     inner: R,
-    hasher: Hasher,
+    batch: Vec<u8>,
+    to_hasher: std::sync::mpsc::SyncSender<Vec<u8>>,
+    hasher: std::thread::JoinHandle<Digest>,
+}
+
+impl<R> HashingReader<R> {
+    fn new(inner: R) -> Self {
+        let (to_hasher, batches) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let hasher = std::thread::spawn(move || {
+            let mut hasher = Hasher::new();
+            for batch in batches {
+                hasher.update(&batch);
+            }
+            hasher.finish().0
+        });
+        Self {
+            inner,
+            batch: Vec::with_capacity(COPY_BUF),
+            to_hasher,
+            hasher,
+        }
+    }
+
+    fn send(&mut self) {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(COPY_BUF));
+        // The hasher ends only when this sender is dropped.
+        let _ = self.to_hasher.send(batch);
+    }
+
+    /// The digest of everything read.
+    fn finish(mut self) -> Digest {
+        self.send();
+        drop(self.to_hasher);
+        self.hasher
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
 }
 
 impl<R: std::io::Read> std::io::Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        self.batch.extend_from_slice(&buf[..n]);
+        if self.batch.len() >= COPY_BUF {
+            self.send();
+        }
         Ok(n)
     }
 }

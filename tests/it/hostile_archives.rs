@@ -567,3 +567,50 @@ fn a_symlink_already_in_the_output_directory_is_not_merged_through() {
         "nothing may be written through the link\n{out}"
     );
 }
+
+/// The tar inside must be the one the layer's `io.deis.oras.content.digest` names: an archive
+/// that differs (here by one byte of a file, after the gzip's own digest checked out) is
+/// refused as Go refuses it, and nothing reaches the output directory.
+#[test]
+fn an_archive_whose_tar_differs_from_its_content_digest_is_refused() {
+    let sb = Sandbox::new();
+    let big = vec![b'x'; 600 << 10];
+    let entries = [
+        entry("payload/", tar::EntryType::Directory, b""),
+        entry("payload/big.bin", tar::EntryType::Regular, &big),
+        entry("payload/small.txt", tar::EntryType::Regular, b"small\n"),
+    ];
+    let (_, gz) = tar_gz(&entries);
+    let mut other = big.clone();
+    other[300 << 10] = b'y';
+    let (other_tar, _) = tar_gz(&[
+        entries[0],
+        entry("payload/big.bin", tar::EntryType::Regular, &other),
+        entries[2],
+    ]);
+    write_dir_layout(
+        &sb.path("lay"),
+        &gz,
+        &format!("sha256:{}", sha256_hex(&other_tar)),
+    );
+    let out = sb
+        .oras()
+        .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
+        .run();
+    assert_eq!(out.code, 1, "expected exit code 1\n{out}");
+    out.error_first_line("Error");
+    out.stderr_contains("content digest mismatch");
+    assert_nothing_written(&sb, &out);
+
+    // The same archive named by its own tar's digest is pulled.
+    let (tar, _) = tar_gz(&entries);
+    write_dir_layout(
+        &sb.path("good"),
+        &gz,
+        &format!("sha256:{}", sha256_hex(&tar)),
+    );
+    sb.oras()
+        .args(["pull", "--oci-layout", "good:v1", "-o", "out2"])
+        .success();
+    assert_eq!(sb.read("out2/payload/big.bin"), big);
+}
