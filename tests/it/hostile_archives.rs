@@ -514,6 +514,18 @@ fn zip_bomb() -> (Vec<u8>, String) {
     (gz, format!("sha256:{}", hex::encode(sha.finalize())))
 }
 
+/// Pulls the sandbox's `lay:v1` into `out/` and expects it to fail with one `Error` line.
+#[track_caller]
+fn pull_refused(sb: &Sandbox) -> Output {
+    let out = sb
+        .oras()
+        .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
+        .run();
+    assert_eq!(out.code, 1, "expected exit code 1\n{out}");
+    out.error_first_line("Error");
+    out
+}
+
 #[test]
 fn decompression_bomb_is_refused_beyond_the_expansion_limit() {
     let sb = Sandbox::new();
@@ -524,12 +536,7 @@ fn decompression_bomb_is_refused_beyond_the_expansion_limit() {
         gz.len()
     );
     write_dir_layout(&sb.path("lay"), &gz, &tar_digest);
-    let out = sb
-        .oras()
-        .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
-        .run();
-    assert_eq!(out.code, 1, "expected exit code 1\n{out}");
-    out.error_first_line("Error");
+    let out = pull_refused(&sb);
     let stderr = out.stderr.to_lowercase();
     assert!(
         stderr.contains("limit") || stderr.contains("expan"),
@@ -593,12 +600,7 @@ fn an_archive_whose_tar_differs_from_its_content_digest_is_refused() {
         &gz,
         &format!("sha256:{}", sha256_hex(&other_tar)),
     );
-    let out = sb
-        .oras()
-        .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
-        .run();
-    assert_eq!(out.code, 1, "expected exit code 1\n{out}");
-    out.error_first_line("Error");
+    let out = pull_refused(&sb);
     out.stderr_contains("content digest mismatch");
     assert_nothing_written(&sb, &out);
 
