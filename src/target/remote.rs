@@ -296,10 +296,17 @@ impl Target for Remote {
     ) -> Result<(), TargetError> {
         // A broken upload session cannot be continued reliably: start over with a new one.
         let mut attempt = 1;
+        let mut refetched = false;
         loop {
             let result = self.push_blob_once(desc, content, &progress).await;
             let wait = match &result {
                 Err(TargetError::Registry(e)) if retry::is_retryable_exchange(e) => {
+                    retry::delay(attempt, None).map(|w| (w, e.to_string()))
+                }
+                // Bytes from a registry that the destination found were not the blob's
+                // (damaged on the way): fetched once more from the start, as a pull does.
+                Err(e) if !refetched && content.refetchable() && e.content_mismatch().is_some() => {
+                    refetched = true;
                     retry::delay(attempt, None).map(|w| (w, e.to_string()))
                 }
                 _ => None,

@@ -1183,9 +1183,14 @@ fn a_copy_blames_the_source_for_a_blob_whose_bytes_do_not_match_its_digest() {
             vec!["--to-oci-layout", to_layout.as_str()],
         ] {
             let out = sb.oras().args(["cp", &source]).args(&destination).failure();
-            out.error_first_line(&format!(
-                "Error: {digest}: the source sent content that does not match this digest: "
-            ));
+            // Asked once more first (a registry destination announces it), then refused.
+            let last = out.stderr.lines().last().unwrap_or_default();
+            assert!(
+                last.starts_with(&format!(
+                    "Error: {digest}: the source sent content that does not match this digest: "
+                )),
+                "{out}"
+            );
             assert!(!out.stderr.contains("destination"), "{out}");
         }
         // Neither the blob nor a temp file is left in the layout.
@@ -1197,6 +1202,36 @@ fn a_copy_blames_the_source_for_a_blob_whose_bytes_do_not_match_its_digest() {
             "{blobs:?}"
         );
     }
+}
+
+#[test]
+fn a_copy_between_registries_fetches_a_blob_damaged_once_again() {
+    // The destination refuses a blob whose bytes came wrong from the source (DIGEST_INVALID):
+    // the copy asks the source once more, as a pull does, instead of failing at once.
+    let sb = Sandbox::new();
+    let content = random_bytes(256 * 1024, 91);
+    let digest = format!("sha256:{}", sha256_hex(&content));
+    push_direct(&sb, "faults/cp-damaged:v1", "data.bin", &content);
+    let blob_path = format!("/blobs/{digest}");
+    let source = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(&["GET"], blob_path.clone(), Fault::Corrupt).times(1)],
+    );
+    // Another host, so that the blob is copied rather than mounted.
+    let destination = FaultProxy::start(registry().port(), vec![]);
+    let out = sb
+        .oras()
+        .args(["cp", &source.reference("faults/cp-damaged:v1")])
+        .arg(destination.reference("faults/cp-damaged-dst:v1"))
+        .success();
+    assert_eq!(retry_lines(&out), 1, "{out}");
+    assert_eq!(source.seen("GET", &blob_path).len(), 2, "{out}");
+    let fetched = sb
+        .oras()
+        .args(["blob", "fetch", "-o", "-"])
+        .arg(destination.reference(&format!("faults/cp-damaged-dst@{digest}")))
+        .success();
+    assert!(fetched.stdout_bytes == content, "{out}");
 }
 
 /// The blob files and anything else (a temp file) in a layout's `blobs/sha256`.
