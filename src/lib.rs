@@ -81,10 +81,19 @@ pub fn run(cli: Cli) -> ExitCode {
                     }
                 };
                 // Ctrl-C drops the command, and with it every temp file it was writing: an
-                // interrupted pull leaves no half-written file.
+                // interrupted pull leaves no half-written file. SIGTERM (a CI job cancelled or
+                // timed out, `docker stop`) does the same.
+                let terminated = async {
+                    use tokio::signal::unix::{SignalKind, signal};
+                    match signal(SignalKind::terminate()) {
+                        Ok(mut term) => term.recv().await,
+                        Err(_) => std::future::pending().await,
+                    }
+                };
                 tokio::select! {
                     result = run => result,
-                    _ = tokio::signal::ctrl_c() => Err(anyhow::Error::new(Interrupted)),
+                    _ = tokio::signal::ctrl_c() => Err(anyhow::Error::new(Interrupted::Int)),
+                    _ = terminated => Err(anyhow::Error::new(Interrupted::Term)),
                 }
             });
             // Hashing or writing threads of a dropped transfer must not delay the exit.
@@ -95,8 +104,14 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is::<Interrupted>() => {
-            output::Output::new(output::Format::Text, true, false, true).warn("Error: interrupted");
-            ExitCode::from(130)
+            let signal = e.downcast_ref::<Interrupted>().copied();
+            let text = format!("Error: {e}");
+            output::Output::new(output::Format::Text, true, false, true).warn(&text);
+            // 128 + the signal's number, as a shell reports a process it ended.
+            ExitCode::from(match signal {
+                Some(Interrupted::Term) => 143,
+                _ => 130,
+            })
         }
         Err(e) => {
             let text = output::render_error(&e, credential_file.as_deref(), suggest_login);
@@ -107,10 +122,14 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// The user pressed Ctrl-C (SIGINT).
-#[derive(Debug, thiserror::Error)]
-#[error("interrupted")]
-struct Interrupted;
+/// The command was stopped by a signal: Ctrl-C (SIGINT) or SIGTERM.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+enum Interrupted {
+    #[error("interrupted")]
+    Int,
+    #[error("terminated")]
+    Term,
+}
 
 /// Half the cores run the async side (sockets and the state of each transfer); the rest are
 /// left to the threads that hash and write, and to a registry on the same machine. On two

@@ -1,5 +1,5 @@
-//! No partial state: Ctrl-C during a 1 GiB pull leaves no file behind, and logins racing each
-//! other never lose an entry of config.json or leave it unreadable.
+//! No partial state: Ctrl-C or SIGTERM during a 1 GiB pull leaves no file behind, and logins
+//! racing each other never lose an entry of config.json or leave it unreadable.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -65,6 +65,19 @@ fn trickling_gigabyte_registry(chunk: usize, every: Duration) -> u16 {
 
 #[test]
 fn ctrl_c_during_a_gigabyte_pull_leaves_no_file() {
+    signal_during_a_gigabyte_pull_leaves_no_file("INT", 130, "Error: interrupted");
+}
+
+#[test]
+fn sigterm_during_a_gigabyte_pull_leaves_no_file() {
+    // A CI job cancelled or timed out, or `docker stop`, sends SIGTERM: the pull stops as for
+    // Ctrl-C, its temp files removed (it used to die on the spot and leave them).
+    signal_during_a_gigabyte_pull_leaves_no_file("TERM", 143, "Error: terminated");
+}
+
+/// Sends `signal` to a pull while its download is under way: the pull exits with `code` and
+/// `says` on stderr, and nothing is left in its output directory.
+fn signal_during_a_gigabyte_pull_leaves_no_file(signal: &str, code: i32, says: &str) {
     let sb = Sandbox::new();
     let port = slow_gigabyte_registry();
     let out_dir = sb.path("out");
@@ -98,18 +111,19 @@ fn ctrl_c_during_a_gigabyte_pull_leaves_no_file() {
         std::thread::sleep(Duration::from_millis(50));
     };
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let code = child.wait().unwrap().code();
+    let exit = child.wait().unwrap().code();
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert_eq!(code, Some(130), "interrupted pull exits 130: {stderr}");
-    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_eq!(exit, Some(code), "SIG{signal} pull exits {code}: {stderr}");
+    assert!(stderr.contains(says), "{stderr}");
     assert!(
         !partial.exists(),
-        "the partial download {partial:?} was removed"
+        "the partial download {} was removed",
+        partial.display()
     );
     let left: Vec<_> = std::fs::read_dir(&out_dir)
         .unwrap()
