@@ -172,7 +172,19 @@ pub async fn write_directory(
     let gzipped = desc.media_type.ends_with("gzip");
     let max_unpacked = unpack_limit(desc.size);
     let (title, dest) = (title.to_owned(), dest.to_owned());
+    let (cancel, finished) = (
+        std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        std::sync::mpsc::channel::<()>(),
+    );
+    let _stop = StopOnDrop {
+        cancel: std::sync::Arc::clone(&cancel),
+        finished: finished.1,
+    };
+    let finished = finished.0;
     tokio::task::spawn_blocking(move || {
+        // Dropped in reverse: the staging directory, then the archive, then `finished`.
+        let _finished = finished;
+        let archive = archive;
         let staging = tempfile::Builder::new()
             .prefix(".oras-unpack-")
             .tempdir_in(&parent)
@@ -184,6 +196,10 @@ pub async fn write_directory(
             ))
         } else {
             Box::new(std::io::BufReader::with_capacity(COPY_BUF, file))
+        };
+        let raw = Cancellable {
+            inner: raw,
+            cancel: &cancel,
         };
         let mut hashing = HashingReader::new(raw);
         let dir_modes = extract(&mut hashing, &title, staging.path(), max_unpacked)?;
@@ -200,12 +216,50 @@ pub async fn write_directory(
             .map(|(rel, mode)| (dest.join(rel), mode))
             .filter(|(path, _)| std::fs::symlink_metadata(path).is_err())
             .collect();
+        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(io(&dest)(std::io::Error::other("cancelled")));
+        }
         merge_into(&staging.path().join("root"), &dest, opts)?;
         set_dir_modes(created);
         Ok(())
     })
     .await
     .map_err(|e| WriteError::Unsafe(e.to_string()))?
+}
+
+/// Stops a directory's extraction when the pull is dropped half-way (Ctrl-C, SIGTERM), and
+/// waits (briefly) for its thread to remove the staging directory and the archive: a thread
+/// left running would outlive the process's cleanup and leave them behind.
+struct StopOnDrop {
+    cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Disconnected once the thread has dropped all it made.
+    finished: std::sync::mpsc::Receiver<()>,
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.cancel
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = self
+            .finished
+            .recv_timeout(std::time::Duration::from_secs(10));
+    }
+}
+
+/// A reader that fails once `cancel` is set: the extraction reading it stops at its next read
+/// (at most 256 KiB later).
+struct Cancellable<'a, R> {
+    inner: R,
+    cancel: &'a std::sync::atomic::AtomicBool,
+}
+
+impl<R: std::io::Read> std::io::Read for Cancellable<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancel.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(std::io::Error::other("cancelled"));
+        }
+        self.inner.read(buf)
+    }
 }
 
 /// Why the file at `archive` is not a tar archive, as Go's `archive/tar` says it (`unexpected

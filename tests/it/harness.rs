@@ -690,6 +690,25 @@ impl Sandbox {
     }
 }
 
+/// Sends `signal` (`INT`, `TERM`) to `child` and checks that it exits with `code` and says
+/// `says` on stderr (piped), which it returns.
+#[track_caller]
+pub fn stop_with(child: &mut std::process::Child, signal: &str, code: i32, says: &str) -> String {
+    let kill = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(kill.success(), "kill -{signal}");
+    let exit = child.wait().expect("wait for oras").code();
+    let mut stderr = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        std::io::Read::read_to_string(&mut pipe, &mut stderr).expect("read stderr");
+    }
+    assert_eq!(exit, Some(code), "SIG{signal} exits {code}: {stderr}");
+    assert!(stderr.contains(says), "SIG{signal}: {stderr}");
+    stderr
+}
+
 /// Builder for one run of the real `oras` binary.
 pub struct Oras {
     args: Vec<OsString>,

@@ -9,7 +9,7 @@ use flate2::write::GzEncoder;
 use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 use sha2::{Digest as _, Sha256};
 
-use crate::harness::{Output, Sandbox, sha256_hex, tree};
+use crate::harness::{Output, Sandbox, sha256_hex, stop_with, tree};
 
 /// The directory name the layers unpack to (their title).
 const DIR: &str = "payload";
@@ -615,4 +615,64 @@ fn an_archive_whose_tar_differs_from_its_content_digest_is_refused() {
         .args(["pull", "--oci-layout", "good:v1", "-o", "out2"])
         .success();
     assert_eq!(sb.read("out2/payload/big.bin"), big);
+}
+
+/// Ctrl-C or SIGTERM while a directory is being extracted stops the extraction and removes
+/// what the pull made (the downloaded archive, the staging directory), as for a file.
+#[test]
+fn a_signal_during_a_directory_extraction_leaves_nothing() {
+    // Regression: the extraction ran on a thread that outlived the interrupted command, so
+    // `.oras-pull-*` and `.oras-unpack-*` stayed in the output directory.
+    let names: Vec<String> = (0..40_000)
+        .map(|i| format!("{DIR}/d{:02}/f{i:05}", i % 64))
+        .collect();
+    let entries: Vec<Entry<'_>> = names
+        .iter()
+        .map(|n| entry(n, tar::EntryType::Regular, b"x"))
+        .collect();
+    let (tar, gz) = tar_gz(&entries);
+    for (signal, code, says) in [("INT", 130, "interrupted"), ("TERM", 143, "terminated")] {
+        let sb = Sandbox::new();
+        write_dir_layout(
+            &sb.path("lay"),
+            &gz,
+            &format!("sha256:{}", sha256_hex(&tar)),
+        );
+        let out_dir = sb.path("out");
+        std::fs::create_dir(&out_dir).unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_oras"))
+            .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
+            .current_dir(sb.work())
+            .env("HOME", sb.home())
+            .env("DOCKER_CONFIG", sb.docker_config())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until the extraction has written some files into its staging directory.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let staged = std::fs::read_dir(&out_dir).unwrap().flatten().any(|e| {
+                e.file_name().to_string_lossy().starts_with(".oras-unpack-")
+                    && tree(&e.path()).len() > 100
+            });
+            if staged {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the extraction never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        stop_with(&mut child, signal, code, says);
+        let left = tree(&out_dir);
+        assert!(
+            left.is_empty(),
+            "SIG{signal} left {} entries: {:?}",
+            left.len(),
+            &left[..left.len().min(5)]
+        );
+    }
 }

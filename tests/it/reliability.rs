@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::harness::{PASSWORD, Sandbox, USER, registry};
+use crate::harness::{PASSWORD, Sandbox, USER, registry, stop_with};
 
 /// A fake registry whose single layer is 1 GiB of zeros, served slowly (about 40 MiB/s) for
 /// as long as the client keeps reading.
@@ -110,16 +110,7 @@ fn signal_during_a_gigabyte_pull_leaves_no_file(signal: &str, code: i32, says: &
         assert!(Instant::now() < deadline, "the pull never started writing");
         std::thread::sleep(Duration::from_millis(50));
     };
-    let status = Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = child.wait().unwrap().code();
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert_eq!(exit, Some(code), "SIG{signal} pull exits {code}: {stderr}");
-    assert!(stderr.contains(says), "{stderr}");
+    stop_with(&mut child, signal, code, says);
     assert!(
         !partial.exists(),
         "the partial download {} was removed",
