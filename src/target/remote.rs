@@ -299,21 +299,23 @@ impl Target for Remote {
         let mut refetched = false;
         loop {
             let result = self.push_blob_once(desc, content, &progress).await;
-            let wait = match &result {
-                Err(TargetError::Registry(e)) if retry::is_retryable_exchange(e) => {
-                    retry::delay(attempt, None).map(|w| (w, e.to_string()))
-                }
-                // Bytes from a registry that the destination found were not the blob's
-                // (damaged on the way): fetched once more from the start, as a pull does.
-                Err(e) if !refetched && content.refetchable() && e.content_mismatch().is_some() => {
-                    refetched = true;
-                    retry::delay(attempt, None).map(|w| (w, e.to_string()))
-                }
-                _ => None,
-            };
-            let Some((wait, why)) = wait else {
+            let Err(e) = &result else {
                 return result;
             };
+            let again = match e {
+                TargetError::Registry(e) if retry::is_retryable_exchange(e) => true,
+                // Bytes from a registry that the destination found were not the blob's
+                // (damaged on the way): fetched once more from the start, as a pull does.
+                e if !refetched && content.refetchable() && e.content_mismatch().is_some() => {
+                    refetched = true;
+                    true
+                }
+                _ => false,
+            };
+            let Some(wait) = retry::delay(attempt, None).filter(|_| again) else {
+                return result;
+            };
+            let why = e.to_string();
             retry::report(&format!("upload of {}", desc.digest), &why, wait, attempt);
             tokio::time::sleep(wait).await;
             attempt += 1;
