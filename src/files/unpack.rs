@@ -5,7 +5,7 @@
 use std::path::{Component, Path, PathBuf};
 
 use crate::oci::{ANNOTATION_CONTENT_DIGEST, Descriptor, Digest, Hasher};
-use crate::transfer::{Fetch, download_verified};
+use crate::transfer::{Fetch, Tail, download_followed, download_verified};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct WriteOptions {
@@ -144,8 +144,10 @@ pub async fn write_blob_file(
     Ok(())
 }
 
-/// Downloads a directory layer (tar+gzip), verifies it, extracts it into a staging directory
-/// (checking every entry and the tar digest) and then moves the tree into `dest`.
+/// Downloads a directory layer (tar+gzip) and extracts it into a staging directory while it
+/// arrives, checking every entry; once the download is verified and the tar digest checked, the
+/// tree is moved into `dest`. Until then nothing is outside the staging directory, so content
+/// that turns out damaged (or a download that fails) leaves nothing behind.
 pub async fn write_directory(
     fetch: &Fetch<'_>,
     desc: &Descriptor,
@@ -163,50 +165,82 @@ pub async fn write_directory(
         .tempfile_in(&parent)
         .map_err(io(&parent))?;
     let file = archive.as_file().try_clone().map_err(io(dest))?;
-    download_verified(fetch, file, desc, progress)
-        .await
-        .map_err(io(dest))?;
-    let expected_tar = desc
-        .annotation(ANNOTATION_CONTENT_DIGEST)
-        .map(str::to_owned);
-    let gzipped = desc.media_type.ends_with("gzip");
-    let max_unpacked = unpack_limit(desc.size);
-    let (title, dest) = (title.to_owned(), dest.to_owned());
+    let tail = std::sync::Arc::new(Tail::default());
     let (cancel, finished) = (
         std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
         std::sync::mpsc::channel::<()>(),
     );
     let _stop = StopOnDrop {
         cancel: std::sync::Arc::clone(&cancel),
+        tail: std::sync::Arc::clone(&tail),
         finished: finished.1,
     };
+    let unpacking = Unpacking {
+        title: title.to_owned(),
+        dest: dest.to_owned(),
+        parent,
+        gzipped: desc.media_type.ends_with("gzip"),
+        max_unpacked: unpack_limit(desc.size),
+        expected_tar: desc
+            .annotation(ANNOTATION_CONTENT_DIGEST)
+            .map(str::to_owned),
+        opts,
+    };
     let finished = finished.0;
-    tokio::task::spawn_blocking(move || {
+    let follower = std::sync::Arc::clone(&tail);
+    let extraction = tokio::task::spawn_blocking(move || {
         // Dropped in reverse: the staging directory, then the archive, then `finished`.
         let _finished = finished;
         let archive = archive;
-        let staging = tempfile::Builder::new()
-            .prefix(".oras-unpack-")
-            .tempdir_in(&parent)
-            .map_err(io(&parent))?;
-        let file = std::fs::File::open(archive.path()).map_err(io(&dest))?;
-        let raw: Box<dyn std::io::Read> = if gzipped {
-            Box::new(flate2::read::GzDecoder::new(
-                std::io::BufReader::with_capacity(COPY_BUF, file),
-            ))
-        } else {
-            Box::new(std::io::BufReader::with_capacity(COPY_BUF, file))
+        unpacking.run(archive.path(), &follower, &cancel)
+    });
+    let downloaded = download_followed(fetch, file, desc, progress, &tail).await;
+    tail.end(downloaded.is_ok(), desc.size);
+    downloaded.map_err(io(dest))?;
+    extraction
+        .await
+        .map_err(|e| WriteError::Unsafe(e.to_string()))?
+}
+
+/// What the extraction of one directory archive needs to know.
+struct Unpacking {
+    title: String,
+    dest: PathBuf,
+    parent: PathBuf,
+    gzipped: bool,
+    max_unpacked: u64,
+    expected_tar: Option<String>,
+    opts: WriteOptions,
+}
+
+impl Unpacking {
+    /// Extracts the archive at `archive` as the download writes it (followed through `tail`),
+    /// then, once the download is verified, checks the tar digest and moves the tree into place.
+    fn run(
+        &self,
+        archive: &Path,
+        tail: &Tail,
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<(), WriteError> {
+        let file = std::fs::File::open(archive).map_err(io(&self.dest))?;
+        let following = Following { file, pos: 0, tail };
+        let Extracted {
+            staging,
+            dir_modes,
+            tar_digest,
+        } = match self.extract(following, cancel) {
+            Ok(done) => done,
+            // A download that failed is reported by the pull; one whose first copy was damaged
+            // and fetched again is extracted again, now whole and verified.
+            Err(_) if tail.verified_after_restart() => {
+                let file = std::fs::File::open(archive).map_err(io(&self.dest))?;
+                self.extract(file, cancel)?
+            }
+            Err(e) => return Err(e),
         };
-        let raw = Cancellable {
-            inner: raw,
-            cancel: &cancel,
-        };
-        let mut hashing = HashingReader::new(raw);
-        let dir_modes = extract(&mut hashing, &title, staging.path(), max_unpacked)?;
-        std::io::copy(&mut hashing, &mut std::io::sink()).map_err(io(&dest))?;
-        let digest = hashing.finish();
-        if let Some(want) = expected_tar
-            && want != digest.to_string()
+        let dest = &self.dest;
+        if let Some(want) = &self.expected_tar
+            && *want != tar_digest.to_string()
         {
             return Err(WriteError::ContentDigest(dest.display().to_string()));
         }
@@ -217,14 +251,74 @@ pub async fn write_directory(
             .filter(|(path, _)| std::fs::symlink_metadata(path).is_err())
             .collect();
         if cancel.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(io(&dest)(std::io::Error::other("cancelled")));
+            return Err(io(dest)(std::io::Error::other("cancelled")));
         }
-        merge_into(&staging.path().join("root"), &dest, opts)?;
+        merge_into(&staging.path().join("root"), dest, self.opts)?;
         set_dir_modes(created);
         Ok(())
-    })
-    .await
-    .map_err(|e| WriteError::Unsafe(e.to_string()))?
+    }
+
+    /// Extracts the archive read from `source` (to its end) into a new staging directory.
+    fn extract(
+        &self,
+        source: impl std::io::Read,
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<Extracted, WriteError> {
+        let staging = tempfile::Builder::new()
+            .prefix(".oras-unpack-")
+            .tempdir_in(&self.parent)
+            .map_err(io(&self.parent))?;
+        let buffered = std::io::BufReader::with_capacity(COPY_BUF, source);
+        let raw: Box<dyn std::io::Read + '_> = if self.gzipped {
+            Box::new(flate2::read::GzDecoder::new(buffered))
+        } else {
+            Box::new(buffered)
+        };
+        let mut hashing = HashingReader::new(Cancellable { inner: raw, cancel });
+        let dir_modes = extract(&mut hashing, &self.title, staging.path(), self.max_unpacked)?;
+        std::io::copy(&mut hashing, &mut std::io::sink()).map_err(io(&self.dest))?;
+        Ok(Extracted {
+            staging,
+            dir_modes,
+            tar_digest: hashing.finish(),
+        })
+    }
+}
+
+/// A directory archive extracted into its staging directory, not yet moved into place.
+struct Extracted {
+    staging: tempfile::TempDir,
+    /// Each directory entry's path (relative to the root) and mode.
+    dir_modes: Vec<(PathBuf, u32)>,
+    /// The digest of the tar (the archive uncompressed).
+    tar_digest: Digest,
+}
+
+/// Reads a file as a download writes it: waits for the bytes it has not been given yet, and
+/// ends only when the download is verified.
+struct Following<'a> {
+    file: std::fs::File,
+    pos: u64,
+    tail: &'a Tail,
+}
+
+impl std::io::Read for Following<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let Some(written) = self.tail.wait_beyond(self.pos)? else {
+            return Ok(0);
+        };
+        let room = usize::try_from(written - self.pos).unwrap_or(usize::MAX);
+        let len = buf.len().min(room);
+        let n = self.file.read(&mut buf[..len])?;
+        if n == 0 && !buf.is_empty() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the archive is shorter than what was written",
+            ));
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
 }
 
 /// Stops a directory's extraction when the pull is dropped half-way (Ctrl-C, SIGTERM), and
@@ -232,6 +326,9 @@ pub async fn write_directory(
 /// left running would outlive the process's cleanup and leave them behind.
 struct StopOnDrop {
     cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Ended as failed (unless it already ended), so that a thread waiting for more of the
+    /// archive wakes up.
+    tail: std::sync::Arc<Tail>,
     /// Disconnected once the thread has dropped all it made.
     finished: std::sync::mpsc::Receiver<()>,
 }
@@ -240,6 +337,7 @@ impl Drop for StopOnDrop {
     fn drop(&mut self) {
         self.cancel
             .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.tail.end(false, 0);
         let _ = self
             .finished
             .recv_timeout(std::time::Duration::from_secs(10));

@@ -442,7 +442,111 @@ pub async fn download_verified(
     desc: &Descriptor,
     progress: &(dyn Fn(u64) + Sync),
 ) -> std::io::Result<()> {
-    verified_into(fetch, file, desc, progress, MAX_RESUMES).await
+    verified_into(fetch, file, desc, progress, MAX_RESUMES, None).await
+}
+
+/// `download_verified` that tells `tail` how much of the blob is in `file` as it is written,
+/// and whether the download started over, so that a reader can follow the file as it grows.
+/// The caller ends `tail` with the download's outcome.
+pub async fn download_followed(
+    fetch: &Fetch<'_>,
+    file: std::fs::File,
+    desc: &Descriptor,
+    progress: &(dyn Fn(u64) + Sync),
+    tail: &Arc<Tail>,
+) -> std::io::Result<()> {
+    verified_into(fetch, file, desc, progress, MAX_RESUMES, Some(tail)).await
+}
+
+/// How much of a download is on disk, for a reader that follows the file while it is written
+/// (a directory extracted as it arrives).
+#[derive(Debug, Default)]
+pub struct Tail {
+    state: std::sync::Mutex<TailState>,
+    changed: std::sync::Condvar,
+}
+
+#[derive(Debug, Default)]
+struct TailState {
+    written: u64,
+    /// Set once, when the download ends: whether it was verified.
+    verified: Option<bool>,
+    /// The download started over from its first byte, so what was read of it is void.
+    restarted: bool,
+}
+
+impl Tail {
+    fn lock(&self) -> std::sync::MutexGuard<'_, TailState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn update(&self, change: impl FnOnce(&mut TailState)) {
+        change(&mut self.lock());
+        self.changed.notify_all();
+    }
+
+    /// Waits until `answer` has one.
+    fn wait_for<T>(&self, answer: impl Fn(&TailState) -> Option<T>) -> T {
+        let mut state = self.lock();
+        loop {
+            if let Some(answer) = answer(&state) {
+                return answer;
+            }
+            state = self
+                .changed
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+
+    fn wrote(&self, bytes: u64) {
+        self.update(|s| s.written += bytes);
+    }
+
+    fn restart(&self) {
+        self.update(|s| {
+            s.restarted = true;
+            s.written = 0;
+        });
+    }
+
+    /// Ends the download: all `size` bytes are written and verified, or it failed (or was
+    /// dropped). The first call counts.
+    pub fn end(&self, verified: bool, size: u64) {
+        self.update(|s| {
+            if s.verified.is_none() {
+                s.verified = Some(verified);
+                if verified {
+                    s.written = size;
+                }
+            }
+        });
+    }
+
+    /// Waits for the download to end; true if it was verified after starting over.
+    #[must_use]
+    pub fn verified_after_restart(&self) -> bool {
+        self.wait_for(|s| s.verified.map(|verified| verified && s.restarted))
+    }
+
+    /// Waits until the file holds more than `pos` bytes and returns how many it holds, or
+    /// `None` once the download is verified and all of it has been read. Fails when the
+    /// download failed or started over.
+    pub fn wait_beyond(&self, pos: u64) -> std::io::Result<Option<u64>> {
+        self.wait_for(|s| {
+            if s.restarted {
+                Some(Err(std::io::Error::other("the download started over")))
+            } else if s.written > pos {
+                Some(Ok(Some(s.written)))
+            } else if s.verified? {
+                Some(Ok(None))
+            } else {
+                Some(Err(std::io::Error::other("the download failed")))
+            }
+        })
+    }
 }
 
 /// `download_verified` for a local source (a file, an OCI layout): one that ends early has
@@ -454,7 +558,7 @@ pub async fn write_verified(
     desc: &Descriptor,
     progress: &(dyn Fn(u64) + Sync),
 ) -> std::io::Result<()> {
-    verified_into(fetch, file, desc, progress, 0).await
+    verified_into(fetch, file, desc, progress, 0, None).await
 }
 
 async fn verified_into(
@@ -463,6 +567,7 @@ async fn verified_into(
     desc: &Descriptor,
     progress: &(dyn Fn(u64) + Sync),
     max_resumes: u32,
+    tail: Option<&Arc<Tail>>,
 ) -> std::io::Result<()> {
     use std::io::Seek as _;
     let again = if max_resumes > 0 {
@@ -470,16 +575,19 @@ async fn verified_into(
     } else {
         None
     };
-    let digest = hashed_into(fetch, file, desc.size, progress, max_resumes).await?;
+    let digest = hashed_into(fetch, file, desc.size, progress, max_resumes, tail).await?;
     match again {
         // Damaged on the way, or a stale cache entry (which `Cached` drops when asked for the
         // blob from the start again): the whole blob is fetched once more before the mismatch
         // is reported.
         Some(mut file) if digest != desc.digest => {
+            if let Some(tail) = tail {
+                tail.restart();
+            }
             file.set_len(0)?;
             file.rewind()?;
             progress(0);
-            let digest = hashed_into(fetch, file, desc.size, progress, max_resumes).await?;
+            let digest = hashed_into(fetch, file, desc.size, progress, max_resumes, tail).await?;
             check_digest(desc, &digest)
         }
         _ => check_digest(desc, &digest),
@@ -496,7 +604,7 @@ pub async fn write_hashed(
     size: u64,
     progress: &(dyn Fn(u64) + Sync),
 ) -> std::io::Result<crate::oci::Digest> {
-    hashed_into(fetch, file, size, progress, 0).await
+    hashed_into(fetch, file, size, progress, 0, None).await
 }
 
 /// The pipeline under `download_verified` and `write_hashed`: receives exactly `size` bytes
@@ -507,8 +615,10 @@ async fn hashed_into(
     size: u64,
     progress: &(dyn Fn(u64) + Sync),
     max_resumes: u32,
+    tail: Option<&Arc<Tail>>,
 ) -> std::io::Result<crate::oci::Digest> {
     use std::io::Write as _;
+    // A small blob is not followed as it is written: its reader gets it whole, when it ends.
     if size <= INLINE_MAX {
         let (mut hasher, mut file) = (Hasher::new(), file);
         let sink = Sink::Inline {
@@ -529,11 +639,15 @@ async fn hashed_into(
         }
         hasher.finish()
     });
+    let tail = tail.map(Arc::clone);
     let writing = tokio::task::spawn_blocking(move || {
         let mut out = file;
         while let Some(batch) = write_rx.blocking_recv() {
             for chunk in batch.iter() {
                 out.write_all(chunk)?;
+            }
+            if let Some(tail) = &tail {
+                tail.wrote(batch.iter().map(|c| c.len() as u64).sum());
             }
         }
         out.flush()

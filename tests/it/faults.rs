@@ -42,6 +42,31 @@ pub enum Fault {
     /// Answer 401 with this challenge, and from then on refuse the `Authorization` the request
     /// carried the same way (a token that expired).
     Revoke(String),
+    /// Forward, then send the headers and this many body bytes, and the rest only once the
+    /// gate opens (a slow link, with the test deciding when the bytes arrive).
+    Hold(usize, Arc<Gate>),
+}
+
+/// Holds back the rest of a [`Fault::Hold`] answer until the test opens it (or 60 s pass).
+#[derive(Default)]
+pub struct Gate {
+    open: Mutex<bool>,
+    opened: std::sync::Condvar,
+}
+
+impl Gate {
+    pub fn open(&self) {
+        *self.open.lock().unwrap() = true;
+        self.opened.notify_all();
+    }
+
+    fn wait(&self) {
+        let open = self.open.lock().unwrap();
+        let _ = self
+            .opened
+            .wait_timeout_while(open, Duration::from_secs(60), |open| !*open)
+            .unwrap();
+    }
 }
 
 /// Applies `fault` to requests whose method is in `methods` and whose path contains `path`,
@@ -216,6 +241,8 @@ struct Answer {
     /// `Content-Length` to announce when it differs from the body (HEAD).
     length: Option<String>,
     cut_after: Option<usize>,
+    /// Bytes sent before waiting for the gate to open.
+    hold: Option<(usize, Arc<Gate>)>,
 }
 
 impl Answer {
@@ -226,6 +253,7 @@ impl Answer {
             body: Vec::new(),
             length: None,
             cut_after: None,
+            hold: None,
         }
     }
 }
@@ -360,6 +388,11 @@ fn proxy_one(stream: TcpStream, upstream_port: u16, shared: &Shared, agent: &ure
             a.cut_after = Some(n);
             a
         }
+        Some(Fault::Hold(n, gate)) => {
+            let mut a = forward(agent, upstream_port, &request);
+            a.hold = Some((n, gate));
+            a
+        }
         Some(Fault::Corrupt) => {
             let mut a = forward(agent, upstream_port, &request);
             if let Some(last) = a.body.last_mut() {
@@ -442,7 +475,15 @@ fn write_answer(mut out: TcpStream, answer: &Answer) {
         .cut_after
         .unwrap_or(answer.body.len())
         .min(answer.body.len());
-    let _ = out.write_all(&answer.body[..end]);
+    let mut body = &answer.body[..end];
+    if let Some((n, gate)) = &answer.hold {
+        let (first, rest) = body.split_at((*n).min(body.len()));
+        let _ = out.write_all(first);
+        let _ = out.flush();
+        gate.wait();
+        body = rest;
+    }
+    let _ = out.write_all(body);
     let _ = out.flush();
     let _ = out.shutdown(Shutdown::Both);
 }
@@ -689,6 +730,150 @@ fn pull_resumes_a_blob_cut_mid_body() {
         Some(format!("bytes={cut}-").as_str()),
         "the real registry is asked for the rest only"
     );
+}
+
+/// Pushes a directory `site` of 40 incompressible 100 KiB files as `repo_and_tag` and returns
+/// the files and the digest of its layer.
+fn push_site(sb: &Sandbox, repo_and_tag: &str) -> (Vec<(String, Vec<u8>)>, String) {
+    let files: Vec<(String, Vec<u8>)> = (0..40)
+        .map(|i| {
+            (
+                format!("site/f{i:02}.bin"),
+                random_bytes(100 * 1024, 900 + i),
+            )
+        })
+        .collect();
+    for (name, content) in &files {
+        sb.write(name, content);
+    }
+    let reference = registry().reference(repo_and_tag);
+    sb.oras().args(["push", &reference, "site"]).success();
+    let manifest = sb.oras().args(["manifest", "fetch", &reference]).success();
+    let manifest: serde_json::Value = serde_json::from_str(&manifest.stdout).unwrap();
+    let layer = manifest["layers"][0]["digest"].as_str().unwrap().to_owned();
+    (files, layer)
+}
+
+/// A pull of a directory through a proxy that holds back all but the first 2 MiB of its
+/// archive, caught while it waits for the rest.
+struct HeldPull {
+    files: Vec<(String, Vec<u8>)>,
+    gate: Arc<Gate>,
+    child: std::process::Child,
+    /// Whether files of the directory were in the pull's staging directory by then.
+    staged: bool,
+    _proxy: FaultProxy,
+}
+
+/// Pushes a directory as `repo_and_tag` and starts `oras pull` of it into `out` through a
+/// holding proxy; waits (up to 20 s) until files of it are in the pull's staging directory.
+fn held_pull(sb: &Sandbox, repo_and_tag: &str) -> HeldPull {
+    let (files, layer) = push_site(sb, repo_and_tag);
+    let gate = Arc::new(Gate::default());
+    let hold = Fault::Hold(2 << 20, Arc::clone(&gate));
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(&["GET"], format!("/blobs/{layer}"), hold)],
+    );
+    let out_dir = sb.path("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let child = sb.spawn_oras(["pull", &proxy.reference(repo_and_tag), "-o", "out"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let staged = loop {
+        let staged = std::fs::read_dir(&out_dir).unwrap().flatten().any(|e| {
+            e.file_name().to_string_lossy().starts_with(".oras-unpack-")
+                && tree(&e.path()).iter().any(|f| f.ends_with("f00.bin"))
+        });
+        if staged || Instant::now() > deadline {
+            break staged;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    HeldPull {
+        files,
+        gate,
+        child,
+        staged,
+        _proxy: proxy,
+    }
+}
+
+/// `out` holds the directory `files` came from, and nothing else.
+#[track_caller]
+fn assert_pulled(sb: &Sandbox, files: &[(String, Vec<u8>)]) {
+    for (name, content) in files {
+        assert_eq!(&sb.read(&format!("out/{name}")), content, "{name}");
+    }
+    assert_eq!(
+        tree(&sb.path("out")).len(),
+        files.len() + 1,
+        "only the directory is left"
+    );
+}
+
+#[test]
+fn a_directory_is_extracted_while_it_downloads() {
+    // Regression: a directory was extracted only once all of it had arrived, so on a slow link
+    // a pull took the download and the extraction one after the other.
+    let sb = Sandbox::new();
+    let held = held_pull(&sb, "faults/overlap:v1");
+    assert!(
+        !sb.path("out/site").exists(),
+        "nothing is moved into place before the download is verified"
+    );
+    held.gate.open();
+    let out = held.child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        held.staged,
+        "no file was extracted while the rest of the archive was held back"
+    );
+    assert_pulled(&sb, &held.files);
+}
+
+#[test]
+fn a_signal_while_a_directory_waits_for_the_rest_of_its_archive_leaves_nothing() {
+    // The extraction waits for bytes that will never come: it must wake up and clean up.
+    let sb = Sandbox::new();
+    let mut held = held_pull(&sb, "faults/overlap-stop:v1");
+    let started = Instant::now();
+    crate::harness::stop_with(&mut held.child, "TERM", 143, "terminated");
+    held.gate.open();
+    assert!(held.staged, "the extraction had started");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stopped at once, not after a timeout: {:?}",
+        started.elapsed()
+    );
+    assert_nothing_written(&sb.path("out"));
+}
+
+#[test]
+fn a_directory_whose_first_copy_is_damaged_is_extracted_from_the_second() {
+    // The extraction of the damaged copy, already under way, is dropped for the good one.
+    let sb = Sandbox::new();
+    let (files, layer) = push_site(&sb, "faults/overlap-damaged:v1");
+    let blob = format!("/blobs/{layer}");
+    let proxy = FaultProxy::start(
+        registry().port(),
+        vec![Rule::new(&["GET"], blob.as_str(), Fault::Corrupt).times(1)],
+    );
+    let out = sb
+        .oras()
+        .args([
+            "pull",
+            &proxy.reference("faults/overlap-damaged:v1"),
+            "-o",
+            "out",
+        ])
+        .success();
+    assert_eq!(
+        proxy.seen("GET", &blob).len(),
+        2,
+        "fetched once more\n{out}"
+    );
+    assert_pulled(&sb, &files);
 }
 
 #[test]

@@ -676,6 +676,24 @@ impl Sandbox {
         std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
     }
 
+    /// Starts `oras <args>` in this sandbox without waiting for it: stdin empty, stdout
+    /// dropped, stderr piped (read by [`stop_with`], or by `wait_with_output`).
+    pub fn spawn_oras<S: AsRef<std::ffi::OsStr>>(
+        &self,
+        args: impl IntoIterator<Item = S>,
+    ) -> Child {
+        Command::new(env!("CARGO_BIN_EXE_oras"))
+            .args(args)
+            .current_dir(self.work())
+            .env("HOME", self.home())
+            .env("DOCKER_CONFIG", self.docker_config())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start oras")
+    }
+
     /// An `oras` invocation running in this sandbox.
     pub fn oras(&self) -> Oras {
         Oras {

@@ -640,16 +640,7 @@ fn a_signal_during_a_directory_extraction_leaves_nothing() {
         );
         let out_dir = sb.path("out");
         std::fs::create_dir(&out_dir).unwrap();
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_oras"))
-            .args(["pull", "--oci-layout", "lay:v1", "-o", "out"])
-            .current_dir(sb.work())
-            .env("HOME", sb.home())
-            .env("DOCKER_CONFIG", sb.docker_config())
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = sb.spawn_oras(["pull", "--oci-layout", "lay:v1", "-o", "out"]);
         // Wait until the extraction has written some files into its staging directory.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {

@@ -81,22 +81,13 @@ fn signal_during_a_gigabyte_pull_leaves_no_file(signal: &str, code: i32, says: &
     let sb = Sandbox::new();
     let port = slow_gigabyte_registry();
     let out_dir = sb.path("out");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_oras"))
-        .args([
-            "pull",
-            "--plain-http",
-            &format!("127.0.0.1:{port}/slow/big:v1"),
-            "-o",
-        ])
-        .arg(&out_dir)
-        .current_dir(sb.work())
-        .env("HOME", sb.home())
-        .env("DOCKER_CONFIG", sb.docker_config())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = sb.spawn_oras([
+        "pull".as_ref(),
+        "--plain-http".as_ref(),
+        format!("127.0.0.1:{port}/slow/big:v1").as_ref(),
+        "-o".as_ref(),
+        out_dir.as_os_str(),
+    ]);
     // Wait until the download is under way: its temp file exists and is growing.
     let deadline = Instant::now() + Duration::from_secs(20);
     let partial = loop {
