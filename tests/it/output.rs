@@ -366,6 +366,38 @@ fn go_templates_use_the_whole_language() {
     }
 }
 
+/// sprig's `toJson` and `toPrettyJson` are Go's `json.Marshal(Indent)`: `<`, `>` and `&` come
+/// out as `\u003c`, `\u003e`, `\u0026`; `toRawJson` keeps them.
+#[test]
+fn go_template_json_functions_escape_html_as_go_does() {
+    // Regression: toJson and toPrettyJson wrote `&`, `<`, `>` unescaped.
+    let sandbox = Sandbox::new();
+    sandbox.write("f.txt", "t\n");
+    let out = sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "f.txt"])
+        .args(["-a", "src=https://x.example/?a=1&b=<2>"])
+        .args(["-a", "org.opencontainers.image.created=2000-01-01T00:00:00Z"])
+        .args([
+            "--format",
+            "go-template={{toJson .annotations}}|{{toRawJson .annotations.src}}|{{toPrettyJson .annotations}}",
+        ])
+        .success();
+    assert_eq!(
+        out.stdout,
+        concat!(
+            r#"{"org.opencontainers.image.created":"2000-01-01T00:00:00Z","src":"https://x.example/?a=1\u0026b=\u003c2\u003e"}|"#,
+            r#""https://x.example/?a=1&b=<2>"|"#,
+            "{\n",
+            r#"  "org.opencontainers.image.created": "2000-01-01T00:00:00Z","#,
+            "\n",
+            r#"  "src": "https://x.example/?a=1\u0026b=\u003c2\u003e""#,
+            "\n}"
+        ),
+        "{out}"
+    );
+}
+
 #[test]
 fn version_names_the_go_release_it_reproduces() {
     // Scripts compare this with the Go client's releases (`--artifact-platform` needs 1.3).
