@@ -69,11 +69,20 @@ pub async fn fetch(args: ManifestFetchArgs) -> Result<()> {
         check_accepted(raw, &desc, &args.media_type)?;
         return print_descriptor(&out, &desc, args.descriptor.pretty);
     }
-    let (mut desc, mut bytes) = target.fetch_manifest(&selector).await.map_err(|e| {
-        anyhow::Error::new(e).context(format!("failed to fetch the content of {raw:?}"))
-    })?;
+    // Go's words: a resolve for the descriptor alone, a fetch otherwise.
+    let failed = if args.descriptor.descriptor && args.output.is_none() {
+        format!("failed to find {raw:?}")
+    } else {
+        format!("failed to fetch the content of {raw:?}")
+    };
+    let (mut desc, mut bytes) = target
+        .fetch_manifest(&selector)
+        .await
+        .map_err(|e| anyhow::Error::new(e).context(failed.clone()))?;
     if let Some(p) = &platform {
-        (desc, bytes) = super::select_platform(target, desc, bytes, p).await?;
+        (desc, bytes) = super::select_platform(target, desc, bytes, p)
+            .await
+            .context(failed)?;
     }
     check_accepted(raw, &desc, &args.media_type)?;
     if let Some(path) = args.output.as_deref().filter(|p| *p != "-") {

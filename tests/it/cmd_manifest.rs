@@ -488,6 +488,42 @@ fn manifest_fetch_selects_a_platform_from_an_index() {
 }
 
 #[test]
+fn no_platform_match_keeps_the_commands_own_error_words() {
+    // Regression: resolve and manifest fetch dropped "failed to resolve digest:" / "failed to
+    // fetch the content of" / "failed to find" when --platform matched nothing, as Go keeps them.
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let multi = seed_multi_arch(registry, &sandbox, "cmd-manifest/no-platform:v1");
+    let reference = registry.reference("cmd-manifest/no-platform:v1");
+    let why = format!(
+        "{}: not found: no matching manifest was found in the manifest list",
+        multi.index_digest
+    );
+    for (args, wrapper) in [
+        (&["resolve"][..], "failed to resolve digest".to_owned()),
+        (
+            &["manifest", "fetch"][..],
+            format!("failed to fetch the content of {reference:?}"),
+        ),
+        (
+            &["manifest", "fetch", "--descriptor"][..],
+            format!("failed to find {reference:?}"),
+        ),
+    ] {
+        let out = sandbox
+            .oras()
+            .args(args)
+            .args([&reference, "--platform", "linux/s390x"])
+            .failure();
+        assert_eq!(
+            out.stderr,
+            format!("Error response from registry: {wrapper}: {why}\n"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
 fn manifest_fetch_from_an_oci_layout() {
     let sandbox = Sandbox::new();
     let multi = write_multi_arch_layout(&sandbox.path("multi"), "v1");
