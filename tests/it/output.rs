@@ -1,23 +1,9 @@
 //! The shape of push/pull output when stdout is not a terminal: plain status lines in the Go
 //! client's words, and `--format json` objects with its keys.
 
-use crate::harness::{Output, Sandbox, is_hex, registry, sha256_hex};
+use crate::harness::{Output, Sandbox, assert_key_order, is_hex, registry, sha256_hex};
 
 const HELLO_SHORT: &str = "a948904f2f0f";
-
-/// Positions of `"key":` in raw JSON text must increase in the given order.
-#[track_caller]
-fn assert_key_order(json: &str, keys: &[&str]) {
-    let mut last = 0;
-    for key in keys {
-        let needle = format!("\"{key}\":");
-        let at = json
-            .find(&needle)
-            .unwrap_or_else(|| panic!("missing key {key} in {json}"));
-        assert!(at >= last, "key {key} out of order in {json}");
-        last = at;
-    }
-}
 
 #[track_caller]
 fn parse_json_only(out: &Output) -> serde_json::Value {
