@@ -57,15 +57,19 @@ pub async fn fetch(args: BlobFetchArgs) -> Result<()> {
         Some("-") => super::fetch_to_stdout(&fetch, &desc, &|_| {}).await?,
         Some(path) => {
             let dest = PathBuf::from(path);
-            crate::files::write_blob_file(
-                &fetch,
-                &desc,
-                &dest,
-                crate::files::WriteOptions::default(),
-                &|_| {},
-            )
-            .await
-            .with_context(|| format!("failed to fetch {raw}"))?;
+            let written = match super::open_through(&dest)? {
+                Some(file) => super::fetch_into(&fetch, &desc, file, &dest).await,
+                None => crate::files::write_blob_file(
+                    &fetch,
+                    &desc,
+                    &dest,
+                    crate::files::WriteOptions::default(),
+                    &|_| {},
+                )
+                .await
+                .map_err(anyhow::Error::new),
+            };
+            written.with_context(|| format!("failed to fetch {raw}"))?;
         }
         None => {}
     }

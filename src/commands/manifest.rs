@@ -22,6 +22,9 @@ const CONFIG_USAGE: &str = "oras manifest fetch-config [flags] <name>{:<tag>|@<d
 const PUSH_USAGE: &str = "oras manifest push [flags] <name>[:<tag>[,<tag>][...]|@<digest>] <file>";
 const DELETE_USAGE: &str = "oras manifest delete [flags] <name>{:<tag>|@<digest>}";
 
+/// `manifest fetch --format json`: Go's descriptor model of what was fetched (a layout's tag
+/// entry keeps its annotations, an index entry chosen by `--platform` its artifact type) and the
+/// content.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct FetchJson<'a> {
@@ -29,6 +32,10 @@ struct FetchJson<'a> {
     media_type: &'a str,
     digest: String,
     size: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    annotations: Option<&'a crate::oci::Annotations>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    artifact_type: Option<&'a str>,
     content: serde_json::Value,
 }
 
@@ -69,11 +76,20 @@ pub async fn fetch(args: ManifestFetchArgs) -> Result<()> {
         check_accepted(raw, &desc, &args.media_type)?;
         return print_descriptor(&out, &desc, args.descriptor.pretty);
     }
-    let (mut desc, mut bytes) = target.fetch_manifest(&selector).await.map_err(|e| {
-        anyhow::Error::new(e).context(format!("failed to fetch the content of {raw:?}"))
-    })?;
+    // Go's words: a resolve for the descriptor alone, a fetch otherwise.
+    let failed = if args.descriptor.descriptor && args.output.is_none() {
+        format!("failed to find {raw:?}")
+    } else {
+        format!("failed to fetch the content of {raw:?}")
+    };
+    let (mut desc, mut bytes) = target
+        .fetch_manifest(&selector)
+        .await
+        .map_err(|e| anyhow::Error::new(e).context(failed.clone()))?;
     if let Some(p) = &platform {
-        (desc, bytes) = super::select_platform(target, desc, bytes, p).await?;
+        (desc, bytes) = super::select_platform(target, desc, bytes, p)
+            .await
+            .context(failed)?;
     }
     check_accepted(raw, &desc, &args.media_type)?;
     if let Some(path) = args.output.as_deref().filter(|p| *p != "-") {
@@ -88,6 +104,9 @@ pub async fn fetch(args: ManifestFetchArgs) -> Result<()> {
             media_type: &desc.media_type,
             digest: desc.digest.to_string(),
             size: desc.size,
+            // Go's `omitempty`: an empty map or string is left out.
+            annotations: desc.annotations.as_ref().filter(|a| !a.is_empty()),
+            artifact_type: desc.artifact_type.as_deref().filter(|t| !t.is_empty()),
             content: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
         }),
         Format::Text if args.output.as_deref().is_none_or(|o| o == "-") => {

@@ -954,17 +954,27 @@ pub(crate) async fn fetch_small_blob(
     bail!("{}: mismatched digest", desc.digest)
 }
 
-/// Downloads a blob into an anonymous temp file, verified, then copies it to stdout: stdout only
-/// ever sees bytes whose digest matched. A closed pipe is not an error.
+/// Downloads a blob into an anonymous temp file, verified, and rewinds it: what is copied out of
+/// it is only ever bytes whose digest matched.
+async fn fetch_verified(
+    fetch: &crate::transfer::Fetch<'_>,
+    desc: &crate::oci::Descriptor,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<std::fs::File> {
+    let mut tmp = tempfile::tempfile().context("failed to create a temp file")?;
+    crate::transfer::download_verified(fetch, tmp.try_clone()?, desc, progress).await?;
+    std::io::Seek::rewind(&mut tmp)?;
+    Ok(tmp)
+}
+
+/// Downloads a blob, verified, then copies it to stdout. A closed pipe is not an error.
 pub(crate) async fn fetch_to_stdout(
     fetch: &crate::transfer::Fetch<'_>,
     desc: &crate::oci::Descriptor,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<()> {
     use std::io::Write as _;
-    let mut tmp = tempfile::tempfile().context("failed to create a temp file")?;
-    crate::transfer::download_verified(fetch, tmp.try_clone()?, desc, progress).await?;
-    std::io::Seek::rewind(&mut tmp)?;
+    let mut tmp = fetch_verified(fetch, desc, progress).await?;
     let mut stdout = std::io::stdout().lock();
     match std::io::copy(&mut tmp, &mut stdout).and_then(|_| stdout.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -972,9 +982,48 @@ pub(crate) async fn fetch_to_stdout(
     }
 }
 
-/// Writes `bytes` to `path` atomically (temp file in the same directory, then rename).
+/// Downloads a blob, verified, then copies it into `file` (an output from `open_through`).
+pub(crate) async fn fetch_into(
+    fetch: &crate::transfer::Fetch<'_>,
+    desc: &crate::oci::Descriptor,
+    mut file: std::fs::File,
+    path: &Path,
+) -> Result<()> {
+    let mut tmp = fetch_verified(fetch, desc, &|_| {}).await?;
+    std::io::copy(&mut tmp, &mut file)
+        .with_context(|| format!("failed to write {}", path.display()))?;
+    Ok(())
+}
+
+/// An output path to write into rather than replace, opened as Go's `os.Create` opens it: a
+/// symbolic link (`/dev/stdout`, a link to a file elsewhere) or a file that is neither regular
+/// nor a directory (`/dev/null`, the FIFO of `-o >(…)`). A temp file renamed over such a path
+/// replaces the link or the device itself (as root, `/dev/null` becomes a plain file) and the
+/// bytes never reach the reader. `None` for anything else, which is replaced atomically.
+pub(crate) fn open_through(path: &Path) -> Result<Option<std::fs::File>> {
+    let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let special = std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir());
+    if !link && !special {
+        return Ok(None);
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .map(Some)
+        .with_context(|| format!("failed to write {}", path.display()))
+}
+
+/// Writes `bytes` to `path` atomically (temp file in the same directory, then rename), or into
+/// it when it is a link or a device (`open_through`).
 pub(crate) fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write as _;
+    if let Some(mut file) = open_through(path)? {
+        return file
+            .write_all(bytes)
+            .with_context(|| format!("failed to write {}", path.display()));
+    }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

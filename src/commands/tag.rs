@@ -1,6 +1,6 @@
 //! `oras tag` and `oras resolve`: name a manifest, or print the digest a reference names.
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 
 use super::{Arity, begin, check_args, open_target, require_selector};
 use crate::cli::{ResolveArgs, TagArgs};
@@ -96,7 +96,10 @@ pub async fn resolve(args: ResolveArgs) -> Result<()> {
         // The index or manifest is read to find the platform's manifest.
         Some(p) => {
             let (desc, bytes) = target.fetch_manifest(&selector).await.map_err(failed)?;
-            super::select_platform(target, desc, bytes, p).await?.0
+            super::select_platform(target, desc, bytes, p)
+                .await
+                .context("failed to resolve digest")?
+                .0
         }
         None => target.resolve(&selector).await.map_err(failed)?,
     };

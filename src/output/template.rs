@@ -75,11 +75,17 @@ type Func = fn(&[Tv]) -> gotmpl::Result<Tv>;
 
 /// The sprig functions (Go client: `sprig.TxtFuncMap()`) that scripts use on this data.
 const FUNCS: &[(&str, Func)] = &[
-    ("toJson", |a| Ok(string(to_json(&arg(a, 0)).to_string()))),
+    // `json.Marshal`: `<`, `>`, `&` escaped, as `toRawJson` does not.
+    ("toJson", |a| {
+        let bytes = crate::oci::to_go_json(&to_json(&arg(a, 0))).unwrap_or_default();
+        Ok(string(String::from_utf8_lossy(&bytes)))
+    }),
     ("toRawJson", |a| Ok(string(to_json(&arg(a, 0)).to_string()))),
+    // `json.MarshalIndent(v, "", "  ")`: escaped as `toJson`, no trailing newline.
     ("toPrettyJson", |a| {
+        let bytes = crate::oci::to_go_json_pretty(&to_json(&arg(a, 0))).unwrap_or_default();
         Ok(string(
-            serde_json::to_string_pretty(&to_json(&arg(a, 0))).unwrap_or_default(),
+            String::from_utf8_lossy(&bytes).trim_end_matches('\n'),
         ))
     }),
     ("first", |a| {

@@ -620,3 +620,88 @@ fn oci_layout_path_takes_the_whole_argument_as_the_reference() {
         .failure()
         .stderr_contains("not found");
 }
+
+/// Makes a FIFO at `path` and reads it once in a thread: what the first writer wrote, or `None`
+/// if nobody opened it for writing within the time `oras` had.
+fn fifo_reader(path: &Path) -> std::sync::mpsc::Receiver<Vec<u8>> {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
+    let (send, receive) = std::sync::mpsc::channel();
+    let path = path.to_owned();
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Ok(mut f) = std::fs::File::open(path) {
+            let _ = std::io::Read::read_to_end(&mut f, &mut bytes);
+        }
+        let _ = send.send(bytes);
+    });
+    receive
+}
+
+#[test]
+fn outputs_that_are_devices_fifos_or_links_are_written_into_not_replaced() {
+    // Regression: `-o /dev/null` renamed a temp file over the device (as root, /dev/null became
+    // a plain file) and `-o >(…)` or `-o /dev/stdout` (a link) never reached the reader.
+    use std::os::unix::fs::FileTypeExt as _;
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("hi.txt", "hi\n");
+    let reference = registry.reference("io/special-outputs:v1");
+    let wait = std::time::Duration::from_secs(5);
+
+    let export = sandbox.path("export.fifo");
+    let exported = fifo_reader(&export);
+    let push = sandbox
+        .oras()
+        .args(["push", &reference, "hi.txt", "--export-manifest"])
+        .arg(&export)
+        .success();
+    let manifest = registry.manifest("io/special-outputs:v1");
+    assert_eq!(
+        exported.recv_timeout(wait).ok(),
+        Some(manifest.clone()),
+        "{push}"
+    );
+    assert!(std::fs::metadata(&export).unwrap().file_type().is_fifo());
+
+    let blob = format!(
+        "{}@sha256:{}",
+        reference.trim_end_matches(":v1"),
+        sha256_hex(b"hi\n")
+    );
+    let cases: [(&[&str], Vec<u8>); 3] = [
+        (&["blob", "fetch", &blob], b"hi\n".to_vec()),
+        (&["manifest", "fetch", &reference], manifest),
+        (&["manifest", "fetch-config", &reference], b"{}".to_vec()),
+    ];
+    for (i, (args, want)) in cases.into_iter().enumerate() {
+        let fifo = sandbox.path(&format!("out-{i}.fifo"));
+        let received = fifo_reader(&fifo);
+        let out = sandbox.oras().args(args).arg("-o").arg(&fifo).success();
+        assert_eq!(
+            received.recv_timeout(wait).ok(),
+            Some(want.clone()),
+            "{args:?}\n{out}"
+        );
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+
+        // A link (as /dev/stdout is) stays a link; the file it points to gets the bytes.
+        sandbox.write("target.out", "old");
+        let link = sandbox.path(&format!("link-{i}.out"));
+        std::os::unix::fs::symlink("target.out", &link).unwrap();
+        sandbox.oras().args(args).arg("-o").arg(&link).success();
+        assert!(link.symlink_metadata().unwrap().file_type().is_symlink());
+        assert_eq!(sandbox.read("target.out"), want, "{args:?}");
+    }
+    assert_eq!(
+        tree(&sandbox.work())
+            .into_iter()
+            .filter(|p| p.starts_with('.'))
+            .collect::<Vec<_>>(),
+        Vec::<String>::new(),
+        "no temp file is left behind"
+    );
+}

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use crate::harness::{
-    HandLayer, Output, Registry, Sandbox, layout_manifest, registry, sha256_hex, skopeo,
-    skopeo_unchecked, write_layout,
+    HandLayer, Output, Registry, Sandbox, assert_key_order, layout_manifest, registry, sha256_hex,
+    skopeo, skopeo_unchecked, write_layout,
 };
 
 pub const MANIFEST_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -406,6 +406,51 @@ fn manifest_fetch_format_json_wraps_the_content() {
 }
 
 #[test]
+fn manifest_fetch_format_json_keeps_the_descriptors_annotations_and_artifact_type() {
+    // Regression: the object had no "annotations" (a layout's ref.name) nor "artifactType" (an
+    // index entry chosen with --platform), which the Go client's descriptor model carries.
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("bin", "amd64 build\n");
+    let reference = registry.reference("cmd-manifest/fetch-json-desc");
+    for target in [reference.as_str(), "lay"] {
+        let run = |args: &[&str]| {
+            let layout = (target == "lay").then_some("--oci-layout");
+            sandbox.oras().args(args).args(layout).success()
+        };
+        let (amd64, multi) = (format!("{target}:amd64"), format!("{target}:multi"));
+        run(&["push", &amd64, "bin", "--artifact-platform", "linux/amd64"]);
+        run(&["manifest", "index", "create", &multi, "amd64"]);
+        let fetch_json = |reference: &str, platform: &[&str]| {
+            let out = run(&[
+                &["manifest", "fetch", reference, "--format", "json"],
+                platform,
+            ]
+            .concat());
+            let json: serde_json::Value =
+                serde_json::from_str(&out.stdout).expect("one JSON object");
+            (out.stdout, json)
+        };
+
+        let (text, json) = fetch_json(&multi, &["--platform", "linux/amd64"]);
+        assert_eq!(
+            json["artifactType"], "application/vnd.unknown.artifact.v1",
+            "{text}"
+        );
+        assert_key_order(&text, &["size", "artifactType", "content"]);
+        if target == "lay" {
+            let (text, json) = fetch_json(&amd64, &[]);
+            assert_eq!(
+                json["annotations"],
+                serde_json::json!({"org.opencontainers.image.ref.name": "amd64"}),
+                "{text}"
+            );
+            assert_key_order(&text, &["size", "annotations", "content"]);
+        }
+    }
+}
+
+#[test]
 fn manifest_fetch_selects_a_platform_from_an_index() {
     let registry = registry();
     let sandbox = Sandbox::new();
@@ -485,6 +530,42 @@ fn manifest_fetch_selects_a_platform_from_an_index() {
         ])
         .success();
     assert_eq!(out.stdout, multi.amd64.descriptor());
+}
+
+#[test]
+fn no_platform_match_keeps_the_commands_own_error_words() {
+    // Regression: resolve and manifest fetch dropped "failed to resolve digest:" / "failed to
+    // fetch the content of" / "failed to find" when --platform matched nothing, as Go keeps them.
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let multi = seed_multi_arch(registry, &sandbox, "cmd-manifest/no-platform:v1");
+    let reference = registry.reference("cmd-manifest/no-platform:v1");
+    let why = format!(
+        "{}: not found: no matching manifest was found in the manifest list",
+        multi.index_digest
+    );
+    for (args, wrapper) in [
+        (&["resolve"][..], "failed to resolve digest".to_owned()),
+        (
+            &["manifest", "fetch"][..],
+            format!("failed to fetch the content of {reference:?}"),
+        ),
+        (
+            &["manifest", "fetch", "--descriptor"][..],
+            format!("failed to find {reference:?}"),
+        ),
+    ] {
+        let out = sandbox
+            .oras()
+            .args(args)
+            .args([&reference, "--platform", "linux/s390x"])
+            .failure();
+        assert_eq!(
+            out.stderr,
+            format!("Error response from registry: {wrapper}: {why}\n"),
+            "{args:?}"
+        );
+    }
 }
 
 #[test]

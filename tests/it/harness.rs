@@ -818,6 +818,20 @@ impl Oras {
 // Digests and hand-built OCI image layouts
 // ---------------------------------------------------------------------------------------------
 
+/// Positions of `"key":` in raw JSON text must increase in the given order.
+#[track_caller]
+pub fn assert_key_order(json: &str, keys: &[&str]) {
+    let mut last = 0;
+    for key in keys {
+        let needle = format!("\"{key}\":");
+        let at = json
+            .find(&needle)
+            .unwrap_or_else(|| panic!("missing key {key} in {json}"));
+        assert!(at >= last, "key {key} out of order in {json}");
+        last = at;
+    }
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }

@@ -1,23 +1,9 @@
 //! The shape of push/pull output when stdout is not a terminal: plain status lines in the Go
 //! client's words, and `--format json` objects with its keys.
 
-use crate::harness::{Output, Sandbox, is_hex, registry, sha256_hex};
+use crate::harness::{Output, Sandbox, assert_key_order, is_hex, registry, sha256_hex};
 
 const HELLO_SHORT: &str = "a948904f2f0f";
-
-/// Positions of `"key":` in raw JSON text must increase in the given order.
-#[track_caller]
-fn assert_key_order(json: &str, keys: &[&str]) {
-    let mut last = 0;
-    for key in keys {
-        let needle = format!("\"{key}\":");
-        let at = json
-            .find(&needle)
-            .unwrap_or_else(|| panic!("missing key {key} in {json}"));
-        assert!(at >= last, "key {key} out of order in {json}");
-        last = at;
-    }
-}
 
 #[track_caller]
 fn parse_json_only(out: &Output) -> serde_json::Value {
@@ -364,6 +350,38 @@ fn go_templates_use_the_whole_language() {
         bad.stderr_contains(says);
         assert!(!sandbox.path("bad").exists(), "nothing pushed\n{bad}");
     }
+}
+
+/// sprig's `toJson` and `toPrettyJson` are Go's `json.Marshal(Indent)`: `<`, `>` and `&` come
+/// out as `\u003c`, `\u003e`, `\u0026`; `toRawJson` keeps them.
+#[test]
+fn go_template_json_functions_escape_html_as_go_does() {
+    // Regression: toJson and toPrettyJson wrote `&`, `<`, `>` unescaped.
+    let sandbox = Sandbox::new();
+    sandbox.write("f.txt", "t\n");
+    let out = sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "f.txt"])
+        .args(["-a", "src=https://x.example/?a=1&b=<2>"])
+        .args(["-a", "org.opencontainers.image.created=2000-01-01T00:00:00Z"])
+        .args([
+            "--format",
+            "go-template={{toJson .annotations}}|{{toRawJson .annotations.src}}|{{toPrettyJson .annotations}}",
+        ])
+        .success();
+    assert_eq!(
+        out.stdout,
+        concat!(
+            r#"{"org.opencontainers.image.created":"2000-01-01T00:00:00Z","src":"https://x.example/?a=1\u0026b=\u003c2\u003e"}|"#,
+            r#""https://x.example/?a=1&b=<2>"|"#,
+            "{\n",
+            r#"  "org.opencontainers.image.created": "2000-01-01T00:00:00Z","#,
+            "\n",
+            r#"  "src": "https://x.example/?a=1\u0026b=\u003c2\u003e""#,
+            "\n}"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
