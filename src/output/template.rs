@@ -1,12 +1,17 @@
 //! `--format go-template=…`: Go's `text/template` (the `gotmpl` crate), applied to the command's
 //! JSON output as the Go client passes it (objects are maps, numbers float64), with the sprig
-//! functions scripts reach for (`toJson`, `default`, `join`, `upper`, `first`, …).
+//! functions scripts reach for (`toJson`, `default`, `join`, `trunc`, `split`, `regexFind`, …).
+
+mod go;
+mod sprig;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use gotmpl::Value as Tv;
 use serde_json::Value;
+
+use sprig::FUNCS;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("{0}")]
@@ -27,130 +32,6 @@ fn to_template(v: &Value) -> Tv {
         )),
     }
 }
-
-/// A template value back as JSON (for `toJson`).
-fn to_json(v: &Tv) -> Value {
-    match v {
-        Tv::Bool(b) => Value::Bool(*b),
-        Tv::Int(i) => Value::from(*i),
-        Tv::Uint(u) => Value::from(*u),
-        Tv::Float(f) => {
-            // Go's json.Marshal writes integral float64s without a fraction.
-            if f.fract() == 0.0 && f.abs() < 1e15 {
-                #[allow(clippy::cast_possible_truncation)]
-                Value::from(*f as i64)
-            } else {
-                Value::from(*f)
-            }
-        }
-        Tv::String(s) => Value::String(s.to_string()),
-        Tv::List(items) => Value::Array(items.iter().map(to_json).collect()),
-        Tv::Map(m) => Value::Object(m.iter().map(|(k, v)| (k.to_string(), to_json(v))).collect()),
-        _ => Value::Null,
-    }
-}
-
-fn arg(args: &[Tv], i: usize) -> Tv {
-    args.get(i).cloned().unwrap_or(Tv::Nil)
-}
-
-fn text(v: &Tv) -> String {
-    match v {
-        Tv::String(s) => s.to_string(),
-        Tv::Nil => String::new(),
-        other => other.to_string(),
-    }
-}
-
-fn string(s: impl Into<Arc<str>>) -> Tv {
-    Tv::String(s.into())
-}
-
-/// Go's "empty" for sprig's `default`: the zero value of its type.
-fn is_empty(v: &Tv) -> bool {
-    !v.is_truthy()
-}
-
-type Func = fn(&[Tv]) -> gotmpl::Result<Tv>;
-
-/// The sprig functions (Go client: `sprig.TxtFuncMap()`) that scripts use on this data.
-const FUNCS: &[(&str, Func)] = &[
-    // `json.Marshal`: `<`, `>`, `&` escaped, as `toRawJson` does not.
-    ("toJson", |a| {
-        let bytes = crate::oci::to_go_json(&to_json(&arg(a, 0))).unwrap_or_default();
-        Ok(string(String::from_utf8_lossy(&bytes)))
-    }),
-    ("toRawJson", |a| Ok(string(to_json(&arg(a, 0)).to_string()))),
-    // `json.MarshalIndent(v, "", "  ")`: escaped as `toJson`, no trailing newline.
-    ("toPrettyJson", |a| {
-        let bytes = crate::oci::to_go_json_pretty(&to_json(&arg(a, 0))).unwrap_or_default();
-        Ok(string(
-            String::from_utf8_lossy(&bytes).trim_end_matches('\n'),
-        ))
-    }),
-    ("first", |a| {
-        Ok(match arg(a, 0) {
-            Tv::List(l) => l.first().cloned().unwrap_or(Tv::Nil),
-            _ => Tv::Nil,
-        })
-    }),
-    ("last", |a| {
-        Ok(match arg(a, 0) {
-            Tv::List(l) => l.last().cloned().unwrap_or(Tv::Nil),
-            _ => Tv::Nil,
-        })
-    }),
-    ("keys", |a| {
-        Ok(match arg(a, 0) {
-            Tv::Map(m) => Tv::List(m.keys().map(|k| Tv::String(Arc::clone(k))).collect()),
-            _ => Tv::List(Arc::from(Vec::new())),
-        })
-    }),
-    ("hasKey", |a| {
-        Ok(Tv::Bool(match arg(a, 0) {
-            Tv::Map(m) => m.contains_key(text(&arg(a, 1)).as_str()),
-            _ => false,
-        }))
-    }),
-    // `default <fallback> <value>`: the value unless it is empty.
-    ("default", |a| {
-        let value = arg(a, 1);
-        Ok(if is_empty(&value) { arg(a, 0) } else { value })
-    }),
-    ("join", |a| {
-        let sep = text(&arg(a, 0));
-        Ok(string(match arg(a, 1) {
-            Tv::List(l) => l.iter().map(text).collect::<Vec<_>>().join(&sep),
-            other => text(&other),
-        }))
-    }),
-    ("upper", |a| Ok(string(text(&arg(a, 0)).to_uppercase()))),
-    ("lower", |a| Ok(string(text(&arg(a, 0)).to_lowercase()))),
-    ("trim", |a| Ok(string(text(&arg(a, 0)).trim()))),
-    ("trimPrefix", |a| {
-        let (prefix, s) = (text(&arg(a, 0)), text(&arg(a, 1)));
-        Ok(string(s.strip_prefix(&prefix).unwrap_or(&s)))
-    }),
-    ("trimSuffix", |a| {
-        let (suffix, s) = (text(&arg(a, 0)), text(&arg(a, 1)));
-        Ok(string(s.strip_suffix(&suffix).unwrap_or(&s)))
-    }),
-    ("contains", |a| {
-        Ok(Tv::Bool(text(&arg(a, 1)).contains(&text(&arg(a, 0)))))
-    }),
-    ("hasPrefix", |a| {
-        Ok(Tv::Bool(text(&arg(a, 1)).starts_with(&text(&arg(a, 0)))))
-    }),
-    ("hasSuffix", |a| {
-        Ok(Tv::Bool(text(&arg(a, 1)).ends_with(&text(&arg(a, 0)))))
-    }),
-    ("replace", |a| {
-        Ok(string(
-            text(&arg(a, 2)).replace(&text(&arg(a, 0)), &text(&arg(a, 1))),
-        ))
-    }),
-    ("quote", |a| Ok(string(format!("{:?}", text(&arg(a, 0)))))),
-];
 
 fn parse(template: &str) -> Result<gotmpl::Template, TemplateError> {
     let mut t = gotmpl::Template::new("oras");

@@ -301,24 +301,29 @@ fn push_to_layout_prints_oci_layout_kind() {
         .assert_line("ArtifactType: application/vnd.unknown.artifact.v1");
 }
 
+/// Pushes `f.txt` (`t\n`) with the annotation `k=v` to the layout `lay:v1`, rendering `template`.
+fn push_rendering(sandbox: &Sandbox, template: &str) -> Output {
+    sandbox.write("f.txt", "t\n");
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "f.txt", "-a", "k=v"])
+        .args(["--format", &format!("go-template={template}")])
+        .success()
+}
+
 /// `--format go-template` is Go's template language, not a subset: pipes, `index` (annotation
 /// keys have dots), `printf`, `eq`, variables, sprig's `join`/`default`; a template that does
 /// not parse stops the command before it pushes anything.
 #[test]
 fn go_templates_use_the_whole_language() {
     let sandbox = Sandbox::new();
-    sandbox.write("f.txt", "t\n");
     let template = concat!(
         r#"{{index .annotations "org.opencontainers.image.created" | len}}|"#,
         r#"{{printf "%.12s" .digest}}|{{if eq .mediaType "application/vnd.oci.image.manifest.v1+json"}}manifest{{end}}|"#,
         r#"{{range $i, $t := .referenceAsTags}}{{$i}}={{$t}}{{end}}|{{join "," (keys .annotations)}}|"#,
         r#"{{default "none" .missing}}"#
     );
-    let out = sandbox
-        .oras()
-        .args(["push", "--oci-layout", "lay:v1", "f.txt", "-a", "k=v"])
-        .args(["--format", &format!("go-template={template}")])
-        .success();
+    let out = push_rendering(&sandbox, template);
     let parts: Vec<&str> = out.stdout.split('|').collect();
     assert_eq!(parts.len(), 6, "{out}");
     assert!(
@@ -350,6 +355,40 @@ fn go_templates_use_the_whole_language() {
         bad.stderr_contains(says);
         assert!(!sandbox.path("bad").exists(), "nothing pushed\n{bad}");
     }
+}
+
+/// The sprig string, regex, list and number functions CI scripts use to cut a digest or a
+/// reference apart, with sprig's argument order (the piped value last).
+#[test]
+fn go_templates_have_sprigs_string_regex_and_number_functions() {
+    // Regression: trunc, substr, split, splitList, regexReplaceAll, regexFind, sortAlpha,
+    // add1, int and sha256sum were "not defined".
+    let template = concat!(
+        r#"{{.digest | trunc 19}}|{{(split ":" .digest)._1 | substr 0 12}}|"#,
+        r#"{{regexReplaceAll "sha256:" .digest ""}}|{{regexFind "[0-9a-f]{64}$" .reference}}|"#,
+        r#"{{splitList "@" .reference | first}}|{{keys .annotations | sortAlpha | join ","}}|"#,
+        r#"{{add1 (int .size) | sub 1 | add .size}}|{{sha256sum "t\n" | trunc -6}}"#
+    );
+    let out = push_rendering(&Sandbox::new(), template);
+    let parts: Vec<&str> = out.stdout.split('|').collect();
+    assert_eq!(parts.len(), 8, "{out}");
+    let hex = parts[2];
+    assert!(is_hex(hex, 64), "{out}");
+    assert_eq!(
+        [
+            parts[0], parts[1], parts[3], parts[4], parts[5], parts[6], parts[7]
+        ],
+        [
+            &format!("sha256:{}", &hex[..12]),
+            &hex[..12],
+            hex,
+            "lay",
+            "k,org.opencontainers.image.created",
+            "0",
+            &sha256_hex(b"t\n")[58..],
+        ],
+        "{out}"
+    );
 }
 
 /// sprig's `toJson` and `toPrettyJson` are Go's `json.Marshal(Indent)`: `<`, `>` and `&` come
