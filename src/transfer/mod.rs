@@ -867,6 +867,48 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_tail_gives_what_is_written_and_ends_as_the_download_does() {
+        let tail = Tail::default();
+        tail.wrote(10);
+        assert_eq!(tail.wait_beyond(0).unwrap(), Some(10));
+        tail.end(true, 25);
+        assert_eq!(tail.wait_beyond(10).unwrap(), Some(25));
+        assert_eq!(tail.wait_beyond(25).unwrap(), None, "all read: the end");
+        tail.end(false, 0);
+        assert_eq!(tail.wait_beyond(25).unwrap(), None, "the first end counts");
+        assert!(!tail.verified_after_restart());
+
+        let failed = Tail::default();
+        failed.wrote(4);
+        failed.end(false, 0);
+        assert_eq!(failed.wait_beyond(0).unwrap(), Some(4));
+        assert!(
+            failed.wait_beyond(4).is_err(),
+            "a failed download has no end"
+        );
+
+        let restarted = Tail::default();
+        restarted.wrote(5);
+        restarted.restart();
+        assert!(restarted.wait_beyond(0).is_err(), "what was read is void");
+        restarted.end(true, 9);
+        assert!(restarted.verified_after_restart());
+        assert!(restarted.wait_beyond(0).is_err());
+    }
+
+    #[test]
+    fn a_tail_wakes_its_waiting_reader() {
+        let tail = Arc::new(Tail::default());
+        let reader = {
+            let tail = Arc::clone(&tail);
+            std::thread::spawn(move || tail.wait_beyond(0).unwrap())
+        };
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        tail.wrote(3);
+        assert_eq!(reader.join().unwrap(), Some(3));
+    }
+
     #[tokio::test]
     async fn download_verified_fetches_a_blob_with_the_wrong_digest_once_more() {
         let large: Vec<u8> = (0..INLINE_MAX * 2).map(|i| (i % 239) as u8).collect();
