@@ -22,6 +22,7 @@ use cli::{BlobCommand, Cli, Command, IndexCommand, ManifestCommand, RepoCommand}
 pub fn run(cli: Cli) -> ExitCode {
     let credential_file = credential_file(&cli.command);
     let suggest_login = !matches!(cli.command, Command::Login(_));
+    let copy = matches!(cli.command, Command::Cp(_));
     let result = match cli.command {
         Command::Version(args) => {
             commands::version::run(&args);
@@ -114,7 +115,11 @@ pub fn run(cli: Cli) -> ExitCode {
             })
         }
         Err(e) => {
-            let text = output::render_error(&e, credential_file.as_deref(), suggest_login);
+            let text = if copy {
+                output::render_copy_error(&e, credential_file.as_deref())
+            } else {
+                output::render_error(&e, credential_file.as_deref(), suggest_login)
+            };
             let text = output::escape_controls(&text);
             output::Output::new(output::Format::Text, true, false, true).warn(&text);
             ExitCode::from(1)

@@ -12,7 +12,9 @@ use super::copy::Copier;
 use super::{Arity, Opened, begin, open_target, referrers_mode};
 use crate::cli::{CommonArgs, RemoteArgs, TargetArgs};
 use crate::oci::{Digest, MAX_MANIFEST_BYTES};
-use crate::output::{Format, Operation, Output, StatusReporter, UserError, humanize};
+use crate::output::{
+    Format, Operation, Output, StatusReporter, UserError, humanize, io_error_text,
+};
 use crate::reference::{Reference, is_valid_tag, split_tags};
 use crate::target::{Layout, Target};
 use crate::transfer::Reporter;
@@ -48,6 +50,11 @@ pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
     }
     let mode = referrers_mode(&args.referrers)?;
     let (raw, tags) = repository_and_tags(&args.args[0])?;
+    // A tar archive is made from a layout in a temp directory next to it. Made first, as Go
+    // opens the archive first: a path that cannot take a file fails before any request.
+    let staging = to_tar
+        .then(|| staging_dir(&output, output_arg))
+        .transpose()?;
     let mut remote = open_remote(&raw, &args.remote, false, &args.common, &out)?;
     remote.target.set_referrers_mode(mode);
     let source = remote.target.as_ref();
@@ -78,17 +85,6 @@ pub async fn backup(args: crate::cli::BackupArgs) -> Result<()> {
     let roots = resolve_tags(source, &tags).await?;
     print_found(&out, &format!("in {repo}"), &tags);
 
-    // A tar archive is made from a layout in a temp directory next to it.
-    let staging = if to_tar {
-        Some(
-            tempfile::Builder::new()
-                .prefix(".oras-backup-")
-                .tempdir_in(parent_of(&output))
-                .context("failed to create a staging directory")?,
-        )
-    } else {
-        None
-    };
     let layout_dir = staging.as_ref().map_or(output.as_path(), |d| d.path());
     let layout = Layout::create(layout_dir)?;
     let reporter: Arc<dyn Reporter> = Arc::new(StatusReporter::new(&out, Operation::Backup));
@@ -266,7 +262,7 @@ fn open_backup(input: &str, out: &Output) -> Result<Option<Layout>> {
     let meta = std::fs::metadata(path).map_err(|e| {
         anyhow::anyhow!(
             "failed to access input path {input:?}: stat {input}: {}",
-            crate::output::io_error_text(&e)
+            io_error_text(&e)
         )
     })?;
     if meta.is_dir() {
@@ -354,6 +350,20 @@ fn print_found(out: &Output, place: &str, tags: &[String]) {
             tags.join(", ")
         ));
     }
+}
+
+/// The temp directory beside a `.tar` output that holds the layout until it is archived; an
+/// error is Go's for an archive that cannot be created.
+fn staging_dir(output: &Path, output_arg: &str) -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(".oras-backup-")
+        .tempdir_in(parent_of(output))
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "unable to create output file {output_arg}: open {output_arg}: {}",
+                io_error_text(&e)
+            )
+        })
 }
 
 fn parent_of(path: &Path) -> &Path {

@@ -147,6 +147,22 @@ pub fn render_error(
     credential_file: Option<&str>,
     suggest_login: bool,
 ) -> String {
+    render(err, credential_file, suggest_login, false)
+}
+
+/// The text printed on stderr for an error of `oras cp`, whose hints name the flags of the side
+/// the error came from (`--to-plain-http`, `--from-username`): cp has no `--plain-http` or `-u`.
+#[must_use]
+pub fn render_copy_error(err: &anyhow::Error, credential_file: Option<&str>) -> String {
+    render(err, credential_file, true, true)
+}
+
+fn render(
+    err: &anyhow::Error,
+    credential_file: Option<&str>,
+    suggest_login: bool,
+    copy: bool,
+) -> String {
     let registry = find_registry_error(err);
     let side = err.chain().find_map(|e| e.downcast_ref::<CopySide>());
     let mut out = match (side, registry) {
@@ -173,6 +189,7 @@ pub fn render_error(
             out.push_str(hint);
         }
     }
+    let hint_start = out.len();
     match registry {
         Some(RegistryError::BasicCredentialNotFound) => {
             if let Some(path) = credential_file {
@@ -232,6 +249,52 @@ pub fn render_error(
         }) => out.push_str(&transport_hint(source, *ca_file, url)),
         _ => {}
     }
+    let origin = side.map(|s| s.origin).or_else(|| {
+        err.chain()
+            .find_map(|e| e.downcast_ref::<SideError>())
+            .map(|s| s.origin)
+    });
+    if let Some(origin) = origin.filter(|_| copy) {
+        let hint = out.split_off(hint_start);
+        out.push_str(&side_flags(&hint, origin));
+    }
+    out
+}
+
+/// `hint` with each connection flag it names spelt as `oras cp` spells it for one side:
+/// `--plain-http` is `--to-plain-http` there, `-u` and `--password-stdin` are `--to-username`
+/// and `--to-password`.
+fn side_flags(hint: &str, origin: Origin) -> String {
+    let side = match origin {
+        Origin::Source => "from",
+        Origin::Destination => "to",
+    };
+    let mut out = String::with_capacity(hint.len());
+    let mut rest = hint;
+    while let Some(at) = rest.find('-') {
+        out.push_str(&rest[..at]);
+        // A flag starts a word: the `-` in `self-signed` does not.
+        let starts_word = !out.ends_with(|c: char| c.is_alphanumeric() || c == '-');
+        let token_len = rest[at..]
+            .find(|c: char| !(c.is_ascii_lowercase() || c == '-'))
+            .unwrap_or(rest.len() - at);
+        let token = &rest[at..at + token_len];
+        let name = match token {
+            "-u" => Some("username"),
+            "--password-stdin" => Some("password"),
+            "--plain-http" | "--insecure" | "--ca-file" | "--cert-file" | "--key-file"
+            | "--registry-config" => Some(&token[2..]),
+            _ => None,
+        };
+        match name {
+            Some(name) if starts_word => {
+                let _ = write!(out, "--{side}-{name}");
+            }
+            _ => out.push_str(token),
+        }
+        rest = &rest[at + token_len..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -397,6 +460,34 @@ mod tests {
             render_error(&e, None, true),
             "Error response from registry: denied: no"
         );
+    }
+
+    #[test]
+    fn side_flags_renames_only_the_connection_flags() {
+        for (hint, origin, expected) in [
+            (
+                "try --plain-http (or --plain-http=false).",
+                Origin::Source,
+                "try --from-plain-http (or --from-plain-http=false).",
+            ),
+            (
+                "pass `-u`/`--password-stdin`, a self-signed --ca-file or --insecure",
+                Origin::Destination,
+                "pass `--to-username`/`--to-password`, a self-signed --to-ca-file or --to-insecure",
+            ),
+            (
+                "use --registry-config, or pass -u with --password-stdin.",
+                Origin::Source,
+                "use --from-registry-config, or pass --from-username with --from-password.",
+            ),
+            (
+                "--cert-file <pem> and --key-file <pem>; re-use -us --debug",
+                Origin::Destination,
+                "--to-cert-file <pem> and --to-key-file <pem>; re-use -us --debug",
+            ),
+        ] {
+            assert_eq!(side_flags(hint, origin), expected, "{hint}");
+        }
     }
 
     #[test]

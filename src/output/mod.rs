@@ -13,7 +13,7 @@ use std::io::{IsTerminal as _, Write as _};
 
 pub use error::{
     CopySide, Origin, SideError, UserError, escape_controls, escape_line, io_error_text,
-    is_credential_missing, render_error,
+    is_credential_missing, render_copy_error, render_error,
 };
 pub use status::{Operation, StatusReporter, humanize};
 

@@ -213,11 +213,13 @@ impl Client {
         })?;
         let mut headers = HeaderMap::new();
         for (name, value) in &options.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
+            let header = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| RegistryError::Protocol(format!("invalid header: {name:?}")))?;
-            let value = HeaderValue::from_str(value)
-                .map_err(|_| RegistryError::Protocol(format!("invalid header: {value:?}")))?;
-            headers.append(name, value);
+            // Named, not shown: a header value often is a credential (Go's net/http words).
+            let value = HeaderValue::from_str(value).map_err(|_| {
+                RegistryError::Protocol(format!("invalid header field value for {name:?}"))
+            })?;
+            headers.append(header, value);
         }
         let http = build_http(options, !options.plain_http)?;
         let public =

@@ -457,6 +457,36 @@ fn backup_errors() {
     assert!(!sandbox.path("missing-tag").exists(), "{out}");
 }
 
+/// A `.tar` that cannot be created fails at once with Go's `unable to create output file`.
+#[test]
+fn backup_to_a_tar_that_cannot_be_created_fails_before_any_request() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    sandbox.write("a-file", "not a directory\n");
+    // Regression: the staging directory's error ("failed to create a staging directory: No such
+    // file or directory (os error 2) at path …/.oras-backup-XXXX") came after the tags were listed.
+    for (output, why) in [
+        ("no-such-dir/b.tar", "no such file or directory"),
+        ("a-file/b.tar", "not a directory"),
+    ] {
+        let out = sandbox
+            .oras()
+            .args([
+                "backup",
+                "-o",
+                output,
+                &registry.reference("cmd-backup/unwritable:v1"),
+            ])
+            .failure();
+        assert_eq!(
+            out.stderr.trim_end(),
+            format!("Error: unable to create output file {output}: open {output}: {why}"),
+            "{out}"
+        );
+        assert!(out.stdout.is_empty(), "nothing was looked up: {out}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // restore
 // ---------------------------------------------------------------------------------------------

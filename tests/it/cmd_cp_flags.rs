@@ -164,6 +164,51 @@ fn cp_without_stored_credentials_names_the_side_and_its_config() {
     ));
 }
 
+/// The hints under a cp error name flags that cp has: the side's `--from-`/`--to-` ones.
+#[test]
+fn cp_hints_name_the_flags_of_the_side_that_failed() {
+    let (auth, open) = (auth_registry(), registry());
+    let sandbox = Sandbox::new();
+    push_to_auth(&sandbox, "cmd-cp-flags/hints:v1");
+    seed_image(open, &sandbox, "cmd-cp-flags/hints-open:v1");
+    let (open_src, copy) = ("cmd-cp-flags/hints-open:v1", "cmd-cp-flags/hints-copy:v1");
+    let wrong_source_password = ["--from-username", USER, "--from-password", "wrong-password"];
+    // Regression: each of these said `--plain-http`, `-u` or `--password-stdin`, which cp
+    // rejects ("unknown flag: --plain-http"). 127.0.0.1 is spoken to over HTTPS unless told
+    // otherwise, and the registry speaks HTTP.
+    let cases: [(String, String, &[&str], &str); 4] = [
+        (
+            open.ip_reference(open_src),
+            open.reference(copy),
+            &[],
+            "The registry may be serving plain HTTP: try --from-plain-http.",
+        ),
+        (
+            open.reference(open_src),
+            open.ip_reference(copy),
+            &[],
+            "The registry may be serving plain HTTP: try --to-plain-http.",
+        ),
+        (
+            auth.reference("cmd-cp-flags/hints:v1"),
+            open.reference(copy),
+            &wrong_source_password,
+            "Run `oras login <registry>` or pass `--from-username`/`--from-password` to authenticate.",
+        ),
+        (
+            open.reference(open_src),
+            auth.reference(copy),
+            &[],
+            "To sign in, run `oras login <registry>`, or pass `--to-username` with `--to-password`.",
+        ),
+    ];
+    for (src, dst, args, hint) in cases {
+        let out = sandbox.oras().args(["cp", &src, &dst]).args(args).failure();
+        let last = out.stderr.trim_end().lines().last().unwrap_or_default();
+        assert_eq!(last, hint, "{out}");
+    }
+}
+
 #[test]
 fn cp_username_and_identity_token_conflict_on_either_side() {
     let open = registry();

@@ -84,3 +84,27 @@ fn custom_headers_reach_the_registry_and_stay_out_of_debug_traces() {
     }
     assert_eq!(sandbox.read("blob.out"), b"hi\n");
 }
+
+/// A header value a request cannot carry is refused naming the header, never printing the
+/// value: `-H "Authorization: Bearer $(cat token)"` with a CRLF token file is a common slip.
+#[test]
+fn an_invalid_header_value_is_refused_without_printing_it() {
+    let registry = registry();
+    let sandbox = Sandbox::new();
+    let reference = registry.reference("headers/invalid:v1");
+    let value = format!("Authorization: Bearer {SECRET}\r");
+    let to_header = format!("X-Token: {SECRET}\r");
+    // Regression: the error was `invalid header: " Bearer s3cr3t-h34der-value\r"`.
+    for (args, name) in [
+        (vec!["resolve", "-H", &value, &reference], "Authorization"),
+        (
+            vec!["cp", "--to-header", &to_header, &reference, &reference],
+            "X-Token",
+        ),
+    ] {
+        let out = sandbox.oras().args(args).failure();
+        assert!(!out.stderr.contains(SECRET), "{out}");
+        assert!(!out.stdout.contains(SECRET), "{out}");
+        out.error_first_line(&format!("Error: invalid header field value for {name:?}"));
+    }
+}
