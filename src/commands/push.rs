@@ -280,13 +280,9 @@ async fn push_artifact(args: PushArgs, attach: Option<Attach>, out: &Output) -> 
     }
     drop(reporter);
 
-    if let Some(path) = &args.export_manifest {
-        write_file_atomic(path, &manifest_bytes)?;
-    }
-
     let shown_type = artifact_type.unwrap_or_else(|| config_desc.media_type.clone());
     if let Some(subject) = &subject {
-        return print_attached(
+        print_attached(
             &out,
             target.as_ref(),
             raw_ref,
@@ -294,25 +290,32 @@ async fn push_artifact(args: PushArgs, attach: Option<Attach>, out: &Output) -> 
             &manifest_desc,
             manifest.annotations.as_ref(),
             &shown_type,
-        );
+        )?;
+    } else {
+        let tags: Vec<&str> = opened
+            .selector
+            .iter()
+            .filter(|s| s.parse::<crate::oci::Digest>().is_err())
+            .map(String::as_str)
+            .chain(extra_tags.iter().copied())
+            .collect();
+        let done = Done {
+            target: target.as_ref(),
+            raw_ref,
+            extra_tags: &extra_tags,
+            tags: &tags,
+            desc: &manifest_desc,
+            annotations: manifest.annotations.as_ref(),
+            artifact_type: &shown_type,
+        };
+        done.print(&out)?;
     }
-    let tags: Vec<&str> = opened
-        .selector
-        .iter()
-        .filter(|s| s.parse::<crate::oci::Digest>().is_err())
-        .map(String::as_str)
-        .chain(extra_tags.iter().copied())
-        .collect();
-    let done = Done {
-        target: target.as_ref(),
-        raw_ref,
-        extra_tags: &extra_tags,
-        tags: &tags,
-        desc: &manifest_desc,
-        annotations: manifest.annotations.as_ref(),
-        artifact_type: &shown_type,
-    };
-    done.print(&out)
+    // Once the result is printed, as the Go client does: a manifest that cannot be exported
+    // was pushed all the same, and the digest to find it by is on screen.
+    if let Some(path) = &args.export_manifest {
+        write_file_atomic(path, &manifest_bytes)?;
+    }
+    Ok(())
 }
 
 /// What an attach prints: `Attached to [registry] <path>@<subject digest>` and the referrer's

@@ -531,3 +531,28 @@ fn blob_push_into_a_layout_reads_its_input_once() {
     want.sort();
     assert_eq!(tree(&sandbox.path("lay/blobs/sha256")), want);
 }
+
+// Regression: a failed --export-manifest hid the Pushed/Digest lines of a push that succeeded.
+#[test]
+fn export_manifest_failure_still_prints_what_was_pushed() {
+    let sandbox = Sandbox::new();
+    sandbox.write("hi.txt", "hi\n");
+    std::fs::create_dir(sandbox.path("taken")).unwrap();
+    let push = sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "hi.txt"])
+        .args(["--export-manifest", "taken"])
+        .failure();
+    push.assert_line("Pushed [oci-layout] lay:v1");
+    let digest = push.digest_line();
+    let (bytes, _) = layout_manifest(&sandbox.path("lay"), "v1");
+    assert_eq!(sha256_hex(&bytes), digest, "{push}");
+
+    let attach = sandbox
+        .oras()
+        .args(["attach", "--oci-layout", "lay:v1", "--artifact-type", "a/b"])
+        .args(["hi.txt", "--export-manifest", "taken"])
+        .failure();
+    attach.assert_line(&format!("Attached to [oci-layout] lay@sha256:{digest}"));
+    attach.digest_line();
+}
