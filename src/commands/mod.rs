@@ -1028,15 +1028,24 @@ pub(crate) fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    // In the words of Go's `os.WriteFile` (`open out: is a directory`), which names the path
+    // given rather than our temp file.
+    let failed = |e: &std::io::Error| {
+        anyhow::anyhow!(
+            "open {}: {}",
+            path.display(),
+            crate::output::io_error_text(e)
+        )
+    };
     let mut tmp = tempfile::Builder::new()
         .prefix(".oras-tmp-")
         // 0666 less the umask, as a plain create would give.
         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
         .tempfile_in(dir)
+        .map_err(|e| failed(&e))?;
+    tmp.write_all(bytes)
         .with_context(|| format!("failed to write {}", path.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.persist(path)
-        .with_context(|| format!("failed to write {}", path.display()))?;
+    tmp.persist(path).map_err(|e| failed(&e.error))?;
     Ok(())
 }
 

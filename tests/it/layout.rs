@@ -556,3 +556,37 @@ fn export_manifest_failure_still_prints_what_was_pushed() {
     attach.assert_line(&format!("Attached to [oci-layout] lay@sha256:{digest}"));
     attach.digest_line();
 }
+
+// Regression: an output that could not be written read "failed to persist temporary file: Is a
+// directory (os error 21)", or named our temp file instead of the path given.
+#[test]
+fn unwritable_outputs_fail_in_go_words() {
+    let sandbox = Sandbox::new();
+    sandbox.write("hi.txt", "hi\n");
+    std::fs::create_dir(sandbox.path("taken")).unwrap();
+    for (output, why) in [
+        ("taken", "is a directory"),
+        ("nodir/m.json", "no such file or directory"),
+    ] {
+        let push = sandbox
+            .oras()
+            .args(["push", "--oci-layout", "lay:v1", "hi.txt"])
+            .args(["--export-manifest", output])
+            .failure();
+        assert_eq!(
+            push.stderr,
+            format!("Error: open {output}: {why}\n"),
+            "{push}"
+        );
+        let fetch = sandbox
+            .oras()
+            .args(["manifest", "fetch", "--oci-layout", "lay:v1", "-o", output])
+            .failure();
+        assert_eq!(fetch.stderr, push.stderr, "{fetch}");
+    }
+    let left: Vec<String> = tree(&sandbox.work())
+        .into_iter()
+        .filter(|p| p.contains(".oras-tmp"))
+        .collect();
+    assert_eq!(left, Vec::<String>::new(), "temp files left behind");
+}
