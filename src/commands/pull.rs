@@ -435,6 +435,26 @@ impl Walk<'_> {
     }
 }
 
+/// `-o` names a directory, made as needed: a file there (or on the way to it) is refused before
+/// anything is downloaded, in the words of Go's `os.MkdirAll` (`mkdir /abs/out: not a
+/// directory`), not as the "File exists" our own mkdir would meet.
+fn check_output_dir(output: &std::path::Path) -> Result<()> {
+    let output = std::path::absolute(output)
+        .with_context(|| format!("failed to resolve {}", output.display()))?;
+    let existing = output
+        .ancestors()
+        .find_map(|p| std::fs::metadata(p).ok().map(|m| (p, m)));
+    match existing {
+        Some((path, meta)) if !meta.is_dir() => Err(UserError::new(format!(
+            "mkdir {}: not a directory",
+            path.display()
+        ))
+        .hint("-o/--output names the directory to pull into")
+        .into()),
+        _ => Ok(()),
+    }
+}
+
 /// Whether two descriptors name the same content the same way (Go's copy keys nodes by media
 /// type, digest and size).
 fn same(a: &Descriptor, b: &Descriptor) -> bool {
@@ -451,6 +471,9 @@ async fn download(
     concurrency: usize,
     reporter: &Arc<StatusReporter>,
 ) -> Result<Vec<(Item, PathBuf)>> {
+    if !items.is_empty() {
+        check_output_dir(output)?;
+    }
     let mut paths = Vec::with_capacity(items.len());
     let mut seen_titles = std::collections::HashSet::new();
     for item in items {

@@ -590,3 +590,31 @@ fn unwritable_outputs_fail_in_go_words() {
         .collect();
     assert_eq!(left, Vec::<String>::new(), "temp files left behind");
 }
+
+// Regression: `pull -o <a file>` started downloading, then failed with "File exists (os error
+// 17)" about the very path it was told to write into.
+#[test]
+fn pull_into_a_file_fails_before_downloading_in_go_words() {
+    let sandbox = Sandbox::new();
+    sandbox.write("hi.txt", "hi\n");
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "hi.txt"])
+        .success();
+    sandbox.write("out.txt", "mine\n");
+    for output in ["out.txt", "out.txt/sub"] {
+        let pull = sandbox
+            .oras()
+            .args(["pull", "--oci-layout", "lay:v1", "-o", output])
+            .failure();
+        pull.error_first_line(&format!(
+            "Error: mkdir {}: not a directory",
+            sandbox.path("out.txt").display()
+        ));
+        assert!(
+            !pull.stdout.contains("hi.txt"),
+            "nothing downloaded\n{pull}"
+        );
+    }
+    assert_eq!(sandbox.read("out.txt"), b"mine\n");
+}
