@@ -371,11 +371,7 @@ async fn copy(
     let (source, target) = (src.target.as_ref(), dst.target.as_ref());
     let src_raw = &args.args[0];
     let (dst_raw, _) = split_tags(&args.args[1]);
-    let platform = args
-        .platform
-        .as_deref()
-        .map(super::parse_platform)
-        .transpose()?;
+    let platform = super::platform_flag(args.platform.as_deref())?;
     let (mut root, mut root_bytes) = source
         .fetch_manifest(selector)
         .await

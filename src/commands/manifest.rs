@@ -62,11 +62,7 @@ pub async fn fetch(args: ManifestFetchArgs) -> Result<()> {
     opened.target.set_manifest_accept(&args.media_type);
     let selector = require_selector(&opened, raw, "manifest fetch", FETCH_USAGE)?;
     let target = opened.target.as_ref();
-    let platform = args
-        .platform
-        .as_deref()
-        .map(super::parse_platform)
-        .transpose()?;
+    let platform = super::platform_flag(args.platform.as_deref())?;
     // The descriptor alone is resolved with a HEAD, as the Go client does.
     if args.descriptor.descriptor && args.output.is_none() && platform.is_none() {
         let desc = target
@@ -178,11 +174,7 @@ pub async fn fetch_config(args: ManifestFetchConfigArgs) -> Result<()> {
     )?;
     let selector = require_selector(&opened, raw, "manifest fetch-config", CONFIG_USAGE)?;
     let target = opened.target.as_ref();
-    let platform = args
-        .platform
-        .as_deref()
-        .map(super::parse_platform)
-        .transpose()?;
+    let platform = super::platform_flag(args.platform.as_deref())?;
     let (mut desc, mut bytes) = target.fetch_manifest(&selector).await.map_err(|e| {
         anyhow::Error::new(e).context(format!("failed to fetch the content of {raw:?}"))
     })?;

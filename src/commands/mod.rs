@@ -575,7 +575,7 @@ pub(crate) async fn resolve_manifest(
     selector: &str,
     platform: Option<&str>,
 ) -> Result<(crate::oci::Descriptor, Vec<u8>)> {
-    let platform = platform.map(parse_platform).transpose()?;
+    let platform = platform_flag(platform)?;
     let (desc, bytes) = target.fetch_manifest(selector).await?;
     match &platform {
         Some(p) => select_platform(target, desc, bytes, p).await,
@@ -742,6 +742,14 @@ pub(crate) struct PlatformSpec {
     arch: String,
     variant: Option<String>,
     os_version: Option<String>,
+}
+
+/// A `--platform` flag: an empty value (`--platform "$PLATFORM"` with the variable unset) asks
+/// for no platform, as in the Go client, which parses the flag only when it is not empty.
+pub(crate) fn platform_flag(raw: Option<&str>) -> Result<Option<PlatformSpec>> {
+    raw.filter(|p| !p.is_empty())
+        .map(parse_platform)
+        .transpose()
 }
 
 pub(crate) fn parse_platform(raw: &str) -> Result<PlatformSpec> {

@@ -162,11 +162,7 @@ pub async fn run(args: PullArgs) -> Result<()> {
     };
 
     let reporter = Arc::new(StatusReporter::new(&out, Operation::Pull));
-    let platform = args
-        .platform
-        .as_deref()
-        .map(super::parse_platform)
-        .transpose()?;
+    let platform = super::platform_flag(args.platform.as_deref())?;
     let (mut root, mut root_bytes) = target.fetch_manifest(&selector).await?;
     if let Some(p) = &platform {
         (root, root_bytes) = super::select_platform(target, root, root_bytes, p).await?;

@@ -408,10 +408,11 @@ fn validate(args: &PushArgs, attach: bool, out: &Output) -> Result<Request> {
             );
         }
     };
-    let platform = match &args.artifact_platform {
-        Some(_) if config_flag.is_some() => {
-            bail!("--config, --artifact-platform cannot be used at the same time")
-        }
+    if args.artifact_platform.is_some() && config_flag.is_some() {
+        bail!("--config, --artifact-platform cannot be used at the same time");
+    }
+    // Empty, the flag asks for no platform (the Go client parses it only when it is not).
+    let platform = match args.artifact_platform.as_deref().filter(|p| !p.is_empty()) {
         Some(_) if spec == ImageSpec::V1_0 && !args.artifact_type.is_empty() => {
             return Err(UserError::new(
                 "artifact type cannot be customized for OCI image-spec v1.0 when platform is specified",

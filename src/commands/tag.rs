@@ -86,11 +86,7 @@ pub async fn resolve(args: ResolveArgs) -> Result<()> {
     let opened = open_target(raw, &args.target, false, args.common.debug, &out)?;
     let selector = require_selector(&opened, raw, "resolve", RESOLVE_USAGE)?;
     let target = opened.target.as_ref();
-    let platform = args
-        .platform
-        .as_deref()
-        .map(super::parse_platform)
-        .transpose()?;
+    let platform = super::platform_flag(args.platform.as_deref())?;
     let failed = |e| anyhow::Error::new(e).context("failed to resolve digest");
     let desc = match &platform {
         // The index or manifest is read to find the platform's manifest.

@@ -618,3 +618,57 @@ fn pull_into_a_file_fails_before_downloading_in_go_words() {
     }
     assert_eq!(sandbox.read("out.txt"), b"mine\n");
 }
+
+// Regression: `--platform "$PLATFORM"` with the variable empty failed with "invalid platform: OS
+// cannot be empty"; the Go client reads an empty value as no platform.
+#[test]
+fn empty_platform_flags_ask_for_no_platform() {
+    let sandbox = Sandbox::new();
+    sandbox.write("amd.txt", "amd\n");
+    sandbox.write("arm.txt", "arm\n");
+    let push = sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:amd", "amd.txt"])
+        .args(["--artifact-platform", ""])
+        .success();
+    let (_, manifest) = layout_manifest(&sandbox.path("lay"), "amd");
+    assert_eq!(
+        manifest["config"]["mediaType"], "application/vnd.oci.empty.v1+json",
+        "{push}"
+    );
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:arm", "arm.txt"])
+        .args(["--artifact-platform", "linux/arm64"])
+        .success();
+    sandbox
+        .oras()
+        .args(["manifest", "index", "create", "--oci-layout", "lay:multi"])
+        .args(["amd", "arm"])
+        .success();
+    sandbox
+        .oras()
+        .args([
+            "pull",
+            "--oci-layout",
+            "lay:multi",
+            "-o",
+            "out",
+            "--platform",
+            "",
+        ])
+        .success();
+    assert_eq!(tree(&sandbox.path("out")), ["amd.txt", "arm.txt"]);
+    sandbox
+        .oras()
+        .args([
+            "attach",
+            "--oci-layout",
+            "lay:multi",
+            "--artifact-type",
+            "a/b",
+        ])
+        .args(["--platform", "", "amd.txt"])
+        .success()
+        .stdout_contains("Attached to [oci-layout] lay@sha256:");
+}
