@@ -142,9 +142,11 @@ pub async fn run(args: PullArgs) -> Result<()> {
         out
     };
     let raw = &args.args[0];
+    // Empty, no config is asked for (Go checks `ManifestConfigRef != ""`).
     let config = args
         .config
         .as_deref()
+        .filter(|c| !c.is_empty())
         .map(parse_file_ref)
         .transpose()?
         .map(|f| (f.path, f.media_type));

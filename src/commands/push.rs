@@ -395,7 +395,14 @@ impl Done<'_> {
 
 /// Checks flags, annotations and files (they must exist) in the Go client's order.
 fn validate(args: &PushArgs, attach: bool, out: &Output) -> Result<Request> {
-    let config_flag = args.config.clone().or_else(|| args.manifest_config.clone());
+    let config_given = args.config.is_some() || args.manifest_config.is_some();
+    // An empty `oras push --config` is no config: Go's push checks `manifestConfigRef != ""`
+    // (its flag-exclusion check alone counts the flag as given).
+    let config_flag = args
+        .config
+        .clone()
+        .or_else(|| args.manifest_config.clone())
+        .filter(|c| attach || !c.is_empty());
     let spec = match args.image_spec.as_deref() {
         None if config_flag.is_some() && args.artifact_type.is_empty() => ImageSpec::V1_0,
         None | Some("v1.1") => ImageSpec::V1_1,
@@ -408,7 +415,7 @@ fn validate(args: &PushArgs, attach: bool, out: &Output) -> Result<Request> {
             );
         }
     };
-    if args.artifact_platform.is_some() && config_flag.is_some() {
+    if args.artifact_platform.is_some() && config_given {
         bail!("--config, --artifact-platform cannot be used at the same time");
     }
     // Empty, the flag asks for no platform (the Go client parses it only when it is not).

@@ -672,3 +672,41 @@ fn empty_platform_flags_ask_for_no_platform() {
         .success()
         .stdout_contains("Attached to [oci-layout] lay@sha256:");
 }
+
+// Regression: `--config "$CONFIG"` with the variable empty failed with `found empty file path
+// in ""` on push (after switching to image-spec v1.0) and on pull; Go reads it as no config.
+#[test]
+fn empty_config_flags_ask_for_no_config() {
+    let sandbox = Sandbox::new();
+    sandbox.write("hi.txt", "hi\n");
+    let push = sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "hi.txt", "--config", ""])
+        .success();
+    push.assert_line("ArtifactType: application/vnd.unknown.artifact.v1");
+    let (_, manifest) = layout_manifest(&sandbox.path("lay"), "v1");
+    assert_eq!(
+        manifest["config"]["mediaType"], "application/vnd.oci.empty.v1+json",
+        "{push}"
+    );
+    sandbox
+        .oras()
+        .args([
+            "pull",
+            "--oci-layout",
+            "lay:v1",
+            "-o",
+            "out",
+            "--config",
+            "",
+        ])
+        .success();
+    assert_eq!(tree(&sandbox.path("out")), ["hi.txt"]);
+    // Given at all, --config still excludes --artifact-platform, as Go's flag check does.
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v2", "hi.txt", "--config", ""])
+        .args(["--artifact-platform", "linux/amd64"])
+        .failure()
+        .stderr_contains("--config, --artifact-platform cannot be used at the same time");
+}
