@@ -807,6 +807,13 @@ fn parse_concurrency(s: &str) -> Result<usize, String> {
     Ok(usize::try_from(n).ok().filter(|&n| n > 0).unwrap_or(3))
 }
 
+/// A path flag that may be empty, as a pflag string flag may be (`--export-manifest ""` asks for
+/// no export, `pull -o ""` pulls into the working directory); clap's own path parser refuses it.
+fn path_flag() -> impl clap::builder::TypedValueParser<Value = PathBuf> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::OsStringValueParser::new().map(PathBuf::from)
+}
+
 fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
@@ -850,10 +857,10 @@ pub struct AttachArgs {
     #[arg(short = 'a', long)]
     pub annotation: Vec<String>,
     /// Path of the annotation file
-    #[arg(long, value_name = "path")]
+    #[arg(long, value_name = "path", value_parser = path_flag())]
     pub annotation_file: Option<PathBuf>,
     /// `path` of the pushed manifest
-    #[arg(long, value_name = "path")]
+    #[arg(long, value_name = "path", value_parser = path_flag())]
     pub export_manifest: Option<PathBuf>,
     /// Skip path validation
     #[arg(long)]
@@ -993,10 +1000,10 @@ pub struct PushArgs {
     #[arg(short = 'a', long)]
     pub annotation: Vec<String>,
     /// Path of the annotation file (JSON)
-    #[arg(long, value_name = "path")]
+    #[arg(long, value_name = "path", value_parser = path_flag())]
     pub annotation_file: Option<PathBuf>,
     /// `path` to export the pushed manifest to
-    #[arg(long, value_name = "path")]
+    #[arg(long, value_name = "path", value_parser = path_flag())]
     pub export_manifest: Option<PathBuf>,
     /// Skip path validation of absolute file paths
     #[arg(long)]
@@ -1036,7 +1043,7 @@ pub struct PullArgs {
     #[arg(value_name = "ARGS")]
     pub args: Vec<String>,
     /// Output directory, or - to write the artifact's single file to stdout
-    #[arg(short = 'o', long, default_value = ".", value_name = "path")]
+    #[arg(short = 'o', long, default_value = ".", value_name = "path", value_parser = path_flag())]
     pub output: PathBuf,
     /// Output manifest config file: path[:mediatype]
     #[arg(long, value_name = "path")]

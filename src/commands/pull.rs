@@ -206,7 +206,12 @@ pub async fn run(args: PullArgs) -> Result<()> {
     let written = download(
         target,
         &plan.items,
-        &args.output,
+        // Empty, the working directory (Go's file store takes `filepath.Abs("")`).
+        if args.output.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            &args.output
+        },
         opts,
         args.concurrency,
         &reporter,

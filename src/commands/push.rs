@@ -312,7 +312,12 @@ async fn push_artifact(args: PushArgs, attach: Option<Attach>, out: &Output) -> 
     }
     // Once the result is printed, as the Go client does: a manifest that cannot be exported
     // was pushed all the same, and the digest to find it by is on screen.
-    if let Some(path) = &args.export_manifest {
+    // Empty, no export is asked for (Go checks `ManifestExportPath != ""`).
+    if let Some(path) = args
+        .export_manifest
+        .as_ref()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         write_file_atomic(path, &manifest_bytes)?;
     }
     Ok(())
@@ -681,10 +686,15 @@ async fn pack_config(request: &Request, artifact_type: &str, to: &PackTo) -> Res
 
 /// `-a key=value` flags or `--annotation-file`, keyed by `$manifest`, `$config` or a file path.
 fn load_annotations(args: &PushArgs) -> Result<AnnotationFile> {
-    if !args.annotation.is_empty() && args.annotation_file.is_some() {
+    // Empty, no file is named (Go checks `AnnotationFilePath != ""`, for the conflict too).
+    let annotation_file = args
+        .annotation_file
+        .as_ref()
+        .filter(|p| !p.as_os_str().is_empty());
+    if !args.annotation.is_empty() && annotation_file.is_some() {
         bail!("`--annotation` and `--annotation-file` cannot be both specified");
     }
-    if let Some(path) = &args.annotation_file {
+    if let Some(path) = annotation_file {
         // The Go client's words for a file it cannot read or decode; the hint says which.
         let failed = |hint: String| -> anyhow::Error {
             UserError::new(format!(

@@ -710,3 +710,36 @@ fn empty_config_flags_ask_for_no_config() {
         .failure()
         .stderr_contains("--config, --artifact-platform cannot be used at the same time");
 }
+
+// Regression: an empty --export-manifest, --annotation-file or pull -o (`-o "$DIR"` with the
+// variable unset) failed with a garbled "flag needs an argument: <last argument>"; to pflag an
+// empty value is a value, and the Go client reads these as not given (-o: the working dir).
+#[test]
+fn empty_path_flags_are_values_not_missing_ones() {
+    let sandbox = Sandbox::new();
+    sandbox.write("hi.txt", "hi\n");
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "hi.txt"])
+        .args(["--export-manifest", "", "--annotation-file", ""])
+        .success();
+    sandbox
+        .oras()
+        .args(["attach", "--oci-layout", "lay:v1", "--artifact-type", "a/b"])
+        .args([
+            "--export-manifest",
+            "",
+            "--annotation-file",
+            "",
+            "-a",
+            "k=v",
+        ])
+        .success();
+    std::fs::create_dir(sandbox.path("here")).unwrap();
+    sandbox
+        .oras()
+        .cwd(sandbox.path("here"))
+        .args(["pull", "--oci-layout", "../lay:v1", "-o", ""])
+        .success();
+    assert_eq!(tree(&sandbox.path("here")), ["hi.txt"]);
+}
