@@ -140,12 +140,6 @@ pub async fn attach(args: AttachArgs) -> Result<()> {
     if args.artifact_type.is_empty() {
         bail!("required flag(s) \"artifact-type\" not set");
     }
-    if nothing_to_attach {
-        return Err(UserError::new("neither file nor annotation provided in the command")
-            .usage(ATTACH_USAGE.to_owned())
-            .hint("To attach to an existing artifact, please provide files via argument or annotations via flag \"--annotation\". Run \"oras attach -h\" for more options and examples")
-            .into());
-    }
     let attach = Attach {
         platform: args.platform,
         referrers,
@@ -169,6 +163,19 @@ pub async fn attach(args: AttachArgs) -> Result<()> {
         target: args.target,
         common: args.common,
     };
+    // Go counts the manifest annotations, from `-a` or the file's `$manifest`: an annotation
+    // file with only `$config` or per-file entries gives an attach nothing to say.
+    let no_annotations = || -> Result<bool> {
+        Ok(load_annotations(&push)?
+            .get("$manifest")
+            .is_none_or(Annotations::is_empty))
+    };
+    if push.args.len() == 1 && no_annotations()? {
+        return Err(UserError::new("neither file nor annotation provided in the command")
+            .usage(ATTACH_USAGE.to_owned())
+            .hint("To attach to an existing artifact, please provide files via argument or annotations via flag \"--annotation\". Run \"oras attach -h\" for more options and examples")
+            .into());
+    }
     push_artifact(push, Some(attach), &out).await
 }
 

@@ -596,11 +596,7 @@ fn unwritable_outputs_fail_in_go_words() {
 #[test]
 fn pull_into_a_file_fails_before_downloading_in_go_words() {
     let sandbox = Sandbox::new();
-    sandbox.write("hi.txt", "hi\n");
-    sandbox
-        .oras()
-        .args(["push", "--oci-layout", "lay:v1", "hi.txt"])
-        .success();
+    sandbox.push_to_layout("lay:v1", "hi.txt", "hi\n");
     sandbox.write("out.txt", "mine\n");
     for output in ["out.txt", "out.txt/sub"] {
         let pull = sandbox
@@ -742,4 +738,29 @@ fn empty_path_flags_are_values_not_missing_ones() {
         .args(["pull", "--oci-layout", "../lay:v1", "-o", ""])
         .success();
     assert_eq!(tree(&sandbox.path("here")), ["hi.txt"]);
+}
+
+// Regression: attach with no file and an annotation file without `$manifest` entries pushed a
+// referrer that says nothing; Go counts the manifest annotations and refuses it.
+#[test]
+fn attach_needs_a_file_or_a_manifest_annotation() {
+    let sandbox = Sandbox::new();
+    sandbox.push_to_layout("lay:v1", "hi.txt", "hi\n");
+    sandbox.write(
+        "files-only.json",
+        r#"{"hi.txt":{"k":"v"},"$config":{"c":"d"}}"#,
+    );
+    sandbox.write("manifest.json", r#"{"$manifest":{"k":"v"}}"#);
+    let attach = |file: &str| {
+        sandbox
+            .oras()
+            .args(["attach", "--oci-layout", "lay:v1", "--artifact-type", "a/b"])
+            .args(["--annotation-file", file])
+    };
+    let refused = attach("files-only.json").failure();
+    refused.error_first_line("Error: neither file nor annotation provided in the command");
+    refused.stderr_contains("\nUsage: oras attach");
+    attach("manifest.json")
+        .success()
+        .stdout_contains("Attached to [oci-layout] lay@sha256:");
 }
