@@ -663,10 +663,10 @@ pub struct CopyArgs {
     #[arg(long)]
     pub to_insecure: bool,
     /// CA file for the source registry
-    #[arg(long, value_name = "path")]
+    #[arg(long, value_name = "path", value_parser = path_flag())]
     pub from_ca_file: Option<PathBuf>,
     /// CA file for the destination registry
-    #[arg(long, value_name = "path")]
+    #[arg(long, value_name = "path", value_parser = path_flag())]
     pub to_ca_file: Option<PathBuf>,
     /// [Preview] Recursively copy the artifact and its referrers
     #[arg(short = 'r', long)]
@@ -684,16 +684,16 @@ pub struct CopyArgs {
     #[arg(long)]
     pub to_header: Vec<String>,
     /// Client certificate for the source registry
-    #[arg(long, value_name = "path")]
+    #[arg(long, value_name = "path", value_parser = path_flag())]
     pub from_cert_file: Option<PathBuf>,
     /// Client certificate key for the source registry
-    #[arg(long, value_name = "path")]
+    #[arg(long, value_name = "path", value_parser = path_flag())]
     pub from_key_file: Option<PathBuf>,
     /// Client certificate for the destination registry
-    #[arg(long, value_name = "path")]
+    #[arg(long, value_name = "path", value_parser = path_flag())]
     pub to_cert_file: Option<PathBuf>,
     /// Client certificate key for the destination registry
-    #[arg(long, value_name = "path")]
+    #[arg(long, value_name = "path", value_parser = path_flag())]
     pub to_key_file: Option<PathBuf>,
     /// Custom DNS for both registries: `host:port:address[:address_port]`
     #[arg(long)]
@@ -760,13 +760,13 @@ pub struct RemoteArgs {
     #[arg(short = 'H', long)]
     pub header: Vec<String>,
     /// Server certificate authority file for the remote registry (replaces the system roots)
-    #[arg(long, value_name = "path")]
+    #[arg(long, value_name = "path", value_parser = path_flag())]
     pub ca_file: Option<PathBuf>,
     /// Client certificate file for the remote registry (mutual TLS)
-    #[arg(long, value_name = "path")]
+    #[arg(long, value_name = "path", value_parser = path_flag())]
     pub cert_file: Option<PathBuf>,
     /// Client private key file for the remote registry (mutual TLS)
-    #[arg(long, value_name = "path")]
+    #[arg(long, value_name = "path", value_parser = path_flag())]
     pub key_file: Option<PathBuf>,
     /// Customized DNS for registry, formatted in `host:port:address[:address_port]`
     #[arg(long)]

@@ -366,10 +366,21 @@ fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
     })
 }
 
+/// A path flag's value: `None` when it was not given or given empty (`--ca-file "$CA"` with
+/// the variable unset), as the Go client checks the flag `!= ""`.
+fn given(path: Option<&std::path::PathBuf>) -> Option<&Path> {
+    path.map(std::path::PathBuf::as_path)
+        .filter(|p| !p.as_os_str().is_empty())
+}
+
 /// `--cert-file` and `--key-file` come together.
 fn check_cert_pair(remote: &RemoteArgs) -> Result<()> {
-    if remote.cert_file.is_some() != remote.key_file.is_some() {
-        let (given, missing) = if remote.cert_file.is_some() {
+    let (cert, key) = (
+        given(remote.cert_file.as_ref()),
+        given(remote.key_file.as_ref()),
+    );
+    if cert.is_some() != key.is_some() {
+        let (given, missing) = if cert.is_some() {
             ("--cert-file", "--key-file")
         } else {
             ("--key-file", "--cert-file")
@@ -388,7 +399,7 @@ pub(crate) fn registry_client(
     debug: bool,
 ) -> Result<Client> {
     check_cert_pair(remote)?;
-    let ca_pem = match remote.ca_file.as_deref() {
+    let ca_pem = match given(remote.ca_file.as_ref()) {
         Some(path) => {
             let pem = read_file(path, "certificate")?;
             if !crate::registry::has_certificates(&pem) {
@@ -398,7 +409,10 @@ pub(crate) fn registry_client(
         }
         None => None,
     };
-    let identity_pem = match (&remote.cert_file, &remote.key_file) {
+    let identity_pem = match (
+        given(remote.cert_file.as_ref()),
+        given(remote.key_file.as_ref()),
+    ) {
         (Some(cert), Some(key)) => {
             let mut pem = read_file(cert, "certificate")?;
             pem.push(b'\n');

@@ -12,7 +12,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 
 use crate::harness::{
-    Output, Sandbox, mtls_registry, pki, self_signed_registry, sha256_hex, tls_registry,
+    Output, Sandbox, mtls_registry, pki, registry, self_signed_registry, sha256_hex, tls_registry,
 };
 
 /// A sandbox holding `ca.pem`, `client.pem`, `client-key.pem` and `f.txt`.
@@ -435,4 +435,49 @@ fn ssl_cert_file_adds_a_ca_as_go_reads_it() {
         .env("SSL_CERT_DIR", sandbox.path("certs"))
         .args(["resolve", &reference])
         .success();
+}
+
+#[test]
+fn empty_tls_path_flags_are_not_given() {
+    // Regression: `--ca-file "$CA"` with the variable unset failed with a garbled "flag needs an
+    // argument"; the Go client checks these flags `!= ""`, so an empty one is not given.
+    let sb = Sandbox::new();
+    sb.write("f.txt", "tls flags\n");
+    let source = registry().reference("tls/empty-flags:v1");
+    sb.oras().args(["push", &source, "f.txt"]).success();
+    let out = sb
+        .oras()
+        .args(["repo", "tags", &registry().reference("tls/empty-flags")])
+        .args(["--ca-file", "", "--cert-file", "", "--key-file", ""])
+        .success();
+    assert_eq!(out.stdout, "v1\n");
+    sb.oras()
+        .args([
+            "cp",
+            &source,
+            &registry().reference("tls/empty-flags-copy:v1"),
+        ])
+        .args([
+            "--from-ca-file",
+            "",
+            "--from-cert-file",
+            "",
+            "--from-key-file",
+            "",
+        ])
+        .args([
+            "--to-ca-file",
+            "",
+            "--to-cert-file",
+            "",
+            "--to-key-file",
+            "",
+        ])
+        .success();
+    let out = sb
+        .oras()
+        .args(["repo", "tags", &registry().reference("tls/empty-flags")])
+        .args(["--cert-file", "", "--key-file", "key.pem"])
+        .failure();
+    out.error_first_line("Error: --key-file must be used in conjunction with --cert-file");
 }
