@@ -75,6 +75,21 @@ fn main() -> ExitCode {
     }
 }
 
+/// The flag of the invalid-value error `e` when the command line `typed` gave it an empty value
+/// (`--flag ""` or `--flag=`), rather than none.
+fn given_empty<'e>(e: &'e clap::Error, typed: &[String]) -> Option<&'e str> {
+    let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+        e.get(ContextKind::InvalidArg),
+        e.get(ContextKind::InvalidValue),
+    ) else {
+        return None;
+    };
+    let flag = arg.split_whitespace().next()?;
+    let empty = typed.windows(2).any(|w| w[0] == flag && w[1].is_empty())
+        || typed.iter().any(|a| a.strip_suffix('=') == Some(flag));
+    (value.is_empty() && empty).then_some(flag)
+}
+
 /// What cobra and pflag print for an unknown command, a flag without its value and a value
 /// that does not parse, for the clap error `e` on the command line `typed`.
 fn pflag_words(e: &clap::Error, typed: &[String]) -> Option<String> {
@@ -105,6 +120,13 @@ fn pflag_words(e: &clap::Error, typed: &[String]) -> Option<String> {
             }
             let _ = writeln!(out, "Run '{path} --help' for usage.");
             Some(out)
+        }
+        // An empty value for a flag that needs one (a path): pflag takes it, clap does not.
+        ErrorKind::InvalidValue if given_empty(e, typed).is_some() => {
+            let flag = given_empty(e, typed)?;
+            Some(format!(
+                "Error: invalid argument \"\" for \"{flag}\" flag: the value is empty\n"
+            ))
         }
         // A flag at the end of the line, without its value.
         ErrorKind::InvalidValue if text(ContextKind::InvalidValue).is_none_or(|v| v.is_empty()) => {

@@ -148,3 +148,42 @@ fn unknown_commands_missing_values_and_bad_numbers_read_as_cobra_and_pflag_print
         assert_eq!(out.stderr, stderr, "{out}");
     }
 }
+
+#[test]
+fn an_empty_value_for_a_path_flag_names_that_flag() {
+    // Regression: `--registry-config "$CFG" --insecure` with the variable unset said "flag needs
+    // an argument: --insecure", naming the wrong flag for the wrong fault.
+    let sb = Sandbox::new();
+    for args in [
+        &[
+            "repo",
+            "tags",
+            "localhost:5000/r",
+            "--registry-config",
+            "",
+            "--insecure",
+        ][..],
+        &["repo", "tags", "localhost:5000/r", "--registry-config="],
+        &["pull", "--oci-layout-path", "", "-o", "out", "x:v1"],
+    ] {
+        let flag = args
+            .iter()
+            .find(|a| a.contains("registry-config") || a.contains("layout-path"))
+            .unwrap()
+            .trim_end_matches('=');
+        let out = sb.oras().args(args).failure();
+        assert_eq!(
+            out.stderr,
+            format!("Error: invalid argument \"\" for \"{flag}\" flag: the value is empty\n"),
+            "{args:?}"
+        );
+    }
+    let out = sb
+        .oras()
+        .args(["repo", "tags", "localhost:5000/r", "--registry-config"])
+        .failure();
+    assert_eq!(
+        out.stderr,
+        "Error: flag needs an argument: --registry-config\n"
+    );
+}
