@@ -179,7 +179,6 @@ pub async fn write_directory(
         title: title.to_owned(),
         dest: dest.to_owned(),
         parent,
-        gzipped: desc.media_type.ends_with("gzip"),
         max_unpacked: unpack_limit(desc.size),
         expected_tar: desc
             .annotation(ANNOTATION_CONTENT_DIGEST)
@@ -207,7 +206,6 @@ struct Unpacking {
     title: String,
     dest: PathBuf,
     parent: PathBuf,
-    gzipped: bool,
     max_unpacked: u64,
     expected_tar: Option<String>,
     opts: WriteOptions,
@@ -268,8 +266,24 @@ impl Unpacking {
             .prefix(".oras-unpack-")
             .tempdir_in(&self.parent)
             .map_err(io(&self.parent))?;
-        let buffered = std::io::BufReader::with_capacity(COPY_BUF, source);
-        let raw: Box<dyn std::io::Read + '_> = if self.gzipped {
+        // Gzip or not by its first bytes, not its media type: the Go client packs a directory
+        // as tar+gzip whatever media type it is pushed with (`dir/:application/vnd.x+tar`) and
+        // gunzips every layer marked for unpacking; a plain tar from another tool works too.
+        let mut source = source;
+        let mut magic = [0u8; 2];
+        let mut got = 0;
+        while got < magic.len() {
+            match source.read(&mut magic[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io(&self.dest)(e)),
+            }
+        }
+        let gzipped = magic[..got] == [0x1f, 0x8b];
+        let whole = std::io::Read::chain(&magic[..got], source);
+        let buffered = std::io::BufReader::with_capacity(COPY_BUF, whole);
+        let raw: Box<dyn std::io::Read + '_> = if gzipped {
             Box::new(flate2::read::GzDecoder::new(buffered))
         } else {
             Box::new(buffered)

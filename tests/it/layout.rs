@@ -171,6 +171,34 @@ fn registry_directory_push_then_pull_restores_the_tree() {
 }
 
 #[test]
+fn a_directory_pushed_with_its_own_media_type_pulls_back() {
+    // Regression: oras.land's guide pushes `./docs/:application/vnd.acme.rocket.docs.layer.v1+tar`;
+    // the layer is tar+gzip whatever its media type, and pull read it as a plain tar ("failed to
+    // read entire block") because it judged by the media type's `gzip` suffix.
+    let sandbox = Sandbox::new();
+    write_sample_tree(&sandbox);
+    let media_type = "application/vnd.acme.rocket.docs.layer.v1+tar";
+    for (reference, target) in [
+        (registry().reference("layout/dir-typed:v1"), None),
+        ("typed:v1".to_owned(), Some("--oci-layout")),
+    ] {
+        let flags: Vec<&str> = target.into_iter().collect();
+        sandbox
+            .oras()
+            .args(["push", &reference, &format!("mydir/:{media_type}")])
+            .args(&flags)
+            .success();
+        let out_dir = format!("out-{}", flags.len());
+        sandbox
+            .oras()
+            .args(["pull", &reference, "-o", &out_dir])
+            .args(&flags)
+            .success();
+        assert_sample_tree(&sandbox.path(&out_dir));
+    }
+}
+
+#[test]
 fn pull_leaves_only_the_pulled_files_in_the_output_dir() {
     let registry = registry();
     let sandbox = Sandbox::new();
