@@ -127,6 +127,9 @@ impl Request {
     }
 }
 
+/// The User-Agent of every request (reqwest adds it as the request is sent).
+const USER_AGENT: &str = concat!("oras/", env!("CARGO_PKG_VERSION"), " (oras-rs)");
+
 /// An HTTP client with the TLS settings of `options`; `system_roots` adds the system's root
 /// certificates unless `--ca-file` replaced them.
 fn build_http(
@@ -134,7 +137,7 @@ fn build_http(
     system_roots: bool,
 ) -> Result<reqwest::Client, RegistryError> {
     let mut builder = reqwest::Client::builder()
-        .user_agent(concat!("oras/", env!("CARGO_PKG_VERSION"), " (oras-rs)"))
+        .user_agent(USER_AGENT)
         .connect_timeout(Duration::from_secs(30))
         .danger_accept_invalid_certs(options.insecure)
         .tls_built_in_root_certs(system_roots && options.ca_pem.is_none())
@@ -840,6 +843,10 @@ fn canonical_name(name: &str) -> String {
 /// (as the Go client's main branch does).
 fn trace_request(id: u64, request: &reqwest::Request, registry: &Url, custom: &HeaderMap) {
     let mut headers = request.headers().clone();
+    // Go's trace sees the User-Agent its client sets on each request; reqwest adds ours later.
+    headers
+        .entry(header::USER_AGENT)
+        .or_insert(header::HeaderValue::from_static(USER_AGENT));
     for name in custom.keys() {
         if headers.contains_key(name) {
             headers.insert(name, header::HeaderValue::from_static("*****"));

@@ -1,6 +1,6 @@
 //! The Azure Container Registry ORAS walkthrough (issue #2), in the 0.x syntax users still paste
 //! (`--manifest-config`, `pull --media-type`/`-t`) and in the 1.x syntax, against the htpasswd
-//! registry; skopeo reads back what was stored.
+//! registry; skopeo reads back what was stored. Also command lines of the oras.land guides.
 
 use crate::harness::{Output, PASSWORD, Registry, Sandbox, USER, auth_registry, sha256_hex};
 
@@ -240,4 +240,69 @@ fn walkthrough_dockerfile_with_default_media_types() {
         .success();
     assert_eq!(sandbox.read("fresh/Dockerfile"), dockerfile);
     assert_eq!(pull.digest_line(), push.digest_line());
+}
+
+/// The request header lines (`   "Name": "value"`) of each `--> Request #<n>` block of a trace.
+fn traced_request_headers(stderr: &str) -> Vec<Vec<&str>> {
+    let mut requests: Vec<Vec<&str>> = Vec::new();
+    let mut in_headers = false;
+    for line in stderr.lines() {
+        if line.starts_with("--> Request #") {
+            requests.push(Vec::new());
+        } else if line == "> Request headers:" {
+            in_headers = true;
+        } else if in_headers && line.starts_with("   ") {
+            requests.last_mut().unwrap().push(line);
+        } else {
+            in_headers = false;
+        }
+    }
+    requests
+}
+
+/// The zot tutorial on oras.land pushes and pulls with `-d -v`.
+// Regression: the trace left out the User-Agent header every request carries (Go lists it, as
+// its header map holds it), so a HEAD request showed an empty header block.
+#[test]
+fn zot_tutorial_debug_trace_lists_the_user_agent_sent() {
+    let registry = crate::harness::registry();
+    let front = crate::servers::RedirectFront::start(registry.port(), None);
+    let sandbox = Sandbox::new();
+    sandbox.write("artifact.txt", "hello world\n");
+    let reference = format!("localhost:{}/hello-artifact:v1", front.port);
+
+    let push = sandbox
+        .oras()
+        .args(["push", "--plain-http", &reference])
+        .args(["--artifact-type", "application/vnd.acme.rocket.config"])
+        .args(["artifact.txt:text/plain", "-d", "-v"])
+        .success();
+    std::fs::remove_file(sandbox.path("artifact.txt")).unwrap();
+    let pull = sandbox
+        .oras()
+        .args(["pull", "--plain-http", &reference, "-d", "-v"])
+        .success();
+    assert_eq!(sandbox.read("artifact.txt"), b"hello world\n");
+
+    let sent: Vec<String> = front
+        .front_seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|h| h.get("user-agent").cloned().expect("a User-Agent header"))
+        .collect();
+    let agent = &sent[0];
+    assert!(agent.starts_with("oras/"), "{agent}");
+    assert!(sent.iter().all(|a| a == agent), "{sent:?}");
+    let line = format!("   \"User-Agent\": {agent:?}");
+    for out in [&push, &pull] {
+        let requests = traced_request_headers(&out.stderr);
+        assert!(!requests.is_empty(), "{out}");
+        for headers in requests {
+            assert!(
+                headers.contains(&line.as_str()),
+                "{headers:?} lacks {line}\n{out}"
+            );
+        }
+    }
 }
