@@ -442,3 +442,26 @@ fn a_repeated_annotation_key_is_named_in_the_go_clients_words() {
     }
     assert!(!sandbox.path("lay").exists(), "nothing may be written");
 }
+
+/// Regression: a layout reference with a bad digest after `@` was called an invalid tag, and
+/// `lay@` was refused as an invalid tag "" where Go finds no tag or digest.
+#[test]
+fn a_layout_reference_names_its_bad_digest_as_the_go_client_does() {
+    let sandbox = Sandbox::new();
+    sandbox.write("a.txt", "a\n");
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "a.txt"])
+        .success();
+    #[rustfmt::skip]
+    let cases: &[(&[&str], &str)] = &[
+        (&["manifest", "fetch", "--oci-layout", "lay@sha256:bad"], "Error: \"lay@sha256:bad\": invalid reference: invalid digest \"sha256:bad\": invalid checksum digest length"),
+        (&["blob", "fetch", "--oci-layout", "lay@md5:abc", "-o", "x"], "Error: \"lay@md5:abc\": invalid reference: invalid digest \"md5:abc\": unsupported digest algorithm"),
+        (&["resolve", "--oci-layout", "lay:-bad"], "Error: \"lay:-bad\": invalid reference: invalid tag \"-bad\""),
+        (&["manifest", "fetch", "--oci-layout", "lay@"], "Error: \"lay@\": no tag or digest specified"),
+    ];
+    for (args, first) in cases {
+        let out = sandbox.oras().args(*args).failure();
+        assert_eq!(out.stderr.lines().next(), Some(*first), "{out}");
+    }
+}
