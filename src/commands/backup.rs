@@ -271,6 +271,10 @@ fn open_backup(input: &str, out: &Output) -> Result<Option<Layout>> {
         }
         return Ok(Some(Layout::open(path, input)?));
     }
+    // A device or a FIFO (`/dev/null`, `<(cat x.tar)`) is neither; reading one could block.
+    if !meta.is_file() {
+        bail!("input path {input:?} must be a directory or a tar archive");
+    }
     if !looks_like_tar(path) {
         bail!("input path {input:?} is not a tar archive: invalid OCI Image Layout");
     }

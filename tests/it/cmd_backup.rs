@@ -808,3 +808,24 @@ fn more_than_five_tags_are_listed_one_per_line() {
         "{out}"
     );
 }
+
+/// Regression: `--input` a FIFO was opened and read as a tar (a writer-less one hung), and
+/// `/dev/null` was called "not a tar archive", where Go refuses both before reading.
+#[test]
+fn restore_refuses_an_input_that_is_neither_directory_nor_file() {
+    let sandbox = Sandbox::new();
+    let fifo = sandbox.path("backup.fifo");
+    let _writer = crate::harness::Fifo::new(&fifo, Vec::new());
+    let dst = registry().reference("cmd-restore/special");
+    for input in [fifo.to_str().unwrap(), "/dev/null"] {
+        let out = sandbox
+            .oras()
+            .args(["restore", "--input", input, &dst])
+            .failure();
+        assert_eq!(
+            out.stderr,
+            format!("Error: input path {input:?} must be a directory or a tar archive\n"),
+            "{out}"
+        );
+    }
+}
