@@ -172,7 +172,7 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
         return Err(UserError::new(format!(
             "no tags found in OCI layout {input:?}"
         ))
-        .hint("If you want to list available tags in the OCI layout, use \"oras repo tags --oci-layout\"")
+        .hint(format!("If you want to list available tags in {input:?}, use \"oras repo tags --oci-layout\""))
         .into());
     }
     let Some(layout) = layout else {
@@ -182,15 +182,7 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
         );
     };
     // Every tag is found before anything is announced or pushed.
-    let mut roots = Vec::with_capacity(tags.len());
-    for tag in &tags {
-        roots.push(
-            layout
-                .fetch_manifest(tag)
-                .await
-                .with_context(|| format!("failed to find tag {tag:?} in {input:?}"))?,
-        );
-    }
+    let roots = resolve_tags(&layout, &tags).await?;
     print_found(&out, "in the backup", &tags);
 
     let mut remote = open_remote(&raw, &args.remote, true, &args.common, &out)?;
