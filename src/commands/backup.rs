@@ -172,7 +172,7 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
         return Err(UserError::new(format!(
             "no tags found in OCI layout {input:?}"
         ))
-        .hint("If you want to list available tags in the OCI layout, use \"oras repo tags --oci-layout\"")
+        .hint(format!("If you want to list available tags in {input:?}, use \"oras repo tags --oci-layout\""))
         .into());
     }
     let Some(layout) = layout else {
@@ -182,15 +182,7 @@ pub async fn restore(args: crate::cli::RestoreArgs) -> Result<()> {
         );
     };
     // Every tag is found before anything is announced or pushed.
-    let mut roots = Vec::with_capacity(tags.len());
-    for tag in &tags {
-        roots.push(
-            layout
-                .fetch_manifest(tag)
-                .await
-                .with_context(|| format!("failed to find tag {tag:?} in {input:?}"))?,
-        );
-    }
+    let roots = resolve_tags(&layout, &tags).await?;
     print_found(&out, "in the backup", &tags);
 
     let mut remote = open_remote(&raw, &args.remote, true, &args.common, &out)?;
@@ -270,6 +262,10 @@ fn open_backup(input: &str, out: &Output) -> Result<Option<Layout>> {
             return Ok(None);
         }
         return Ok(Some(Layout::open(path, input)?));
+    }
+    // A device or a FIFO (`/dev/null`, `<(cat x.tar)`) is neither; reading one could block.
+    if !meta.is_file() {
+        bail!("input path {input:?} must be a directory or a tar archive");
     }
     if !looks_like_tar(path) {
         bail!("input path {input:?} is not a tar archive: invalid OCI Image Layout");

@@ -494,14 +494,19 @@ pub(crate) fn open_target(
             (dir.as_path(), layout_path_selector(raw))
         } else {
             let (path, selector) = parse_layout_reference(raw);
-            if let Some(s) = selector
-                && s.parse::<crate::oci::Digest>().is_err()
-                && !crate::reference::is_valid_tag(s)
-            {
-                return Err(invalid_reference(
-                    raw,
-                    format!("invalid reference: invalid tag {s:?}"),
-                ));
+            if let Some(s) = selector {
+                // After `@` only a digest may follow, and go-digest's reason is the one to give.
+                let bad = if raw.contains('@') {
+                    s.parse::<crate::oci::Digest>()
+                        .err()
+                        .map(|e| crate::reference::ReferenceError::Digest(s.to_owned(), e))
+                } else {
+                    (s.parse::<crate::oci::Digest>().is_err() && !crate::reference::is_valid_tag(s))
+                        .then(|| crate::reference::ReferenceError::Tag(s.to_owned()))
+                };
+                if let Some(e) = bad {
+                    return Err(invalid_reference(raw, e.to_string()));
+                }
             }
             (Path::new(path), selector)
         };

@@ -52,7 +52,7 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LayoutError + '_ {
 #[must_use]
 pub fn parse_layout_reference(raw: &str) -> (&str, Option<&str>) {
     if let Some((path, digest)) = raw.rsplit_once('@') {
-        return (path, Some(digest));
+        return (path, Some(digest).filter(|d| !d.is_empty()));
     }
     match raw.rsplit_once(':') {
         Some((path, tag)) if !path.is_empty() => (path, Some(tag).filter(|t| !t.is_empty())),
@@ -584,6 +584,7 @@ mod tests {
         assert_eq!(parse_layout_reference("dir:v1"), ("dir", Some("v1")));
         assert_eq!(parse_layout_reference("a/b/dir"), ("a/b/dir", None));
         assert_eq!(parse_layout_reference("dir:"), ("dir", None));
+        assert_eq!(parse_layout_reference("dir@"), ("dir", None));
         assert_eq!(
             parse_layout_reference("dir@sha256:abc"),
             ("dir", Some("sha256:abc"))

@@ -442,3 +442,69 @@ fn a_repeated_annotation_key_is_named_in_the_go_clients_words() {
     }
     assert!(!sandbox.path("lay").exists(), "nothing may be written");
 }
+
+/// Regression: a layout reference with a bad digest after `@` was called an invalid tag, and
+/// `lay@` was refused as an invalid tag "" where Go finds no tag or digest.
+#[test]
+fn a_layout_reference_names_its_bad_digest_as_the_go_client_does() {
+    let sandbox = Sandbox::new();
+    sandbox.write("a.txt", "a\n");
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "a.txt"])
+        .success();
+    #[rustfmt::skip]
+    let cases: &[(&[&str], &str)] = &[
+        (&["manifest", "fetch", "--oci-layout", "lay@sha256:bad"], "Error: \"lay@sha256:bad\": invalid reference: invalid digest \"sha256:bad\": invalid checksum digest length"),
+        (&["blob", "fetch", "--oci-layout", "lay@md5:abc", "-o", "x"], "Error: \"lay@md5:abc\": invalid reference: invalid digest \"md5:abc\": unsupported digest algorithm"),
+        (&["resolve", "--oci-layout", "lay:-bad"], "Error: \"lay:-bad\": invalid reference: invalid tag \"-bad\""),
+        (&["manifest", "fetch", "--oci-layout", "lay@"], "Error: \"lay@\": no tag or digest specified"),
+    ];
+    for (args, first) in cases {
+        let out = sandbox.oras().args(*args).failure();
+        assert_eq!(out.stderr.lines().next(), Some(*first), "{out}");
+    }
+}
+
+/// The Go client's words (§16 of the reference) for flags and push inputs it refuses before
+/// anything is sent: the whole first line, or (`…`) its fixed beginning where the rest is the
+/// reason of a library.
+#[rustfmt::skip]
+const REFUSED_INPUTS: &[(&[&str], &str)] = &[
+    (&["push", "--oci-layout", "lay:v1", "-H", "foo:bar", "a.txt"], "custom header flags cannot be used on an OCI image layout target"),
+    (&["pull", "--oci-layout", "lay:v1", "-H", "foo:bar"], "custom header flags cannot be used on an OCI image layout target"),
+    (&["push", "--resolve", "bad", "localhost:5000/a:v1", "a.txt"], "failed to parse resolve flag \"bad\": expecting host:port:address[:address_port]"),
+    (&["push", "--resolve", "h:x:127.0.0.1", "localhost:5000/a:v1", "a.txt"], "failed to parse resolve flag \"h:x:127.0.0.1\": expecting uint64 host port"),
+    (&["push", "--resolve", "h:80:notip", "localhost:5000/a:v1", "a.txt"], "failed to parse resolve flag \"h:80:notip\": invalid IP address"),
+    (&["push", "--resolve", "h:80:127.0.0.1:y", "localhost:5000/a:v1", "a.txt"], "failed to parse resolve flag \"h:80:127.0.0.1:y\": expecting uint64 address port"),
+    (&["push", "--oci-layout", "lay:v1", "--image-spec", "v2", "a.txt"], "unknown image specification flag: v2"),
+    (&["push", "--oci-layout", "lay:v1", "--format", "go-template", "a.txt"], "\"go-template\" format specified but no template given"),
+    (&["push", "--oci-layout", "lay:v1", "--template", "{{.}}", "a.txt"], "--template must be used with --format go-template"),
+    (&["push", "--oci-layout", "lay:v1", "--format", "json", "--template", "{{.}}", "a.txt"], "--template must be used with --format go-template"),
+    (&["push", "--oci-layout", "lay:v1", ":text/plain"], "found empty file path in \":text/plain\""),
+    (&["push", "--oci-layout", "lay:v1", "--config", "c.json", "--image-spec", "v1.1", "a.txt"], "missing artifact type for OCI image-spec v1.1 artifacts"),
+    (&["push", "--oci-layout", "lay:v1", "--config", "c.json", "--image-spec", "v1.0", "--artifact-type", "a/b", "a.txt"], "--artifact-type and --config cannot both be provided for 1.0 OCI image"),
+    (&["push", "--oci-layout", "lay:v1", "--config", "c.json:bad", "a.txt"], "invalid config mediaType format: bad: invalid media type"),
+    (&["push", "--oci-layout", "lay:v1", "--artifact-type", "bad", "a.txt"], "invalid artifactType format: bad: invalid media type"),
+    (&["push", "--oci-layout", "lay:v1", "-a", "org.opencontainers.image.created=yesterday", "a.txt"], "invalid date and time format: …"),
+    (&["manifest", "index", "create", "--oci-layout", "lay:i", "v1", "--artifact-type", "bad"], "bad: invalid media type"),
+    (&["blob", "push", "--oci-layout", "blobs", "missing.bin"], "failed to open missing.bin: …"),
+    (&["blob", "push", "--oci-layout", "blobs", "a.txt", "--size", "10"], "input size 10 does not match the actual content size 2"),
+];
+
+#[test]
+fn refused_flags_and_inputs_are_named_in_the_go_clients_words() {
+    let sandbox = Sandbox::new();
+    sandbox.write("a.txt", "a\n");
+    sandbox.write("c.json", "{}");
+    for (args, message) in REFUSED_INPUTS {
+        let out = sandbox.oras().args(*args).failure();
+        let first = out.stderr.lines().next().unwrap_or_default();
+        match message.strip_suffix('…') {
+            Some(start) => assert!(first.starts_with(&format!("Error: {start}")), "{out}"),
+            None => assert_eq!(first, format!("Error: {message}"), "{out}"),
+        }
+    }
+    // (`blob push`, as Go's, opens its layout before it reads the file.)
+    assert!(!sandbox.path("lay").exists(), "nothing may be written");
+}

@@ -579,8 +579,13 @@ fn restore_errors() {
         .oras()
         .args(["restore", "--input", "untagged", &dst])
         .failure();
-    out.error_first_line("Error: no tags found in OCI layout \"untagged\"");
-    out.stderr_contains("oras repo tags --oci-layout");
+    // Regression: the hint said "in the OCI layout" where Go names the input.
+    assert_eq!(
+        out.stderr,
+        "Error: no tags found in OCI layout \"untagged\"\n\
+         If you want to list available tags in \"untagged\", use \"oras repo tags --oci-layout\"\n",
+        "{out}"
+    );
 
     // A text file named like an archive.
     sandbox.write("x.tar", "this is not a tar archive\n");
@@ -611,8 +616,9 @@ fn restore_errors() {
         .oras()
         .args(["restore", "--input", "bk", &format!("{dst}:no-such-tag")])
         .failure();
-    out.error_first_line("Error");
-    out.stderr_contains("no-such-tag");
+    // Regression: it read `failed to find tag "no-such-tag" in "bk"`; Go's resolveTags words it.
+    out.error_first_line("Error: failed to resolve tag \"no-such-tag\": ");
+    out.stderr_contains("no-such-tag: not found");
     assert!(!registry_has(registry, "cmd-restore/errors:no-such-tag"));
 }
 
@@ -765,7 +771,7 @@ fn restore_from_a_directory_without_a_layout_finds_no_tags() {
         assert_eq!(
             out.stderr,
             format!(
-                "Error: no tags found in OCI layout \"{dir}\"\nIf you want to list available tags in the OCI layout, use \"oras repo tags --oci-layout\"\n"
+                "Error: no tags found in OCI layout \"{dir}\"\nIf you want to list available tags in \"{dir}\", use \"oras repo tags --oci-layout\"\n"
             ),
             "{out}"
         );
@@ -807,4 +813,25 @@ fn more_than_five_tags_are_listed_one_per_line() {
             .starts_with("Found 6 tag(s) in the backup:\nt1\nt2\nt3\nt4\nt5\nt6\n"),
         "{out}"
     );
+}
+
+/// Regression: `--input` a FIFO was opened and read as a tar (a writer-less one hung), and
+/// `/dev/null` was called "not a tar archive", where Go refuses both before reading.
+#[test]
+fn restore_refuses_an_input_that_is_neither_directory_nor_file() {
+    let sandbox = Sandbox::new();
+    let fifo = sandbox.path("backup.fifo");
+    let _writer = crate::harness::Fifo::new(&fifo, Vec::new());
+    let dst = registry().reference("cmd-restore/special");
+    for input in [fifo.to_str().unwrap(), "/dev/null"] {
+        let out = sandbox
+            .oras()
+            .args(["restore", "--input", input, &dst])
+            .failure();
+        assert_eq!(
+            out.stderr,
+            format!("Error: input path {input:?} must be a directory or a tar archive\n"),
+            "{out}"
+        );
+    }
 }

@@ -362,3 +362,33 @@ fn secret_flag_conflicts_name_the_flags_given_and_come_before_any_warning() {
         "{out}"
     );
 }
+
+/// login and logout refusals in the Go client's words (§16): an empty secret, a username
+/// config.json cannot hold, and a credential store that cannot delete.
+#[test]
+fn login_and_logout_refusals_are_the_go_clients_words() {
+    let sandbox = Sandbox::new();
+    let open = crate::harness::registry().host();
+    let host = auth_registry().host();
+    sandbox.write("helper.json", r#"{"credsStore":"oras-rs-no-such-helper"}"#);
+    #[rustfmt::skip]
+    let cases: &[(&[&str], &str)] = &[
+        (&["login", &host, "-u", USER, "--password-stdin"], "Error: password required"),
+        (&["login", &host, "--identity-token-stdin"], "Error: token required"),
+        (&["login", &open, "-u", "a:b", "-p", "x"], &format!("Error: failed to store the credentials for {open}: bad credential format: colons(:) are not allowed in username")),
+        (&["logout", "--registry-config", "helper.json", "example.com"], "Error: failed to delete the credential for example.com: …"),
+    ];
+    for (args, first) in cases {
+        let out = sandbox.oras().args(*args).stdin("").failure();
+        let line = out
+            .stderr
+            .lines()
+            .find(|l| !l.starts_with("WARNING!"))
+            .unwrap_or_default();
+        match first.strip_suffix('…') {
+            Some(start) => assert!(line.starts_with(start), "{out}"),
+            None => assert_eq!(line, *first, "{out}"),
+        }
+    }
+    assert!(!sandbox.config_json().exists(), "nothing may be stored");
+}
