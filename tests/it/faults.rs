@@ -766,7 +766,8 @@ struct HeldPull {
 }
 
 /// Pushes a directory as `repo_and_tag` and starts `oras pull` of it into `out` through a
-/// holding proxy; waits (up to 20 s) until files of it are in the pull's staging directory.
+/// holding proxy; waits (up to 20 s) until files of it are in the pull's staging directory
+/// (any of them: the archive holds them in the order the file system lists them).
 fn held_pull(sb: &Sandbox, repo_and_tag: &str) -> HeldPull {
     let (files, layer) = push_site(sb, repo_and_tag);
     let gate = Arc::new(Gate::default());
@@ -782,7 +783,7 @@ fn held_pull(sb: &Sandbox, repo_and_tag: &str) -> HeldPull {
     let staged = loop {
         let staged = std::fs::read_dir(&out_dir).unwrap().flatten().any(|e| {
             e.file_name().to_string_lossy().starts_with(".oras-unpack-")
-                && tree(&e.path()).iter().any(|f| f.ends_with("f00.bin"))
+                && tree(&e.path()).iter().any(|f| f.ends_with(".bin"))
         });
         if staged || Instant::now() > deadline {
             break staged;
