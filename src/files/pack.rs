@@ -326,6 +326,41 @@ fn gzip_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 
+/// Appends the directory `src` as `name` and everything under it, in the order Go's
+/// `filepath.Walk` visits them (each directory before its entries, entries sorted by name), so
+/// that a directory makes the same archive on any file system: `append_dir_all` takes them in
+/// the order the file system lists them. Symbolic links are stored as links.
+fn append_tree<W: std::io::Write>(
+    builder: &mut tar::Builder<W>,
+    name: &Path,
+    src: &Path,
+) -> std::io::Result<()> {
+    let mut stack = vec![(name.to_path_buf(), src.to_path_buf())];
+    while let Some((name, src)) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&src)?;
+        if meta.is_dir() {
+            // Named with a trailing `/`, as Go's `tar.FileInfoHeader` names a directory.
+            builder.append_dir(name.join(""), &src)?;
+            let mut entries = std::fs::read_dir(&src)?
+                .map(|e| e.map(|e| e.file_name()))
+                .collect::<std::io::Result<Vec<_>>>()?;
+            // Popped last first: pushed in reverse to come out in order.
+            entries.sort_unstable_by(|a, b| b.cmp(a));
+            stack.extend(entries.into_iter().map(|e| (name.join(&e), src.join(&e))));
+        } else if meta.is_file() || meta.file_type().is_symlink() {
+            builder.append_path_with_name(&src, &name)?;
+        } else {
+            // A FIFO or a device: its header alone (`append_path_with_name` would name it by
+            // its source path).
+            let mut header = tar::Header::new_gnu();
+            header.set_metadata_in_mode(&meta, tar::HeaderMode::Complete);
+            header.set_size(0);
+            builder.append_data(&mut header, &name, std::io::empty())?;
+        }
+    }
+    Ok(())
+}
+
 /// tar (entries named `<title>/…`) → gzip (level 6, as Go's `compress/gzip` default; blocks
 /// compressed in parallel) → a spool, hashing the tar and the gzip streams in the same pass.
 fn pack_dir(
@@ -345,7 +380,7 @@ fn pack_dir(
         .from_writer(gz_hashing);
     let mut builder = tar::Builder::new(HashingWriter::new(gz));
     builder.follow_symlinks(false);
-    if let Err(e) = builder.append_dir_all(&title, path) {
+    if let Err(e) = append_tree(&mut builder, Path::new(&title), path) {
         // Stopped here rather than when dropped, where a failure would panic.
         let _ = builder.get_mut().get_mut().finish();
         return Err(e);

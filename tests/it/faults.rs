@@ -783,7 +783,7 @@ fn held_pull(sb: &Sandbox, repo_and_tag: &str) -> HeldPull {
     let staged = loop {
         let staged = std::fs::read_dir(&out_dir).unwrap().flatten().any(|e| {
             e.file_name().to_string_lossy().starts_with(".oras-unpack-")
-                && tree(&e.path()).iter().any(|f| f.ends_with(".bin"))
+                && tree(&e.path()).iter().any(|f| !f.ends_with('/'))
         });
         if staged || Instant::now() > deadline {
             break staged;

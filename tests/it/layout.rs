@@ -362,6 +362,45 @@ fn pull_include_subject_follows_the_referrer_chain() {
 /// stream, which `gzip -d` and `tar -xz` read; its blocks are cut at the same offsets whatever
 /// the number of cores, so one core and all of them make the very same blob.
 #[test]
+fn a_directory_archive_lists_its_entries_in_name_order() {
+    // Regression: entries came in the order the file system lists them, so the same directory
+    // made a different archive (and digest) on another machine; Go's filepath.Walk sorts.
+    let sandbox = Sandbox::new();
+    for name in ["m.txt", "z/2.txt", "a.txt", "z/1.txt", "b/x.txt", "Z.txt"] {
+        sandbox.write(&format!("tree/{name}"), name);
+    }
+    for i in (0..40).rev() {
+        sandbox.write(&format!("tree/n/{i:02}"), "n");
+    }
+    sandbox
+        .oras()
+        .args(["push", "--oci-layout", "lay:v1", "tree"])
+        .success();
+    let (_, manifest) = layout_manifest(&sandbox.path("lay"), "v1");
+    let blob = sandbox.path("lay/blobs/sha256").join(layout_blob_hex(
+        manifest["layers"][0]["digest"].as_str().unwrap(),
+    ));
+    let listed = std::process::Command::new("tar")
+        .arg("-tzf")
+        .arg(&blob)
+        .output()
+        .expect("run tar");
+    let listed = String::from_utf8(listed.stdout).unwrap();
+    let mut expected = vec![
+        "tree/",
+        "tree/Z.txt",
+        "tree/a.txt",
+        "tree/b/",
+        "tree/b/x.txt",
+    ];
+    expected.extend(["tree/m.txt", "tree/n/"]);
+    let numbered: Vec<String> = (0..40).map(|i| format!("tree/n/{i:02}")).collect();
+    expected.extend(numbered.iter().map(String::as_str));
+    expected.extend(["tree/z/", "tree/z/1.txt", "tree/z/2.txt"]);
+    assert_eq!(listed.lines().collect::<Vec<_>>(), expected);
+}
+
+#[test]
 fn a_directory_of_many_gzip_blocks_is_standard_gzip_and_the_same_on_one_core() {
     let sandbox = Sandbox::new();
     // 2 MiB of noise and 1.8 MiB of text: four blocks, some that compress and some that don't.
