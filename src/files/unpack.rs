@@ -144,10 +144,10 @@ pub async fn write_blob_file(
     Ok(())
 }
 
-/// Downloads a directory layer (tar+gzip) and extracts it into a staging directory while it
-/// arrives, checking every entry; once the download is verified and the tar digest checked, the
-/// tree is moved into `dest`. Until then nothing is outside the staging directory, so content
-/// that turns out damaged (or a download that fails) leaves nothing behind.
+/// Downloads a directory layer (a tar, gzipped or not) and extracts it into a staging directory
+/// while it arrives, checking every entry; once the download is verified and the tar digest
+/// checked, the tree is moved into `dest`. Until then nothing is outside the staging directory,
+/// so content that turns out damaged (or a download that fails) leaves nothing behind.
 pub async fn write_directory(
     fetch: &Fetch<'_>,
     desc: &Descriptor,
