@@ -368,7 +368,7 @@ fn read_file(path: &Path, what: &str) -> Result<Vec<u8>> {
 
 /// A path flag's value: `None` when it was not given or given empty (`--ca-file "$CA"` with
 /// the variable unset), as the Go client checks the flag `!= ""`.
-fn given(path: Option<&std::path::PathBuf>) -> Option<&Path> {
+pub(crate) fn given(path: Option<&std::path::PathBuf>) -> Option<&Path> {
     path.map(std::path::PathBuf::as_path)
         .filter(|p| !p.as_os_str().is_empty())
 }

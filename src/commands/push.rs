@@ -320,11 +320,7 @@ async fn push_artifact(args: PushArgs, attach: Option<Attach>, out: &Output) -> 
     // Once the result is printed, as the Go client does: a manifest that cannot be exported
     // was pushed all the same, and the digest to find it by is on screen.
     // Empty, no export is asked for (Go checks `ManifestExportPath != ""`).
-    if let Some(path) = args
-        .export_manifest
-        .as_ref()
-        .filter(|p| !p.as_os_str().is_empty())
-    {
+    if let Some(path) = super::given(args.export_manifest.as_ref()) {
         write_file_atomic(path, &manifest_bytes)?;
     }
     Ok(())
@@ -694,10 +690,7 @@ async fn pack_config(request: &Request, artifact_type: &str, to: &PackTo) -> Res
 /// `-a key=value` flags or `--annotation-file`, keyed by `$manifest`, `$config` or a file path.
 fn load_annotations(args: &PushArgs) -> Result<AnnotationFile> {
     // Empty, no file is named (Go checks `AnnotationFilePath != ""`, for the conflict too).
-    let annotation_file = args
-        .annotation_file
-        .as_ref()
-        .filter(|p| !p.as_os_str().is_empty());
+    let annotation_file = super::given(args.annotation_file.as_ref());
     if !args.annotation.is_empty() && annotation_file.is_some() {
         bail!("`--annotation` and `--annotation-file` cannot be both specified");
     }
